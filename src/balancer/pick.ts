@@ -1,0 +1,38 @@
+// Chooses the server for one attempt. The round-robin position is shared by
+// all workers (one Atomics.add per pick), so consecutive requests visit the
+// replicas in turn whichever worker takes them.
+import type { ServerRuntime, ServiceRuntime } from '../worker/routes.js';
+import type { SharedState } from '../table/shared-state.js';
+
+/**
+ * The next server of `service` that is up and not in `tried`; when every
+ * untried server is down, an untried one anyway (a guess beats a certain 503).
+ * Null when the service has no untried server.
+ */
+export function pickServer(service: ServiceRuntime, state: SharedState, tried: readonly ServerRuntime[] | null): ServerRuntime | null {
+  const order = service.order;
+  const n = order.length;
+  if (n === 0) return null;
+  if (service.kind === 'weighted') {
+    for (let i = 0; i < n; i++) {
+      const child = service.children[order[state.nextRoundRobin(service.rr) % n]];
+      const s = pickServer(child, state, tried);
+      if (s !== null) return s;
+    }
+    return null;
+  }
+  let fallback: ServerRuntime | null = null;
+  for (let i = 0; i < n; i++) {
+    const s = service.servers[order[state.nextRoundRobin(service.rr) % n]];
+    if (tried !== null && tried.includes(s)) continue;
+    if (state.isUp(s.slot)) return s;
+    fallback ??= s;
+  }
+  if (fallback !== null) return fallback;
+  // Positions may have been taken by other workers meanwhile: scan once.
+  for (const idx of order) {
+    const s = service.servers[idx];
+    if (tried === null || !tried.includes(s)) return s;
+  }
+  return null;
+}

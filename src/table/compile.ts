@@ -1,0 +1,227 @@
+// Main thread: merges the providers' dynamic configurations, validates every
+// reference, compiles every rule (to report errors; workers compile again for
+// matching), and produces the TableSpec workers receive. An invalid element is
+// left out with a named error; everything else keeps serving.
+import type { ConfigError, DynamicConfig, RouterConfig, RuleSyntax, ServiceConfig } from '../dynamic/model.js';
+import { compileRule, defaultPriority } from '../rules/index.js';
+import { weightedOrder } from '../balancer/wrr.js';
+import type { RouterSpec, ServerSpec, ServiceSpec, TableSpec } from './spec.js';
+
+export interface CompileInput {
+  /** Provider name ("file", "swarm") to its current configuration. */
+  providers: ReadonlyMap<string, DynamicConfig>;
+  /** Entry points served by workers (routers without entryPoints attach to all of them). */
+  entryPoints: readonly string[];
+  /** Slot lookups; called with every server/service key the table uses. */
+  serverSlots: (keys: string[]) => Map<string, number>;
+  serviceSlots: (keys: string[]) => Map<string, number>;
+}
+
+export interface CompiledTable {
+  spec: Omit<TableSpec, 'version'>;
+  errors: ConfigError[];
+  /** Qualified router name -> its status, for the API. */
+  routerStatus: Map<string, { status: 'enabled' | 'disabled'; errors: string[] }>;
+  serviceStatus: Map<string, { status: 'enabled' | 'disabled'; errors: string[] }>;
+}
+
+export function qualify(name: string, provider: string): string {
+  return name.includes('@') ? name : `${name}@${provider}`;
+}
+
+function providerOf(qualified: string): string {
+  return qualified.slice(qualified.lastIndexOf('@') + 1);
+}
+
+export function serverKey(service: string, url: string): string {
+  return `${service} ${url}`;
+}
+
+interface ParsedServer {
+  url: string;
+  host: string;
+  port: number;
+  weight: number;
+}
+
+function parseServerUrl(raw: string): ParsedServer | string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return `invalid server url ${JSON.stringify(raw)}`;
+  }
+  if (u.protocol !== 'http:') return `server url ${JSON.stringify(raw)}: only http:// upstreams are supported`;
+  if (u.hostname === '') return `server url ${JSON.stringify(raw)} has no host`;
+  if (u.pathname !== '/' && u.pathname !== '') return `server url ${JSON.stringify(raw)}: a path in a server url is not supported`;
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  return { url: raw, host, port: u.port === '' ? 80 : Number(u.port), weight: 1 };
+}
+
+export function compileTable(input: CompileInput): CompiledTable {
+  const errors: ConfigError[] = [];
+  const routerStatus: CompiledTable['routerStatus'] = new Map();
+  const serviceStatus: CompiledTable['serviceStatus'] = new Map();
+
+  // 1. Merge, qualifying names.
+  const routers = new Map<string, RouterConfig>();
+  const services = new Map<string, ServiceConfig>();
+  const middlewares = new Set<string>();
+  for (const [provider, config] of input.providers) {
+    for (const [name, r] of Object.entries(config.http.routers)) routers.set(qualify(name, provider), r);
+    for (const [name, s] of Object.entries(config.http.services)) services.set(qualify(name, provider), s);
+    for (const name of Object.keys(config.http.middlewares)) middlewares.add(qualify(name, provider));
+  }
+
+  const fail = (kind: 'router' | 'service', name: string, message: string) => {
+    errors.push({ provider: providerOf(name), element: { kind, name }, message });
+    const map = kind === 'router' ? routerStatus : serviceStatus;
+    const entry = map.get(name) ?? { status: 'disabled' as const, errors: [] };
+    entry.status = 'disabled';
+    entry.errors.push(message);
+    map.set(name, entry);
+  };
+
+  // 2. Load balancers.
+  const lbServers = new Map<string, { servers: ParsedServer[]; passHostHeader: boolean }>();
+  for (const [name, svc] of services) {
+    if (svc.loadBalancer !== undefined && svc.weighted !== undefined) {
+      fail('service', name, 'a service must have exactly one of loadBalancer or weighted');
+      continue;
+    }
+    if (svc.loadBalancer === undefined) continue;
+    const parsed: ParsedServer[] = [];
+    let bad = false;
+    for (const s of svc.loadBalancer.servers) {
+      const p = parseServerUrl(s.url);
+      if (typeof p === 'string') {
+        fail('service', name, p);
+        bad = true;
+        continue;
+      }
+      p.weight = s.weight ?? 1;
+      parsed.push(p);
+    }
+    if (bad) continue;
+    lbServers.set(name, { servers: parsed, passHostHeader: svc.loadBalancer.passHostHeader ?? true });
+  }
+
+  // 3. Weighted services: children must resolve, without cycles.
+  const weighted = new Map<string, { name: string; weight: number }[]>();
+  for (const [name, svc] of services) {
+    if (svc.weighted === undefined || svc.loadBalancer !== undefined) continue;
+    const provider = providerOf(name);
+    weighted.set(
+      name,
+      svc.weighted.services.map((c) => ({ name: qualify(c.name, provider), weight: c.weight ?? 1 })),
+    );
+  }
+  const usable = new Map<string, boolean>();
+  const resolve = (name: string, path: string[]): boolean => {
+    const known = usable.get(name);
+    if (known !== undefined) return known;
+    if (lbServers.has(name)) return usable.set(name, true), true;
+    const children = weighted.get(name);
+    if (children === undefined) return false;
+    if (path.includes(name)) {
+      fail('service', name, `weighted service cycle: ${[...path, name].join(' -> ')}`);
+      return usable.set(name, false), false;
+    }
+    let ok = true;
+    for (const c of children) {
+      if (!services.has(c.name)) {
+        fail('service', name, `weighted service refers to unknown service ${JSON.stringify(c.name)}`);
+        ok = false;
+      } else if (!resolve(c.name, [...path, name])) {
+        if (!usable.has(name)) fail('service', name, `weighted service refers to disabled service ${JSON.stringify(c.name)}`);
+        ok = false;
+      }
+    }
+    usable.set(name, ok);
+    return ok;
+  };
+  for (const name of weighted.keys()) resolve(name, []);
+
+  // 4. Service specs, with stable slots.
+  const serviceNames = [...services.keys()].filter((n) => lbServers.has(n) || usable.get(n) === true).sort();
+  const serverKeys: string[] = [];
+  for (const n of serviceNames) for (const s of lbServers.get(n)?.servers ?? []) serverKeys.push(serverKey(n, s.url));
+  const serverSlots = input.serverSlots(serverKeys);
+  const serviceSlots = input.serviceSlots(serviceNames);
+  const serviceIndex = new Map(serviceNames.map((n, i) => [n, i]));
+  const serviceSpecs: ServiceSpec[] = serviceNames.map((name) => {
+    const lb = lbServers.get(name);
+    if (lb !== undefined) {
+      const servers: ServerSpec[] = lb.servers.map((s) => ({ ...s, slot: serverSlots.get(serverKey(name, s.url))! }));
+      return {
+        kind: 'lb',
+        name,
+        servers,
+        passHostHeader: lb.passHostHeader,
+        rr: serviceSlots.get(name)!,
+        order: weightedOrder(servers.map((s) => s.weight)),
+      };
+    }
+    const children = weighted.get(name)!;
+    return {
+      kind: 'weighted',
+      name,
+      children: children.map((c) => serviceIndex.get(c.name)!),
+      rr: serviceSlots.get(name)!,
+      order: weightedOrder(children.map((c) => c.weight)),
+    };
+  });
+  for (const name of serviceNames) if (!serviceStatus.has(name)) serviceStatus.set(name, { status: 'enabled', errors: [] });
+
+  // 5. Routers.
+  const routerSpecs: RouterSpec[] = [];
+  for (const [name, r] of [...routers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const provider = providerOf(name);
+    const syntax: RuleSyntax = r.ruleSyntax ?? 'v3';
+    try {
+      compileRule(r.rule, syntax);
+    } catch (err) {
+      fail('router', name, `invalid rule ${JSON.stringify(r.rule)}: ${(err as Error).message}`);
+      continue;
+    }
+    if (r.service === undefined || r.service === '') {
+      fail('router', name, 'the router has no service');
+      continue;
+    }
+    const service = qualify(r.service, provider);
+    const index = serviceIndex.get(service);
+    if (index === undefined) {
+      fail('router', name, services.has(service) ? `service ${JSON.stringify(service)} is disabled` : `unknown service ${JSON.stringify(service)}`);
+      continue;
+    }
+    const eps = r.entryPoints === undefined || r.entryPoints.length === 0 ? [...input.entryPoints] : r.entryPoints;
+    const unknown = eps.filter((e) => !input.entryPoints.includes(e));
+    if (unknown.length > 0) {
+      fail('router', name, `unknown entry point(s) ${unknown.map((e) => JSON.stringify(e)).join(', ')}`);
+      continue;
+    }
+    const missing = (r.middlewares ?? []).map((m) => qualify(m, provider));
+    if (missing.length > 0) {
+      const unknownMw = missing.filter((m) => !middlewares.has(m));
+      fail(
+        'router',
+        name,
+        unknownMw.length > 0
+          ? `unknown middleware(s) ${unknownMw.map((m) => JSON.stringify(m)).join(', ')}`
+          : `middlewares are not supported yet (${missing.join(', ')}): the router is disabled rather than served without them`,
+      );
+      continue;
+    }
+    routerSpecs.push({
+      name,
+      rule: r.rule,
+      syntax,
+      priority: r.priority !== undefined && r.priority > 0 ? r.priority : defaultPriority(r.rule),
+      entryPoints: eps,
+      service: index,
+    });
+    routerStatus.set(name, { status: 'enabled', errors: [] });
+  }
+
+  return { spec: { routers: routerSpecs, services: serviceSpecs }, errors, routerStatus, serviceStatus };
+}

@@ -1,0 +1,80 @@
+// Main thread: owns the shared buffers, turns provider configurations into
+// table versions, and publishes a version only when its content changed.
+import type { ConfigError, DynamicConfig } from '../dynamic/model.js';
+import { compileTable, type CompiledTable } from './compile.js';
+import { createStateBuffer, SharedState, type StateLayout } from './shared-state.js';
+import { createTableBuffer, TableWriter } from './shared-table.js';
+import { SlotAllocator } from './slots.js';
+
+export interface PublisherOptions {
+  entryPoints: readonly string[];
+  tableSlotBytes?: number;
+  layout?: StateLayout;
+}
+
+export interface PublishResult {
+  /** False when the configuration compiled to the table already published. */
+  changed: boolean;
+  generation: number;
+  errors: ConfigError[];
+}
+
+export class TablePublisher {
+  readonly tableBuffer: SharedArrayBuffer;
+  readonly stateBuffer: SharedArrayBuffer;
+  readonly layout: StateLayout;
+  readonly state: SharedState;
+  private readonly writer: TableWriter;
+  private readonly providers = new Map<string, DynamicConfig>();
+  private readonly serverSlots: SlotAllocator;
+  private readonly serviceSlots: SlotAllocator;
+  private lastText = '';
+  /** The most recent compilation, for the API. */
+  current: CompiledTable | null = null;
+  reloads = 0;
+
+  constructor(private readonly options: PublisherOptions) {
+    this.layout = options.layout ?? { maxServers: 65536, maxServices: 65536 };
+    this.tableBuffer = createTableBuffer(options.tableSlotBytes ?? 32 * 1024 * 1024);
+    this.stateBuffer = createStateBuffer(this.layout);
+    this.state = new SharedState(this.stateBuffer, this.layout);
+    this.writer = new TableWriter(this.tableBuffer);
+    this.serverSlots = new SlotAllocator(
+      this.layout.maxServers,
+      (slot) => this.state.inflight(slot) === 0,
+      (slot) => this.state.resetServer(slot),
+    );
+    this.serviceSlots = new SlotAllocator(this.layout.maxServices, () => true, (slot) => this.state.resetService(slot));
+  }
+
+  get generation(): number {
+    return this.writer.generation;
+  }
+
+  /** Replaces one provider's configuration and publishes the result. */
+  update(provider: string, config: DynamicConfig): PublishResult {
+    this.providers.set(provider, config);
+    return this.publish();
+  }
+
+  remove(provider: string): PublishResult {
+    this.providers.delete(provider);
+    return this.publish();
+  }
+
+  private publish(): PublishResult {
+    const compiled = compileTable({
+      providers: this.providers,
+      entryPoints: this.options.entryPoints,
+      serverSlots: (keys) => this.serverSlots.assign(keys),
+      serviceSlots: (keys) => this.serviceSlots.assign(keys),
+    });
+    this.current = compiled;
+    const text = JSON.stringify(compiled.spec);
+    if (text === this.lastText) return { changed: false, generation: this.writer.generation, errors: compiled.errors };
+    const generation = this.writer.publish(`{"version":${this.writer.generation + 1},${text.slice(1)}`);
+    this.lastText = text;
+    this.reloads++;
+    return { changed: true, generation, errors: compiled.errors };
+  }
+}

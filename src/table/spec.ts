@@ -1,0 +1,53 @@
+// The route table as published to workers: plain data, JSON-encoded into the
+// shared buffer. Only valid, enabled routers and the services they reach are
+// in it; everything invalid was reported by the compiler instead.
+import type { RuleSyntax } from '../dynamic/model.js';
+
+export interface ServerSpec {
+  url: string;
+  host: string;
+  port: number;
+  weight: number;
+  /** Index into the shared per-server state (in-flight, health). Stable across versions. */
+  slot: number;
+}
+
+export interface LoadBalancerSpec {
+  kind: 'lb';
+  name: string;
+  servers: ServerSpec[];
+  passHostHeader: boolean;
+  /** Shared round-robin counter index. Stable across versions. */
+  rr: number;
+  /** Weighted round-robin order: indexes into servers, one period. */
+  order: number[];
+}
+
+export interface WeightedSpec {
+  kind: 'weighted';
+  name: string;
+  /** Indexes into TableSpec.services. */
+  children: number[];
+  rr: number;
+  /** Indexes into children, one period. */
+  order: number[];
+}
+
+export type ServiceSpec = LoadBalancerSpec | WeightedSpec;
+
+export interface RouterSpec {
+  name: string;
+  rule: string;
+  syntax: RuleSyntax;
+  priority: number;
+  entryPoints: string[];
+  /** Index into TableSpec.services. */
+  service: number;
+}
+
+export interface TableSpec {
+  /** Monotonic version, for logs and tests. */
+  version: number;
+  routers: RouterSpec[];
+  services: ServiceSpec[];
+}

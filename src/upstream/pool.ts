@@ -1,0 +1,146 @@
+// Per-worker keep-alive pool for one upstream server (host:port).
+import { type ConnectionOwner, UpstreamConnection } from './connection.js';
+
+export interface PoolOptions {
+  /** Idle sockets kept (serversTransport.maxIdleConnsPerHost). */
+  maxIdle: number;
+  /** Open sockets allowed, 0 = unlimited (serversTransport.maxConnsPerHost). */
+  maxConns: number;
+  dialTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxHeadBytes: number;
+}
+
+export interface PoolWaiter {
+  onConnection(conn: UpstreamConnection): void;
+  onConnectError(err: Error): void;
+}
+
+export class DialError extends Error {
+  override name = 'DialError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export class ServerPool implements ConnectionOwner {
+  private readonly idle: UpstreamConnection[] = [];
+  private readonly waiters: PoolWaiter[] = [];
+  private open = 0;
+  private retired = false;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    private readonly options: PoolOptions,
+  ) {}
+
+  get openCount(): number {
+    return this.open;
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  /** Returns an idle connection now, or null and calls the waiter later. */
+  acquire(waiter: PoolWaiter): UpstreamConnection | null {
+    while (this.idle.length > 0) {
+      const conn = this.idle.pop()!;
+      if (!conn.isDead) return conn;
+    }
+    if (this.options.maxConns > 0 && this.open >= this.options.maxConns) {
+      this.waiters.push(waiter);
+      return null;
+    }
+    this.dial(waiter);
+    return null;
+  }
+
+  /** A waiter that no longer wants a connection (its client went away). */
+  cancel(waiter: PoolWaiter): void {
+    const i = this.waiters.indexOf(waiter);
+    if (i !== -1) this.waiters.splice(i, 1);
+  }
+
+  /** Always a new socket: for retrying after a reused one failed. */
+  dialFresh(waiter: PoolWaiter): void {
+    this.dial(waiter);
+  }
+
+  private dial(waiter: PoolWaiter): void {
+    this.open++;
+    let timer: NodeJS.Timeout | null = null;
+    let settled = false;
+    const conn = new UpstreamConnection(this.host, this.port, this.options.maxHeadBytes, this, (c) => {
+      settled = true;
+      if (timer !== null) clearTimeout(timer);
+      c.socket.removeListener('error', onDialError);
+      waiter.onConnection(c);
+    });
+    const onDialError = (err: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
+      if (timer !== null) clearTimeout(timer);
+      waiter.onConnectError(new DialError(`dial ${this.host}:${this.port}: ${err.code ?? err.message}`, err.code));
+    };
+    conn.socket.prependListener('error', onDialError);
+    if (this.options.dialTimeoutMs > 0) {
+      timer = setTimeout(() => {
+        if (settled) return;
+        onDialError(Object.assign(new Error('dial timeout'), { code: 'ETIMEDOUT' }));
+        conn.destroy();
+      }, this.options.dialTimeoutMs);
+    }
+  }
+
+  onReusable(conn: UpstreamConnection): void {
+    const next = this.waiters.shift();
+    if (next !== undefined) {
+      // Hand over on the next turn: the caller is still inside the parser.
+      setImmediate(() => (conn.isDead ? this.redial(next) : next.onConnection(conn)));
+      return;
+    }
+    if (this.retired || this.idle.length >= this.options.maxIdle) {
+      conn.destroy();
+      return;
+    }
+    this.idle.push(conn);
+  }
+
+  onGone(conn: UpstreamConnection): void {
+    this.open--;
+    const i = this.idle.indexOf(conn);
+    if (i !== -1) this.idle.splice(i, 1);
+    if (this.waiters.length > 0 && (this.options.maxConns === 0 || this.open < this.options.maxConns)) {
+      this.dial(this.waiters.shift()!);
+    }
+  }
+
+  private redial(waiter: PoolWaiter): void {
+    const conn = this.acquire(waiter);
+    if (conn !== null) waiter.onConnection(conn);
+  }
+
+  /** Closes idle sockets unused for longer than the idle timeout. */
+  sweep(now: number): void {
+    const limit = now - this.options.idleTimeoutMs;
+    for (let i = this.idle.length - 1; i >= 0; i--) {
+      if (this.idle[i].lastUsed < limit) this.idle[i].destroy();
+    }
+  }
+
+  /** The server left the table: close idle sockets, let busy ones finish and close. */
+  retire(): void {
+    this.retired = true;
+    for (const conn of this.idle.slice()) conn.destroy();
+    for (const w of this.waiters.splice(0)) w.onConnectError(new DialError('server removed from the configuration', 'EREMOVED'));
+  }
+
+  get isRetired(): boolean {
+    return this.retired;
+  }
+}
