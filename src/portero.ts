@@ -1,0 +1,112 @@
+// Wires the main thread together: providers -> table publisher -> workers,
+// plus the API entry point and graceful shutdown.
+import os from 'node:os';
+import type { Logger } from 'pino';
+import { ApiServer } from './api/server.js';
+import type { StaticConfig } from './config/static.js';
+import type { ConfigError, DynamicConfig } from './dynamic/model.js';
+import { WorkerSupervisor } from './supervisor/workers.js';
+import { TablePublisher } from './table/publisher.js';
+import type { ServeEntryPoint } from './worker/serve.js';
+
+/** A source of dynamic configuration (file, swarm). */
+export interface Provider {
+  readonly name: string;
+  start(emit: (config: DynamicConfig, errors: ConfigError[]) => void): Promise<void>;
+  stop(): Promise<void> | void;
+}
+
+export const API_ENTRY_POINT = 'traefik';
+
+export interface PorteroOptions {
+  config: StaticConfig;
+  log: Logger;
+  providers: Provider[];
+  /** Lets tests crash a worker on purpose. */
+  testHooks?: boolean;
+}
+
+export class Portero {
+  readonly publisher: TablePublisher;
+  readonly supervisor: WorkerSupervisor;
+  private readonly api: ApiServer | null;
+  private draining = false;
+  private stopped: Promise<void> | null = null;
+  apiPort = 0;
+
+  constructor(private readonly options: PorteroOptions) {
+    const { config } = options;
+    const served = Object.values(config.entryPoints).filter((ep) => ep.name !== API_ENTRY_POINT);
+    this.publisher = new TablePublisher({ entryPoints: served.map((ep) => ep.name) });
+    const entryPoints: ServeEntryPoint[] = served.map((ep) => ({
+      name: ep.name,
+      host: ep.host,
+      port: ep.port,
+      trustedIPs: ep.trustedIPs,
+      insecure: ep.forwardedHeadersInsecure,
+    }));
+    this.supervisor = new WorkerSupervisor(
+      config.workers,
+      {
+        tableBuffer: this.publisher.tableBuffer,
+        stateBuffer: this.publisher.stateBuffer,
+        stateLayout: this.publisher.layout,
+        entryPoints,
+        transport: config.serversTransport,
+        serverName: os.hostname(),
+        testHooks: options.testHooks ?? false,
+      },
+      options.log,
+    );
+    const apiEp = config.entryPoints[API_ENTRY_POINT];
+    this.api =
+      apiEp !== undefined && (config.ping || config.api.insecure)
+        ? new ApiServer({
+            host: apiEp.host,
+            port: apiEp.port,
+            ping: config.ping,
+            api: config.api.insecure,
+            publisher: this.publisher,
+            isDraining: () => this.draining,
+          })
+        : null;
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.options;
+    for (const p of this.options.providers) {
+      await p.start((config, errors) => this.apply(p.name, config, errors));
+    }
+    await this.supervisor.start();
+    if (this.api !== null) this.apiPort = await this.api.listen();
+    const eps = Object.values(this.options.config.entryPoints).map((e) => `${e.name}=${e.address}`);
+    log.info({ entryPoints: eps, workers: this.options.config.workers }, 'portero is serving');
+  }
+
+  /** Applies one provider's new configuration; logs every element it disables. */
+  apply(provider: string, config: DynamicConfig, providerErrors: ConfigError[] = []): void {
+    const { log } = this.options;
+    const result = this.publisher.update(provider, config);
+    for (const e of [...providerErrors, ...result.errors]) {
+      log.error({ provider: e.provider, [e.element?.kind ?? 'element']: e.element?.name }, e.message);
+    }
+    if (result.changed) {
+      const spec = this.publisher.current!.spec;
+      log.info({ provider, generation: result.generation, routers: spec.routers.length, services: spec.services.length }, 'route table published');
+    }
+  }
+
+  /** Graceful stop: /ping turns 503, listeners close, in-flight requests finish within the grace period. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.draining = true;
+      const grace = Math.max(0, ...Object.values(this.options.config.entryPoints).map((e) => e.graceTimeoutMs));
+      this.options.log.info({ graceMs: grace }, 'shutting down: draining in-flight requests');
+      for (const p of this.options.providers) await p.stop();
+      await this.supervisor.drain(grace);
+      await this.api?.close();
+      this.options.log.info('stopped');
+    })();
+    return this.stopped;
+  }
+}

@@ -1,0 +1,110 @@
+// Runs one long-lived serve task per worker thread under piscina and keeps it
+// running: piscina replaces a dead thread but not its task, so a task that
+// ends without being asked to is submitted again at once.
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { Logger } from 'pino';
+import type { ServeTask, SupervisorMessage, WorkerMessage } from '../worker/serve.js';
+
+export type WorkerTaskTemplate = Omit<ServeTask, 'workerId' | 'port'>;
+
+interface Slot {
+  id: number;
+  port: MessagePort | null;
+  running: Promise<void> | null;
+  listening: boolean;
+  restarts: number;
+}
+
+export class WorkerSupervisor {
+  private readonly pool: Piscina;
+  private readonly slots: Slot[];
+  private stopping = false;
+  private readonly listeners = new Set<(m: WorkerMessage) => void>();
+
+  constructor(
+    private readonly count: number,
+    private readonly template: WorkerTaskTemplate,
+    private readonly log: Logger,
+  ) {
+    this.pool = new Piscina({
+      filename: new URL('../worker/serve.js', import.meta.url).href,
+      minThreads: count,
+      maxThreads: count,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 2 ** 31 - 1,
+      // A serve task never returns while serving; an idle thread must not spin in Atomics.wait.
+      atomics: 'disabled',
+    });
+    this.slots = Array.from({ length: count }, (_, id) => ({ id, port: null, running: null, listening: false, restarts: 0 }));
+  }
+
+  /** Resolves once every worker listens on every entry point. */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let waiting = this.count;
+      const onMessage = (m: WorkerMessage) => {
+        if (m.type === 'listening' && !this.slots[m.workerId].listening) {
+          this.slots[m.workerId].listening = true;
+          if (--waiting === 0) {
+            this.listeners.delete(onMessage);
+            resolve();
+          }
+        }
+      };
+      this.listeners.add(onMessage);
+      for (const slot of this.slots) this.launch(slot, reject);
+    });
+  }
+
+  onMessage(fn: (m: WorkerMessage) => void): void {
+    this.listeners.add(fn);
+  }
+
+  get restarts(): number {
+    return this.slots.reduce((n, s) => n + s.restarts, 0);
+  }
+
+  private launch(slot: Slot, onFirstFailure?: (err: Error) => void): void {
+    const { port1, port2 } = new MessageChannel();
+    slot.port = port1;
+    port1.on('message', (m: WorkerMessage) => {
+      if (m.type === 'log') this.log[m.level]({ worker: m.workerId }, m.msg);
+      for (const fn of this.listeners) fn(m);
+    });
+    const task: ServeTask = { ...this.template, workerId: slot.id, port: port2 };
+    const run = this.pool.run(task, { transferList: [port2] }) as Promise<void>;
+    slot.running = run.then(
+      () => this.ended(slot, null, port1),
+      (err: Error) => {
+        if (!slot.listening && onFirstFailure !== undefined && /cannot listen/.test(err.message)) {
+          port1.close();
+          onFirstFailure(err);
+          return;
+        }
+        this.ended(slot, err, port1);
+      },
+    );
+  }
+
+  private ended(slot: Slot, err: Error | null, port: MessagePort): void {
+    port.close();
+    if (this.stopping) return;
+    slot.restarts++;
+    this.log.error({ worker: slot.id, err: err?.message }, 'worker stopped serving; starting it again');
+    this.launch(slot);
+  }
+
+  /** Test hook: makes a worker throw an uncaught exception. */
+  crash(id: number): void {
+    this.slots[id].port?.postMessage({ type: 'crash' } satisfies SupervisorMessage);
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes everything. */
+  async drain(graceMs: number): Promise<void> {
+    this.stopping = true;
+    for (const slot of this.slots) slot.port?.postMessage({ type: 'drain', graceMs } satisfies SupervisorMessage);
+    await Promise.all(this.slots.map((s) => s.running));
+    await this.pool.destroy();
+  }
+}

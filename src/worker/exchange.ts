@@ -1,0 +1,334 @@
+// One proxied request: the client's uWS response on one side, an upstream
+// keep-alive connection on the other, bytes streamed both ways with
+// backpressure. It picks servers, retries when that is safe, and maps
+// failures to 502/504; a failure after the response started closes the
+// client connection so a truncated body never looks complete.
+import { STATUS_CODES } from 'node:http';
+import type { HttpResponse } from 'uWebSockets.js';
+import { pickServer } from '../balancer/pick.js';
+import type { SharedState } from '../table/shared-state.js';
+import type { ExchangeSink, UpstreamConnection } from '../upstream/connection.js';
+import { DialError, type PoolWaiter } from '../upstream/pool.js';
+import { BodyMode, type ResponseHead } from '../upstream/response-parser.js';
+import type { ServerRuntime, ServiceRuntime } from './routes.js';
+
+export interface ExchangeContext {
+  state: SharedState;
+  responseHeaderTimeoutMs: number;
+  /** Set while the worker drains: responses close their connection. */
+  draining: boolean;
+  onFinish(): void;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+const MAX_QUEUED_BODY = 256 * 1024;
+
+export function sendError(res: HttpResponse, status: number, body: string, close = false): void {
+  res.cork(() => {
+    res.writeStatus(`${status} ${STATUS_CODES[status]}`).writeHeader('content-type', 'text/plain; charset=utf-8').end(body, close);
+  });
+}
+
+export class Exchange implements ExchangeSink, PoolWaiter {
+  private aborted = false;
+  private finished = false;
+  private server: ServerRuntime | null = null;
+  /** Whether this exchange currently counts in server's shared in-flight number. */
+  private counted = false;
+  private tried: ServerRuntime[] | null = null;
+  private conn: UpstreamConnection | null = null;
+  private requestWritten = false;
+  private responseStarted = false;
+  private headerTimer: NodeJS.Timeout | null = null;
+  // Request body
+  private bodyQueue: Buffer[] | null = null;
+  private queuedBytes = 0;
+  private bodyDone: boolean;
+  private bodyPaused = false;
+  private bodyStarted = false;
+  // Response body
+  private mode = BodyMode.None;
+  private total = 0;
+  private offset = 0;
+  private remainder: Buffer | null = null;
+  private remainderAt = 0;
+  private readonly cork = (fn: () => void) => {
+    if (!this.aborted) this.res.cork(fn);
+  };
+
+  constructor(
+    private readonly ctx: ExchangeContext,
+    private readonly res: HttpResponse,
+    private readonly service: ServiceRuntime,
+    private readonly headRequest: boolean,
+    private readonly method: string,
+    /** Request head up to the Host value. */
+    private readonly headPrefix: string,
+    /** The client's Host header ("" when it sent none). */
+    private readonly clientHost: string,
+    /** From the CRLF after Host to the end of the head. */
+    private readonly headSuffix: string,
+    /** -1 no body, -2 chunked, else length. */
+    private readonly bodyLength: number,
+  ) {
+    this.bodyDone = bodyLength === -1;
+    res.onAborted(() => this.abort());
+    if (bodyLength !== -1) res.onData((chunk, isLast) => this.onRequestData(chunk, isLast));
+  }
+
+  start(): void {
+    const server = pickServer(this.service, this.ctx.state, null);
+    if (server === null) {
+      this.fail(503, 'Service Unavailable');
+      return;
+    }
+    this.attempt(server, false);
+  }
+
+  private attempt(server: ServerRuntime, fresh: boolean): void {
+    this.server = server;
+    this.counted = true;
+    this.ctx.state.addInflight(server.slot, 1);
+    if (fresh) {
+      server.pool.dialFresh(this);
+      return;
+    }
+    const conn = server.pool.acquire(this);
+    if (conn !== null) this.onConnection(conn);
+  }
+
+  private leaveServer(): void {
+    if (this.counted) {
+      this.counted = false;
+      this.ctx.state.addInflight(this.server!.slot, -1);
+    }
+  }
+
+  // PoolWaiter
+  onConnection(conn: UpstreamConnection): void {
+    if (this.aborted || this.finished) {
+      conn.release(true);
+      return;
+    }
+    this.conn = conn;
+    conn.attach(this, this.headRequest, this.cork);
+    const server = this.server!;
+    const host = server.passHostHeader && this.clientHost !== '' ? this.clientHost : server.authority;
+    this.requestWritten = true;
+    let ok = conn.write(this.headPrefix + host + this.headSuffix);
+    if (this.bodyQueue !== null) {
+      for (const b of this.bodyQueue) ok = this.writeBody(b);
+      this.bodyQueue = null;
+      this.queuedBytes = 0;
+    }
+    if (this.bodyDone && this.bodyLength === -2) ok = conn.write('0\r\n\r\n') && ok;
+    if (!ok) this.pauseBody();
+    else this.resumeBody();
+    if (this.ctx.responseHeaderTimeoutMs > 0) {
+      this.headerTimer = setTimeout(() => this.onHeaderTimeout(), this.ctx.responseHeaderTimeoutMs);
+    }
+  }
+
+  onConnectError(err: Error): void {
+    this.leaveServer();
+    if (this.aborted || this.finished) return;
+    const timeout = err instanceof DialError && err.code === 'ETIMEDOUT';
+    // Nothing was sent: always safe to try another server.
+    (this.tried ??= []).push(this.server!);
+    const next = pickServer(this.service, this.ctx.state, this.tried);
+    if (next !== null) {
+      this.attempt(next, false);
+      return;
+    }
+    this.fail(timeout ? 504 : 502, timeout ? 'Gateway Timeout' : 'Bad Gateway');
+  }
+
+  // Request body, client -> upstream
+  private onRequestData(chunk: ArrayBuffer, isLast: boolean): void {
+    if (this.aborted) return;
+    this.bodyStarted = true;
+    if (chunk.byteLength > 0) {
+      // uWS reuses the chunk's memory after this call: copy.
+      const copy = Buffer.from(new Uint8Array(chunk));
+      if (this.conn !== null && this.requestWritten) {
+        if (!this.writeBody(copy)) this.pauseBody();
+      } else {
+        (this.bodyQueue ??= []).push(copy);
+        this.queuedBytes += copy.length;
+        if (this.queuedBytes > MAX_QUEUED_BODY) this.pauseBody();
+      }
+    }
+    if (isLast) {
+      this.bodyDone = true;
+      if (this.conn !== null && this.requestWritten && this.bodyLength === -2) this.conn.write('0\r\n\r\n');
+    }
+  }
+
+  private writeBody(b: Buffer): boolean {
+    const conn = this.conn!;
+    if (this.bodyLength !== -2) return conn.write(b);
+    conn.write(`${b.length.toString(16)}\r\n`);
+    conn.write(b);
+    return conn.write('\r\n');
+  }
+
+  private pauseBody(): void {
+    if (!this.bodyPaused && !this.bodyDone) {
+      this.bodyPaused = true;
+      this.res.pause();
+    }
+  }
+
+  private resumeBody(): void {
+    if (this.bodyPaused && !this.aborted) {
+      this.bodyPaused = false;
+      this.res.resume();
+    }
+  }
+
+  // ExchangeSink, upstream -> client
+  onDrain(): void {
+    this.resumeBody();
+  }
+
+  onHead(head: ResponseHead): void {
+    if (this.headerTimer !== null) {
+      clearTimeout(this.headerTimer);
+      this.headerTimer = null;
+    }
+    if (this.aborted) return;
+    this.responseStarted = true;
+    const res = this.res;
+    res.writeStatus(head.reason === '' ? `${head.status} ${STATUS_CODES[head.status] ?? ''}` : `${head.status} ${head.reason}`);
+    const h = head.headers;
+    for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
+    this.mode = head.mode;
+    this.total = head.contentLength;
+    if (head.mode === BodyMode.None) {
+      // uWS would report Content-Length: 0; keep the upstream's figure for HEAD and 304.
+      if (head.contentLength >= 0 && head.status !== 204) res.writeHeader('content-length', String(head.contentLength));
+      res.endWithoutBody(undefined, this.ctx.draining);
+    }
+  }
+
+  onBody(chunk: Buffer): void {
+    if (this.aborted || chunk.length === 0) return;
+    const res = this.res;
+    if (this.mode === BodyMode.Length) {
+      const before = this.offset;
+      const [ok] = res.tryEnd(chunk, this.total);
+      if (ok) {
+        this.offset += chunk.length;
+        return;
+      }
+      // tryEnd sent what the socket took; keep the rest (the read buffer is reused).
+      const written = res.getWriteOffset() - before;
+      this.offset += chunk.length;
+      this.remainder = Buffer.from(chunk.subarray(written));
+      this.remainderAt = before + written;
+      this.conn?.socket.pause();
+      res.onWritable((off) => this.onWritableLength(off));
+      return;
+    }
+    if (!res.write(chunk)) {
+      this.conn?.socket.pause();
+      res.onWritable(() => {
+        this.conn?.socket.resume();
+        return true;
+      });
+    }
+  }
+
+  private onWritableLength(off: number): boolean {
+    const rest = this.remainder;
+    if (rest === null || this.aborted) return true;
+    const [ok, done] = this.res.tryEnd(rest.subarray(off - this.remainderAt), this.total);
+    if (ok || done) {
+      this.remainder = null;
+      if (!done) this.conn?.socket.resume();
+      else this.finish();
+      return true;
+    }
+    return false;
+  }
+
+  onComplete(keepAlive: boolean): void {
+    const conn = this.conn!;
+    this.conn = null;
+    conn.release(keepAlive);
+    if (this.aborted) return;
+    if (this.mode === BodyMode.Chunked || this.mode === BodyMode.Close) this.res.end(undefined, this.ctx.draining);
+    else if (this.mode === BodyMode.Length && this.total === 0) this.res.end(undefined, this.ctx.draining);
+    if (this.remainder === null) this.finish();
+  }
+
+  onConnectionError(_err: Error, responseStarted: boolean): void {
+    this.conn = null;
+    if (this.headerTimer !== null) {
+      clearTimeout(this.headerTimer);
+      this.headerTimer = null;
+    }
+    if (this.aborted || this.finished) return;
+    if (this.responseStarted) {
+      // Mid-response: the client must see a broken connection, not a short body.
+      this.closeClient();
+      return;
+    }
+    this.leaveServer();
+    // A reused keep-alive socket can be closed by the upstream just as we
+    // send; retry on a fresh connection when repeating the request is safe.
+    if (!responseStarted && !this.bodyStarted && this.bodyLength === -1 && IDEMPOTENT.has(this.method)) {
+      (this.tried ??= []).push(this.server!);
+      const next = pickServer(this.service, this.ctx.state, this.tried) ?? this.server!;
+      if ((this.tried.length as number) <= 3) {
+        this.attempt(next, true);
+        return;
+      }
+    }
+    this.fail(502, 'Bad Gateway');
+  }
+
+  private onHeaderTimeout(): void {
+    this.headerTimer = null;
+    const conn = this.conn;
+    this.conn = null;
+    conn?.detach();
+    conn?.destroy();
+    if (this.aborted || this.finished) return;
+    this.fail(504, 'Gateway Timeout');
+  }
+
+  private fail(status: number, body: string): void {
+    if (!this.aborted) sendError(this.res, status, body, this.ctx.draining);
+    this.finish();
+  }
+
+  private closeClient(): void {
+    if (!this.aborted) {
+      this.aborted = true;
+      this.res.close();
+    }
+    this.finish();
+  }
+
+  private abort(): void {
+    this.aborted = true;
+    if (this.headerTimer !== null) clearTimeout(this.headerTimer);
+    const conn = this.conn;
+    if (conn !== null) {
+      this.conn = null;
+      conn.detach();
+      conn.destroy();
+    } else if (this.server !== null && !this.requestWritten) {
+      this.server.pool.cancel(this);
+    }
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.leaveServer();
+    this.ctx.onFinish();
+  }
+}

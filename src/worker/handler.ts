@@ -1,0 +1,60 @@
+// The request pipeline of one entry point: check the table version, parse,
+// match a router, rewrite, and hand the request to an Exchange.
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { Exchange, type ExchangeContext, sendError } from './exchange.js';
+import { parseRequest, type EntryPointContext } from './request-head.js';
+import type { RouteTable } from './routes.js';
+
+export interface WorkerRuntime extends ExchangeContext {
+  /** Returns the current table, decoding a new version first if one was published. */
+  table(): RouteTable | null;
+  inflight: number;
+}
+
+export function createHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest) => void {
+  return (res, req) => {
+    const method = req.getCaseSensitiveMethod();
+    if (method === 'CONNECT') {
+      sendError(res, 405, 'Method Not Allowed');
+      return;
+    }
+    const parsed = parseRequest(req, res, ep);
+    if (parsed.invalid !== null) {
+      sendError(res, 400, `Bad Request: ${parsed.invalid}`, true);
+      return;
+    }
+    if (parsed.view.path.charCodeAt(0) !== 47 /* / */) {
+      sendError(res, 400, 'Bad Request: request target must be a path', true);
+      return;
+    }
+    const table = rt.table();
+    const route = table === null ? null : table.match(ep.name, parsed.view);
+    if (route === null) {
+      sendError(res, 404, '404 page not found\n', rt.draining);
+      return;
+    }
+    let target = parsed.target;
+    let lines = parsed.lines;
+    if (route.rewrite !== null) {
+      const q = parsed.view.query;
+      const r = route.rewrite(parsed.view.path);
+      target = q === '' ? r.path : `${r.path}?${q}`;
+      lines += r.headers;
+    }
+    let framing = '';
+    if (parsed.bodyLength === -2) framing = 'transfer-encoding: chunked\r\n';
+    else if (parsed.bodyLength >= 0) framing = `content-length: ${parsed.bodyLength}\r\n`;
+    rt.inflight++;
+    new Exchange(
+      rt,
+      res,
+      route.service,
+      method === 'HEAD',
+      method,
+      `${method} ${target} HTTP/1.1\r\nhost: `,
+      parsed.hostHeader,
+      `\r\n${lines}${framing}\r\n`,
+      parsed.bodyLength,
+    ).start();
+  };
+}

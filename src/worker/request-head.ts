@@ -1,0 +1,191 @@
+// Reads what forwarding needs from a uWS request, in one pass over its
+// headers: the view rules match on, the header lines to forward (hop-by-hop
+// and untrusted X-Forwarded-* removed), and the X-Forwarded-* lines to add.
+import type { BlockList } from 'node:net';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { RequestView } from '../rules/types.js';
+
+export interface EntryPointContext {
+  name: string;
+  port: number;
+  /** X-Forwarded-* from these addresses are kept; null = nobody. */
+  trusted: BlockList | null;
+  trustAll: boolean;
+  /** Value of X-Forwarded-Server. */
+  serverName: string;
+}
+
+export interface ParsedRequest {
+  view: RequestView;
+  /** "GET /path?q HTTP/1.1\r\nhost: " */
+  method: string;
+  target: string;
+  /** The client's Host header as sent (with port), "" when absent. */
+  hostHeader: string;
+  /** Forwarded header lines, each ending in CRLF, framing excluded. */
+  lines: string;
+  /** Body framing: -1 none, -2 chunked, else Content-Length. */
+  bodyLength: number;
+  /** A reason to refuse the request with 400, or null. */
+  invalid: string | null;
+}
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'upgrade',
+  // uWS answered Expect: 100-continue itself; the body follows regardless.
+  'expect',
+]);
+
+export function formatClientIp(raw: ArrayBuffer): string {
+  const b = new Uint8Array(raw);
+  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  // IPv4-mapped IPv6 (::ffff:a.b.c.d), as dual-stack listeners report IPv4 clients.
+  let mapped = b.length === 16 && b[10] === 0xff && b[11] === 0xff;
+  for (let i = 0; mapped && i < 10; i++) if (b[i] !== 0) mapped = false;
+  if (mapped) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  const groups: string[] = [];
+  for (let i = 0; i < b.length; i += 2) groups.push(((b[i] << 8) | b[i + 1]).toString(16));
+  // Compress the longest run of zero groups, as RFC 5952 asks.
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < groups.length; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < groups.length && groups[j] === '0') j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestStart === -1) return groups.join(':');
+  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** Lower-cases, drops the port and a trailing dot: what Host rules compare. */
+export function normalizeHost(host: string): string {
+  let h = host;
+  if (h.charCodeAt(0) === 91 /* [ */) {
+    const end = h.indexOf(']');
+    h = end === -1 ? h : h.slice(1, end);
+  } else {
+    const colon = h.indexOf(':');
+    if (colon !== -1) h = h.slice(0, colon);
+  }
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  return h.toLowerCase();
+}
+
+function portOf(host: string): string {
+  const close = host.lastIndexOf(']');
+  const colon = host.lastIndexOf(':');
+  return colon > close ? host.slice(colon + 1) : '';
+}
+
+export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPointContext): ParsedRequest {
+  const method = req.getCaseSensitiveMethod();
+  const path = req.getUrl();
+  const query = req.getQuery();
+  const clientIp = formatClientIp(res.getRemoteAddress());
+  const connection = req.getHeader('connection');
+  const connectionTokens = connection === '' ? null : connection.toLowerCase().split(',').map((t) => t.trim());
+
+  let trusted: boolean | null = ep.trustAll ? true : null;
+  const headers: Record<string, string> = {};
+  let hostHeader = '';
+  let lines = '';
+  let contentLength = '';
+  let transferEncoding = '';
+  let invalid: string | null = null;
+  let xff = '';
+  let xfHost = '';
+  let xfPort = '';
+  let xfProto = '';
+  let realIp = '';
+  let xfSeen = false;
+
+  req.forEach((k, v) => {
+    const prev = headers[k];
+    headers[k] = prev === undefined ? v : `${prev}, ${v}`;
+    if (k === 'host') {
+      if (prev !== undefined) invalid = 'more than one Host header';
+      hostHeader = v;
+      return;
+    }
+    if (k === 'content-length') {
+      if (prev !== undefined && prev !== v) invalid = 'conflicting Content-Length headers';
+      contentLength = v;
+      return;
+    }
+    if (k === 'transfer-encoding') {
+      transferEncoding = transferEncoding === '' ? v : `${transferEncoding}, ${v}`;
+      return;
+    }
+    if (HOP_BY_HOP.has(k)) return;
+    if (connectionTokens !== null && connectionTokens.includes(k)) return;
+    if (k.startsWith('x-forwarded-') || k === 'x-real-ip') {
+      xfSeen = true;
+      trusted ??= ep.trusted !== null && ep.trusted.check(clientIp, clientIp.includes(':') ? 'ipv6' : 'ipv4');
+      if (!trusted) return;
+      switch (k) {
+        case 'x-forwarded-for':
+          xff = xff === '' ? v : `${xff}, ${v}`;
+          return;
+        case 'x-forwarded-host':
+          xfHost = v;
+          return;
+        case 'x-forwarded-port':
+          xfPort = v;
+          return;
+        case 'x-forwarded-proto':
+          xfProto = v;
+          return;
+        case 'x-real-ip':
+          realIp = v;
+          return;
+        case 'x-forwarded-server':
+          return;
+      }
+    }
+    lines += `${k}: ${v}\r\n`;
+  });
+  void xfSeen;
+
+  let bodyLength = -1;
+  if (transferEncoding !== '') {
+    if (transferEncoding.trim().toLowerCase() !== 'chunked') invalid ??= `unsupported Transfer-Encoding ${JSON.stringify(transferEncoding)}`;
+    else if (contentLength !== '') invalid ??= 'both Content-Length and Transfer-Encoding';
+    bodyLength = -2;
+  } else if (contentLength !== '') {
+    if (!/^\d{1,15}$/.test(contentLength)) invalid ??= `invalid Content-Length ${JSON.stringify(contentLength)}`;
+    else if (contentLength !== '0') bodyLength = Number(contentLength);
+  }
+
+  lines +=
+    `x-forwarded-for: ${xff === '' ? clientIp : `${xff}, ${clientIp}`}\r\n` +
+    `x-forwarded-host: ${xfHost === '' ? hostHeader : xfHost}\r\n` +
+    `x-forwarded-port: ${xfPort === '' ? portOf(hostHeader) || String(ep.port) : xfPort}\r\n` +
+    `x-forwarded-proto: ${xfProto === '' ? 'http' : xfProto}\r\n` +
+    `x-forwarded-server: ${ep.serverName}\r\n` +
+    `x-real-ip: ${realIp === '' ? clientIp : realIp}\r\n`;
+
+  return {
+    view: { method, host: normalizeHost(hostHeader), path, query, headers, clientIp },
+    method,
+    target: query === '' ? path : `${path}?${query}`,
+    hostHeader,
+    lines,
+    bodyLength,
+    invalid,
+  };
+}

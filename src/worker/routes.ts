@@ -1,0 +1,169 @@
+// Worker side of the route table: decodes a TableSpec once per version into
+// worker-local structures the hot path reads: compiled matchers, a host hash
+// index per entry point, services bound to this worker's connection pools.
+import { compileRule } from '../rules/index.js';
+import type { Matcher, RequestView } from '../rules/types.js';
+import { compileRewrites, type PathRewrite } from './rewrite.js';
+import type { LoadBalancerSpec, TableSpec } from '../table/spec.js';
+import type { PoolOptions } from '../upstream/pool.js';
+import { ServerPool } from '../upstream/pool.js';
+
+export interface ServerRuntime {
+  url: string;
+  slot: number;
+  pool: ServerPool;
+  /** "host:port" as sent in Host when passHostHeader is false. */
+  authority: string;
+  /** From the server's load balancer: forward the client's Host. */
+  passHostHeader: boolean;
+}
+
+export interface LoadBalancerRuntime {
+  kind: 'lb';
+  name: string;
+  servers: ServerRuntime[];
+  passHostHeader: boolean;
+  rr: number;
+  order: number[];
+}
+
+export interface WeightedRuntime {
+  kind: 'weighted';
+  name: string;
+  children: ServiceRuntime[];
+  rr: number;
+  order: number[];
+}
+
+export type ServiceRuntime = LoadBalancerRuntime | WeightedRuntime;
+
+export interface RouteEntry {
+  name: string;
+  priority: number;
+  match: Matcher;
+  rewrite: PathRewrite | null;
+  service: ServiceRuntime;
+}
+
+interface EntryPointRoutes {
+  byHost: Map<string, RouteEntry[]>;
+  generic: RouteEntry[];
+}
+
+const NO_ROUTES: RouteEntry[] = [];
+
+function byPriority(a: RouteEntry, b: RouteEntry): number {
+  return b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/** Keeps one pool per server address across table versions. */
+export class PoolRegistry {
+  private readonly pools = new Map<string, ServerPool>();
+
+  constructor(private readonly options: PoolOptions) {}
+
+  get(host: string, port: number): ServerPool {
+    const key = `${host}:${port}`;
+    let pool = this.pools.get(key);
+    if (pool === undefined || pool.isRetired) {
+      pool = new ServerPool(host, port, this.options);
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** Retires pools no longer used by the table. */
+  retain(used: Set<ServerPool>): void {
+    for (const [key, pool] of this.pools) {
+      if (!used.has(pool)) {
+        pool.retire();
+        this.pools.delete(key);
+      }
+    }
+  }
+
+  sweep(now: number): void {
+    for (const pool of this.pools.values()) pool.sweep(now);
+  }
+
+  all(): IterableIterator<ServerPool> {
+    return this.pools.values();
+  }
+}
+
+export class RouteTable {
+  private readonly entryPoints = new Map<string, EntryPointRoutes>();
+
+  constructor(
+    readonly version: number,
+    spec: TableSpec,
+    pools: PoolRegistry,
+  ) {
+    const used = new Set<ServerPool>();
+    const services: ServiceRuntime[] = spec.services.map((s) =>
+      s.kind === 'lb' ? lbRuntime(s, pools, used) : { kind: 'weighted', name: s.name, children: [], rr: s.rr, order: s.order },
+    );
+    spec.services.forEach((s, i) => {
+      if (s.kind === 'weighted') (services[i] as WeightedRuntime).children = s.children.map((c) => services[c]);
+    });
+    pools.retain(used);
+
+    for (const r of spec.routers) {
+      // The main thread already compiled every rule; a failure here would be a bug, so it throws.
+      const compiled = compileRule(r.rule, r.syntax);
+      const entry: RouteEntry = { name: r.name, priority: r.priority, match: compiled.match, rewrite: compileRewrites(compiled.rewrites), service: services[r.service] };
+      for (const ep of r.entryPoints) {
+        let routes = this.entryPoints.get(ep);
+        if (routes === undefined) {
+          routes = { byHost: new Map(), generic: [] };
+          this.entryPoints.set(ep, routes);
+        }
+        if (compiled.hosts === null) {
+          routes.generic.push(entry);
+        } else {
+          for (const h of compiled.hosts) {
+            const list = routes.byHost.get(h);
+            if (list === undefined) routes.byHost.set(h, [entry]);
+            else list.push(entry);
+          }
+        }
+      }
+    }
+    for (const routes of this.entryPoints.values()) {
+      routes.generic.sort(byPriority);
+      for (const list of routes.byHost.values()) list.sort(byPriority);
+    }
+  }
+
+  /** Highest-priority router on the entry point whose rule matches. */
+  match(entryPoint: string, req: RequestView): RouteEntry | null {
+    const routes = this.entryPoints.get(entryPoint);
+    if (routes === undefined) return null;
+    const a = routes.byHost.get(req.host) ?? NO_ROUTES;
+    const b = routes.generic;
+    let i = 0;
+    let j = 0;
+    // Merge the two priority-sorted lists; the first match wins.
+    while (i < a.length || j < b.length) {
+      const next = j >= b.length || (i < a.length && byPriority(a[i], b[j]) <= 0) ? a[i++] : b[j++];
+      if (next.match(req)) return next;
+    }
+    return null;
+  }
+}
+
+function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry, used: Set<ServerPool>): LoadBalancerRuntime {
+  return {
+    kind: 'lb',
+    name: s.name,
+    passHostHeader: s.passHostHeader,
+    rr: s.rr,
+    order: s.order,
+    servers: s.servers.map((srv) => {
+      const pool = pools.get(srv.host, srv.port);
+      used.add(pool);
+      const host = srv.host.includes(':') ? `[${srv.host}]` : srv.host;
+      return { url: srv.url, slot: srv.slot, pool, authority: srv.port === 80 ? host : `${host}:${srv.port}`, passHostHeader: s.passHostHeader };
+    }),
+  };
+}

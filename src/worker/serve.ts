@@ -1,0 +1,177 @@
+// The piscina task a worker thread runs for its whole life: listen on every
+// entry point (SO_REUSEPORT spreads connections across workers), serve until
+// told to drain, then close everything before the task settles. A uWS socket
+// left open when a worker thread ends aborts the whole process, so every way
+// out (drain, crash) goes through closeAll().
+import { BlockList } from 'node:net';
+import type { MessagePort } from 'node:worker_threads';
+import uWS from 'uWebSockets.js';
+import type { TransportConfig } from '../config/static.js';
+import { SharedState, type StateLayout } from '../table/shared-state.js';
+import { TableReader } from '../table/shared-table.js';
+import type { TableSpec } from '../table/spec.js';
+import { createHandler, type WorkerRuntime } from './handler.js';
+import { PoolRegistry, RouteTable } from './routes.js';
+
+export interface ServeEntryPoint {
+  name: string;
+  host: string;
+  port: number;
+  trustedIPs: string[];
+  insecure: boolean;
+}
+
+export interface ServeTask {
+  workerId: number;
+  tableBuffer: SharedArrayBuffer;
+  stateBuffer: SharedArrayBuffer;
+  stateLayout: StateLayout;
+  entryPoints: ServeEntryPoint[];
+  transport: TransportConfig;
+  serverName: string;
+  /** Control channel to the supervisor. */
+  port: MessagePort;
+  /** Accept the 'crash' message (tests only). */
+  testHooks: boolean;
+}
+
+export type WorkerMessage =
+  | { type: 'listening'; workerId: number }
+  | { type: 'table'; workerId: number; generation: number }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; workerId: number };
+
+export type SupervisorMessage = { type: 'drain'; graceMs: number } | { type: 'crash' };
+
+const MAX_HEAD_BYTES = 64 * 1024;
+
+function trustList(ips: string[]): BlockList | null {
+  if (ips.length === 0) return null;
+  const list = new BlockList();
+  for (const entry of ips) {
+    const [addr, bits] = entry.split('/');
+    const family = addr.includes(':') ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(addr, family);
+    else list.addSubnet(addr, Number(bits), family);
+  }
+  return list;
+}
+
+// One serve task at a time per thread; the crash handler finds it here.
+let current: { closeAll(): void; fail(err: unknown): void } | null = null;
+let handlerInstalled = false;
+
+export default function serve(task: ServeTask): Promise<void> {
+  if (!handlerInstalled) {
+    handlerInstalled = true;
+    process.on('uncaughtException', (err) => {
+      if (current !== null) current.fail(err);
+      else throw err;
+    });
+  }
+  return new Promise<void>((resolve, reject) => {
+    const send = (m: WorkerMessage) => task.port.postMessage(m);
+    const state = new SharedState(task.stateBuffer, task.stateLayout);
+    const reader = new TableReader(task.tableBuffer);
+    const pools = new PoolRegistry({
+      maxIdle: task.transport.maxIdleConnsPerHost,
+      maxConns: task.transport.maxConnsPerHost,
+      dialTimeoutMs: task.transport.dialTimeoutMs,
+      idleTimeoutMs: task.transport.idleConnTimeoutMs,
+      maxHeadBytes: MAX_HEAD_BYTES,
+    });
+    let table: RouteTable | null = null;
+    const refresh = () => {
+      const next = reader.read();
+      if (next === null) return;
+      try {
+        table = new RouteTable(next.generation, JSON.parse(next.text) as TableSpec, pools);
+        send({ type: 'table', workerId: task.workerId, generation: next.generation });
+      } catch (err) {
+        send({ type: 'log', level: 'error', msg: `cannot load table ${next.generation}: ${(err as Error).message}`, workerId: task.workerId });
+      }
+    };
+    let settled = false;
+    let drainResolve: (() => void) | null = null;
+    const rt: WorkerRuntime = {
+      state,
+      responseHeaderTimeoutMs: task.transport.responseHeaderTimeoutMs,
+      draining: false,
+      inflight: 0,
+      table() {
+        if (reader.changed()) refresh();
+        return table;
+      },
+      onFinish() {
+        rt.inflight--;
+        if (rt.draining && rt.inflight === 0 && drainResolve !== null) drainResolve();
+      },
+    };
+    refresh();
+
+    // One app per entry point: each needs its own handler (its name, trust list, port).
+    const apps = task.entryPoints.map((ep) =>
+      uWS
+        .App()
+        .any('/*', createHandler(rt, { name: ep.name, port: ep.port, trusted: trustList(ep.trustedIPs), trustAll: ep.insecure, serverName: task.serverName })),
+    );
+    const listenSockets: uWS.us_listen_socket[] = [];
+    let pending = apps.length;
+
+    const sweeper = setInterval(() => {
+      if (reader.changed()) refresh();
+      pools.sweep(Date.now());
+    }, 1000);
+
+    const closeListeners = () => {
+      for (const s of listenSockets.splice(0)) uWS.us_listen_socket_close(s);
+    };
+    const closeAll = () => {
+      clearInterval(sweeper);
+      closeListeners();
+      // app.close() (present in the binary, missing from its typings) closes every connection.
+      for (const a of apps) (a as uWS.TemplatedApp & { close(): void }).close();
+      for (const pool of pools.all()) pool.retire();
+      task.port.off('message', onMessage);
+    };
+    const finish = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      current = null;
+      closeAll();
+      if (err === undefined) resolve();
+      else reject(err instanceof Error ? err : new Error(String(err)));
+    };
+    current = { closeAll, fail: finish };
+
+    const onMessage = (m: SupervisorMessage) => {
+      if (m.type === 'drain') {
+        rt.draining = true;
+        closeListeners();
+        const timer = setTimeout(() => finish(), m.graceMs);
+        drainResolve = () => {
+          clearTimeout(timer);
+          finish();
+        };
+        if (rt.inflight === 0) drainResolve();
+      } else if (m.type === 'crash' && task.testHooks) {
+        setImmediate(() => {
+          throw new Error('crash requested by the supervisor (test hook)');
+        });
+      }
+    };
+    task.port.on('message', onMessage);
+
+    task.entryPoints.forEach((ep, i) => {
+      const cb = (s: uWS.us_listen_socket | false) => {
+        if (s === false) {
+          finish(new Error(`worker ${task.workerId}: cannot listen on ${ep.host || '*'}:${ep.port} (entry point ${ep.name})`));
+          return;
+        }
+        listenSockets.push(s);
+        if (--pending === 0) send({ type: 'listening', workerId: task.workerId });
+      };
+      if (ep.host === '') apps[i].listen(ep.port, cb);
+      else apps[i].listen(ep.host, ep.port, cb);
+    });
+  });
+}

@@ -1,0 +1,105 @@
+// Starts a real portero (main thread + worker threads) on loopback for tests.
+import net from 'node:net';
+import { pino } from 'pino';
+import type { StaticConfig } from '../../src/config/static.js';
+import type { ConfigError, DynamicConfig } from '../../src/dynamic/model.js';
+import { Portero, type Provider } from '../../src/portero.js';
+
+export class MemoryProvider implements Provider {
+  readonly name: string;
+  private emit: ((c: DynamicConfig, e: ConfigError[]) => void) | null = null;
+  constructor(
+    private config: DynamicConfig,
+    name = 'file',
+  ) {
+    this.name = name;
+  }
+  async start(emit: (c: DynamicConfig, e: ConfigError[]) => void): Promise<void> {
+    this.emit = emit;
+    emit(this.config, []);
+  }
+  stop(): void {}
+  set(config: DynamicConfig): void {
+    this.config = config;
+    this.emit?.(config, []);
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestPortero {
+  portero: Portero;
+  provider: MemoryProvider;
+  webPort: number;
+  apiPort: number;
+  url(path?: string): string;
+  stop(): Promise<void>;
+}
+
+export function testStaticConfig(webPort: number, apiPort: number, workers: number): StaticConfig {
+  const ep = (name: string, port: number) => ({
+    name,
+    address: `127.0.0.1:${port}`,
+    host: '127.0.0.1',
+    port,
+    trustedIPs: [],
+    forwardedHeadersInsecure: false,
+    graceTimeoutMs: 10_000,
+  });
+  return {
+    entryPoints: { web: ep('web', webPort), traefik: ep('traefik', apiPort) },
+    providers: {},
+    api: { insecure: true, dashboard: true },
+    ping: true,
+    log: { level: 'error' },
+    workers,
+    serversTransport: {
+      maxIdleConnsPerHost: 200,
+      maxConnsPerHost: 0,
+      dialTimeoutMs: 30_000,
+      responseHeaderTimeoutMs: 0,
+      idleConnTimeoutMs: 90_000,
+    },
+  };
+}
+
+export async function startPortero(
+  dynamic: DynamicConfig,
+  options: { workers?: number; tweak?: (c: StaticConfig) => void } = {},
+): Promise<TestPortero> {
+  const webPort = await freePort();
+  const apiPort = await freePort();
+  const config = testStaticConfig(webPort, apiPort, options.workers ?? 1);
+  options.tweak?.(config);
+  const provider = new MemoryProvider(dynamic);
+  const portero = new Portero({ config, log: pino({ level: process.env.PORTERO_TEST_LOG ?? 'silent' }), providers: [provider], testHooks: true });
+  await portero.start();
+  return {
+    portero,
+    provider,
+    webPort,
+    apiPort,
+    url: (path = '/') => `http://127.0.0.1:${webPort}${path}`,
+    stop: () => portero.stop(),
+  };
+}
+
+/** One service `svc` with the given server URLs, routed by `rule`. */
+export function simpleConfig(rule: string, urls: string[], extra: Partial<DynamicConfig['http']> = {}): DynamicConfig {
+  return {
+    http: {
+      routers: { r: { rule, service: 'svc' }, ...(extra.routers ?? {}) },
+      services: { svc: { loadBalancer: { servers: urls.map((url) => ({ url })) } }, ...(extra.services ?? {}) },
+      middlewares: { ...(extra.middlewares ?? {}) },
+    },
+  };
+}
