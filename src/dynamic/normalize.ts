@@ -1,0 +1,278 @@
+// Turns parsed YAML/JSON (or any plain data) into a DynamicConfig. Keys match
+// case-insensitively, as in Traefik ("loadBalancer" = "loadbalancer"). An
+// element with a bad shape becomes a ConfigError naming it and is left out;
+// everything else is kept.
+import {
+  emptyDynamicConfig,
+  type ConfigError,
+  type DynamicConfig,
+  type LoadBalancerConfig,
+  type MiddlewareConfig,
+  type RouterConfig,
+  type RuleSyntax,
+  type ServerConfig,
+  type ServiceConfig,
+  type WeightedServiceRef,
+} from './model.js';
+
+export interface NormalizeOptions {
+  /** Provider name for ConfigError.provider (default "file"). */
+  provider?: string;
+  /** Where the data came from (a file name), appended to messages. */
+  source?: string;
+}
+
+export interface NormalizeResult {
+  config: DynamicConfig;
+  /** One per element left out, plus section-level problems (no `element`). */
+  errors: ConfigError[];
+  /** Things ignored without disabling anything (tcp/udp/tls sections, unknown top-level keys). */
+  warnings: string[];
+}
+
+type Kind = 'router' | 'service' | 'middleware';
+type Obj = Record<string, unknown>;
+
+/** A problem with one element; thrown while normalizing it, caught per element. */
+class Problem extends Error {}
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** Sets an own property, so a name such as "__proto__" is just a name. */
+function defineOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * Reads `obj`'s keys against the canonical names in `known`, ignoring case.
+ * A key that Traefik knows but portero does not implement (`unsupported`) or
+ * that nobody knows is a Problem naming it, prefixed by `at`.
+ */
+function readKeys(obj: Obj, known: readonly string[], unsupported: readonly string[], at: string): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  const given = new Map<string, string>();
+  for (const [key, value] of Object.entries(obj)) {
+    const lower = key.toLowerCase();
+    const canonical = known.find((k) => k.toLowerCase() === lower);
+    if (canonical === undefined) {
+      const traefikKey = unsupported.find((k) => k.toLowerCase() === lower);
+      throw new Problem(
+        traefikKey !== undefined
+          ? `${at}"${key}" is not supported by portero`
+          : `${at}unknown key "${key}"${known.length ? ` (expected ${known.join(', ')})` : ''}`,
+      );
+    }
+    const previous = given.get(canonical);
+    if (previous !== undefined) throw new Problem(`${at}"${previous}" and "${key}" are the same key`);
+    given.set(canonical, key);
+    out.set(canonical, value);
+  }
+  return out;
+}
+
+function str(v: unknown, at: string): string {
+  if (typeof v !== 'string' || v.trim() === '') throw new Problem(`${at} must be a non-empty string, got ${describe(v)}`);
+  return v.trim();
+}
+
+function bool(v: unknown, at: string): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && /^(true|false)$/i.test(v.trim())) return v.trim().toLowerCase() === 'true';
+  throw new Problem(`${at} must be true or false, got ${describe(v)}`);
+}
+
+function int(v: unknown, at: string, min: number | undefined): number {
+  let n = NaN;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v)) n = Number(v);
+  if (!Number.isSafeInteger(n) || (min !== undefined && n < min)) {
+    const what = min === 0 ? 'a non-negative integer' : 'an integer';
+    throw new Problem(`${at} must be ${what}, got ${describe(v)}`);
+  }
+  return n;
+}
+
+function names(v: unknown, at: string): string[] {
+  if (!Array.isArray(v)) throw new Problem(`${at} must be a list of names, got ${describe(v)}`);
+  return v.map((item, i) => str(item, `${at}[${i}]`));
+}
+
+function list(v: unknown, at: string): unknown[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) throw new Problem(`${at} must be a list, got ${describe(v)}`);
+  return v;
+}
+
+function mapping(v: unknown, at: string): Obj {
+  if (!isObject(v)) throw new Problem(`${at} must be a mapping, got ${describe(v)}`);
+  return v;
+}
+
+const RULE_SYNTAXES: readonly RuleSyntax[] = ['v3', 'v2', 'v1'];
+
+export function normalizeRouter(raw: unknown): RouterConfig {
+  const keys = readKeys(
+    mapping(raw, 'definition'),
+    ['rule', 'ruleSyntax', 'service', 'priority', 'entryPoints', 'middlewares'],
+    ['tls', 'observability'],
+    '',
+  );
+  if (!keys.has('rule')) throw new Problem('missing "rule"');
+  const router: RouterConfig = { rule: str(keys.get('rule'), 'rule') };
+  if (keys.has('ruleSyntax')) {
+    const syntax = str(keys.get('ruleSyntax'), 'ruleSyntax').toLowerCase();
+    if (!(RULE_SYNTAXES as readonly string[]).includes(syntax)) {
+      throw new Problem(`ruleSyntax must be one of ${RULE_SYNTAXES.join(', ')}, got ${JSON.stringify(syntax)}`);
+    }
+    router.ruleSyntax = syntax as RuleSyntax;
+  }
+  if (keys.has('service')) router.service = str(keys.get('service'), 'service');
+  if (keys.has('priority')) router.priority = int(keys.get('priority'), 'priority', undefined);
+  if (keys.has('entryPoints')) router.entryPoints = names(keys.get('entryPoints'), 'entryPoints');
+  if (keys.has('middlewares')) router.middlewares = names(keys.get('middlewares'), 'middlewares');
+  return router;
+}
+
+function serverUrl(v: unknown, at: string): string {
+  const text = str(v, at);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Problem(`${at} is not a valid URL: ${JSON.stringify(text)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Problem(`${at} must be an http:// or https:// URL, got ${JSON.stringify(text)}`);
+  }
+  if (url.hostname === '') throw new Problem(`${at} has no host: ${JSON.stringify(text)}`);
+  return text;
+}
+
+function normalizeLoadBalancer(raw: unknown): LoadBalancerConfig {
+  const keys = readKeys(
+    mapping(raw, 'loadBalancer'),
+    ['servers', 'passHostHeader'],
+    ['sticky', 'healthCheck', 'serversTransport', 'responseForwarding', 'strategy'],
+    'loadBalancer: ',
+  );
+  const servers = list(keys.get('servers'), 'loadBalancer.servers').map((item, i): ServerConfig => {
+    const at = `loadBalancer.servers[${i}]`;
+    const server = readKeys(mapping(item, at), ['url', 'weight'], ['preservePath'], `${at}: `);
+    if (!server.has('url')) throw new Problem(`${at}: missing "url"`);
+    const out: ServerConfig = { url: serverUrl(server.get('url'), `${at}.url`) };
+    if (server.has('weight')) out.weight = int(server.get('weight'), `${at}.weight`, 0);
+    return out;
+  });
+  const lb: LoadBalancerConfig = { servers };
+  if (keys.has('passHostHeader')) lb.passHostHeader = bool(keys.get('passHostHeader'), 'loadBalancer.passHostHeader');
+  return lb;
+}
+
+function normalizeWeighted(raw: unknown): { services: WeightedServiceRef[] } {
+  const keys = readKeys(mapping(raw, 'weighted'), ['services'], ['sticky', 'healthCheck'], 'weighted: ');
+  const services = list(keys.get('services'), 'weighted.services').map((item, i): WeightedServiceRef => {
+    const at = `weighted.services[${i}]`;
+    const ref = readKeys(mapping(item, at), ['name', 'weight'], [], `${at}: `);
+    if (!ref.has('name')) throw new Problem(`${at}: missing "name"`);
+    const out: WeightedServiceRef = { name: str(ref.get('name'), `${at}.name`) };
+    if (ref.has('weight')) out.weight = int(ref.get('weight'), `${at}.weight`, 0);
+    return out;
+  });
+  if (services.length === 0) throw new Problem('weighted.services must list at least one service');
+  return { services };
+}
+
+export function normalizeService(raw: unknown): ServiceConfig {
+  const keys = readKeys(mapping(raw, 'definition'), ['loadBalancer', 'weighted'], ['mirroring', 'failover'], '');
+  if (keys.size !== 1) {
+    throw new Problem(
+      keys.size === 0 ? 'needs a "loadBalancer" or a "weighted" section' : 'must have only one of "loadBalancer" and "weighted"',
+    );
+  }
+  if (keys.has('loadBalancer')) return { loadBalancer: normalizeLoadBalancer(keys.get('loadBalancer')) };
+  return { weighted: normalizeWeighted(keys.get('weighted')) };
+}
+
+export function normalizeMiddleware(raw: unknown): MiddlewareConfig {
+  // Middlewares are kept as given; their own code validates their options.
+  const m = mapping(raw, 'definition');
+  if (Object.keys(m).length === 0) throw new Problem('has no middleware type (e.g. stripPrefix, headers)');
+  return structuredClone(m);
+}
+
+const SECTIONS: readonly { key: 'routers' | 'services' | 'middlewares'; kind: Kind; normalize: (raw: unknown) => unknown }[] = [
+  { key: 'routers', kind: 'router', normalize: normalizeRouter },
+  { key: 'services', kind: 'service', normalize: normalizeService },
+  { key: 'middlewares', kind: 'middleware', normalize: normalizeMiddleware },
+];
+
+/** Sections of Traefik's dynamic configuration that portero does not handle. */
+const IGNORED_TOP = ['tcp', 'udp', 'tls'];
+const IGNORED_HTTP = ['serversTransports', 'serversTransport'];
+
+export function normalizeDynamicConfig(raw: unknown, options: NormalizeOptions = {}): NormalizeResult {
+  const provider = options.provider ?? 'file';
+  const suffix = options.source ? ` (in ${options.source})` : '';
+  const result: NormalizeResult = { config: emptyDynamicConfig(), errors: [], warnings: [] };
+  const sectionError = (message: string): void => {
+    result.errors.push({ provider, message: message + suffix });
+  };
+  if (raw === null || raw === undefined) return result;
+  if (!isObject(raw)) {
+    sectionError(`expected a mapping at the top level, got ${describe(raw)}`);
+    return result;
+  }
+
+  let http: unknown;
+  for (const [key, value] of Object.entries(raw)) {
+    const lower = key.toLowerCase();
+    if (lower === 'http') http = value;
+    else if (IGNORED_TOP.includes(lower)) result.warnings.push(`"${key}" configuration is not supported by portero; ignored${suffix}`);
+    else result.warnings.push(`unknown top-level key "${key}" ignored${suffix}`);
+  }
+  if (http === null || http === undefined) return result;
+  if (!isObject(http)) {
+    sectionError(`"http" must be a mapping, got ${describe(http)}`);
+    return result;
+  }
+
+  const sections = new Map<string, unknown>();
+  for (const [key, value] of Object.entries(http)) {
+    const lower = key.toLowerCase();
+    const section = SECTIONS.find((s) => s.key === lower);
+    if (section) sections.set(section.key, value);
+    else if (IGNORED_HTTP.some((k) => k.toLowerCase() === lower)) {
+      result.warnings.push(`http.${key} is not supported by portero; ignored${suffix}`);
+    } else result.warnings.push(`unknown key http.${key} ignored${suffix}`);
+  }
+
+  for (const { key, kind, normalize } of SECTIONS) {
+    const elements = sections.get(key);
+    if (elements === null || elements === undefined) continue;
+    if (!isObject(elements)) {
+      sectionError(`http.${key} must be a mapping of names to definitions, got ${describe(elements)}`);
+      continue;
+    }
+    const target = result.config.http[key] as Record<string, unknown>;
+    for (const [name, definition] of Object.entries(elements)) {
+      try {
+        if (name.trim() === '') throw new Problem('the name is empty');
+        if (name.includes('@')) throw new Problem('names must not contain "@" (it separates the provider)');
+        defineOwn(target, name, normalize(definition));
+      } catch (err) {
+        if (!(err instanceof Problem)) throw err;
+        result.errors.push({ provider, element: { kind, name }, message: `${kind} "${name}": ${err.message}${suffix}` });
+      }
+    }
+  }
+  return result;
+}
