@@ -18,10 +18,13 @@ export interface RequestView {
 export type Matcher = (req: RequestView) => boolean;
 
 // Request rewrites that Traefik v1 rules carry inside the rule itself
-// (PathPrefixStrip, PathStrip, AddPrefix, ReplacePath, ReplacePathRegex).
+// (PathPrefixStrip, PathStrip, PathStripRegex, PathPrefixStripRegex, AddPrefix,
+// ReplacePath, ReplacePathRegex). Regexps here are Go syntax, as written.
 export interface RuleRewrites {
   stripPrefixes?: string[];
   stripPaths?: string[];
+  /** v1 PathStripRegex / PathPrefixStripRegex: mux templates ({name:re}) to strip. */
+  stripPrefixesRegex?: string[];
   addPrefix?: string;
   replacePath?: string;
   replacePathRegex?: { regex: string; replacement: string };
