@@ -184,7 +184,7 @@ test('operators: ! binds tightest, then &&, then ||; parentheses group', () => {
   check('!(Host(`a.com`) && Path(`/x`))', [{ host: 'a.com', path: '/y' }], [{ host: 'a.com', path: '/x' }]);
   check('!!Host(`a.com`)', [{ host: 'a.com' }], [{ host: 'b.com' }]);
   check('Path(`/a`) || Path(`/b`) || Path(`/c`)', [{ path: '/c' }], [{ path: '/d' }]);
-  check('Host(`a.com`)\n  && PathPrefix(`/api`)', [{ host: 'a.com', path: '/api/v1' }], [{ host: 'a.com', path: '/' }]);
+  check('Host(`a.com`) &&\n  PathPrefix(`/api`)', [{ host: 'a.com', path: '/api/v1' }], [{ host: 'a.com', path: '/' }]);
 });
 
 test('values in double quotes follow Go strconv.Unquote', () => {
