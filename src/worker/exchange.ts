@@ -207,7 +207,8 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     if (head.mode === BodyMode.None) {
       // uWS would report Content-Length: 0; keep the upstream's figure for HEAD and 304.
       if (head.contentLength >= 0 && head.status !== 204) res.writeHeader('content-length', String(head.contentLength));
-      res.endWithoutBody(undefined, this.ctx.draining);
+      // Called without arguments: this uWS build writes "Content-Length: 0" for an explicit undefined.
+      res.endWithoutBody();
     }
   }
 

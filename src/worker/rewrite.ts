@@ -1,7 +1,14 @@
 // Request path rewrites carried by Traefik v1 rules (PathPrefixStrip,
 // PathStrip, AddPrefix, ReplacePath, ReplacePathRegex). Compiled once per
 // router; applied after matching, before the request head is built.
+import { compileGoRegexp } from '../rules/index.js';
+import { compileTemplate } from '../rules/mux-template.js';
 import type { RuleRewrites } from '../rules/types.js';
+
+// Go's Regexp.ReplaceAllString expands $1, ${1} and ${name}; JS spells the last two $1 and $<name>.
+function jsReplacement(goTemplate: string): string {
+  return goTemplate.replace(/\$\{(\w+)\}/g, (_m, name: string) => (/^\d+$/.test(name) ? `$${name}` : `$<${name}>`));
+}
 
 export interface PathRewrite {
   (path: string): { path: string; headers: string };
@@ -30,6 +37,19 @@ export function compileRewrites(r: RuleRewrites | undefined): PathRewrite | null
       return rest.startsWith('/') ? rest : `/${rest}`;
     });
   }
+  if (r.stripPrefixesRegex !== undefined && r.stripPrefixesRegex.length > 0) {
+    const templates = r.stripPrefixesRegex.map((t) => compileTemplate(t, 'prefix'));
+    steps.push((path, out) => {
+      for (const re of templates) {
+        const m = re.exec(path);
+        if (m === null) continue;
+        out.push(`x-forwarded-prefix: ${m[0]}\r\n`);
+        const rest = path.slice(m[0].length);
+        return rest.startsWith('/') ? rest : `/${rest}`;
+      }
+      return path;
+    });
+  }
   if (r.replacePath !== undefined) {
     const value = r.replacePath;
     steps.push((path, out) => {
@@ -38,8 +58,8 @@ export function compileRewrites(r: RuleRewrites | undefined): PathRewrite | null
     });
   }
   if (r.replacePathRegex !== undefined) {
-    const re = new RegExp(r.replacePathRegex.regex);
-    const replacement = r.replacePathRegex.replacement;
+    const re = compileGoRegexp(r.replacePathRegex.regex);
+    const replacement = jsReplacement(r.replacePathRegex.replacement);
     steps.push((path, out) => {
       if (!re.test(path)) return path;
       out.push(`x-replaced-path: ${path}\r\n`);

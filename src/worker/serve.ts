@@ -103,7 +103,9 @@ export default function serve(task: ServeTask): Promise<void> {
       },
       onFinish() {
         rt.inflight--;
-        if (rt.draining && rt.inflight === 0 && drainResolve !== null) drainResolve();
+        // Deferred: this runs inside res.cork(), and closing the app there would
+        // drop the response still sitting in the cork buffer.
+        if (rt.draining && rt.inflight === 0 && drainResolve !== null) setImmediate(drainResolve);
       },
     };
     refresh();

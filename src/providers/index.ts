@@ -1,0 +1,30 @@
+// The providers the static configuration enables, behind one interface.
+import type { Logger } from 'pino';
+import type { StaticConfig } from '../config/static.js';
+import type { Provider } from '../portero.js';
+import { FileProvider } from './file.js';
+
+class FileSource implements Provider {
+  readonly name = 'file';
+  private provider: FileProvider | null = null;
+
+  constructor(
+    private readonly config: NonNullable<StaticConfig['providers']['file']>,
+    private readonly log: Logger,
+  ) {}
+
+  start(emit: Parameters<Provider['start']>[0]): Promise<void> {
+    this.provider = new FileProvider(this.config, emit, { logger: this.log });
+    return this.provider.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.provider?.stop();
+  }
+}
+
+export function createProviders(config: StaticConfig, log: Logger): Provider[] {
+  const out: Provider[] = [];
+  if (config.providers.file !== undefined) out.push(new FileSource(config.providers.file, log));
+  return out;
+}

@@ -1,0 +1,146 @@
+// Process shape: live reconfiguration, a crashing worker, graceful shutdown.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startWhoami } from '../../src/demo/whoami.js';
+import { freePort, simpleConfig, startPortero } from '../helpers/portero.js';
+import { request } from '../helpers/http.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+test('a new configuration is live on the next request, without a restart', async () => {
+  const a = await startWhoami('a');
+  const b = await startWhoami('b');
+  const p = await startPortero(simpleConfig('Host(`x`)', [`http://127.0.0.1:${a.port}`]), { workers: 2 });
+  try {
+    assert.match((await request(p.webPort, { headers: { host: 'x' } })).body, /Hostname: a/);
+    p.provider.set(simpleConfig('Host(`x`)', [`http://127.0.0.1:${b.port}`]));
+    for (let i = 0; i < 4; i++) assert.match((await request(p.webPort, { headers: { host: 'x' } })).body, /Hostname: b/);
+    p.provider.set(simpleConfig('Host(`y`)', [`http://127.0.0.1:${b.port}`]));
+    assert.equal((await request(p.webPort, { headers: { host: 'x' } })).status, 404);
+    assert.equal((await request(p.webPort, { headers: { host: 'y' } })).status, 200);
+    const gen = p.portero.publisher.generation;
+    p.provider.set(simpleConfig('Host(`y`)', [`http://127.0.0.1:${b.port}`]));
+    assert.equal(p.portero.publisher.generation, gen, 'an unchanged configuration publishes no new table');
+  } finally {
+    await p.stop();
+    await a.close();
+    await b.close();
+  }
+});
+
+test('an invalid router is disabled with a named error; the others keep serving', async () => {
+  const a = await startWhoami('a');
+  const p = await startPortero(
+    simpleConfig('Host(`good`)', [`http://127.0.0.1:${a.port}`], { routers: { broken: { rule: 'Host(`x`) && Hots(`y`)', service: 'svc' } } }),
+  );
+  try {
+    assert.equal((await request(p.webPort, { headers: { host: 'good' } })).status, 200);
+    const raw = JSON.parse((await request(p.apiPort, { path: '/api/rawdata' })).body);
+    assert.equal(raw.routers['broken@file'].status, 'disabled');
+    assert.match(raw.routers['broken@file'].errors[0], /Hots.*position \d+/);
+    assert.equal(raw.routers['r@file'].status, 'enabled');
+  } finally {
+    await p.stop();
+    await a.close();
+  }
+});
+
+test('a crashing worker is replaced within 1 s while the other keeps serving', async () => {
+  const a = await startWhoami('a');
+  const p = await startPortero(simpleConfig('PathPrefix(`/`)', [`http://127.0.0.1:${a.port}`]), { workers: 2 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  try {
+    let relistenAt = 0;
+    p.portero.supervisor.onMessage((m) => {
+      if (m.type === 'listening' && m.workerId === 0) relistenAt = Date.now();
+    });
+    let ok = 0;
+    let failed = 0;
+    let crashedAt = 0;
+    const deadline = Date.now() + 3000;
+    const loop = async () => {
+      for (let i = 0; i < 3000 && Date.now() < deadline; i++) {
+        if (crashedAt === 0 && ok >= 200) {
+          crashedAt = Date.now();
+          p.portero.supervisor.crash(0);
+        }
+        try {
+          const r = await request(p.webPort, { agent });
+          if (r.status === 200) ok++;
+          else failed++;
+        } catch {
+          failed++;
+        }
+      }
+    };
+    await Promise.all([loop(), loop(), loop(), loop()]);
+    assert.ok(crashedAt > 0, 'the crash was triggered');
+    assert.equal(p.portero.supervisor.restarts, 1);
+    assert.ok(relistenAt > 0 && relistenAt - crashedAt < 1000, `replaced in ${relistenAt - crashedAt} ms`);
+    // Only requests in flight on the crashed worker's connections may fail.
+    assert.ok(failed <= 4, `failed: ${failed}, ok: ${ok}`);
+    const after = await request(p.webPort);
+    assert.equal(after.status, 200);
+  } finally {
+    agent.destroy();
+    await p.stop();
+    await a.close();
+  }
+});
+
+test('SIGTERM: /ping turns 503, in-flight requests finish, new connections are refused, exit code 0', async () => {
+  const slow = http.createServer((_req, res) => setTimeout(() => res.end('slow done'), 1500));
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+  const backend = (slow.address() as AddressInfo).port;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'portero-test-'));
+  const file = path.join(dir, 'dynamic.yml');
+  writeFileSync(file, `http:\n  routers:\n    r:\n      rule: PathPrefix(\`/\`)\n      service: s\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:${backend}\n`);
+  const web = await freePort();
+  const api = await freePort();
+  const child = spawn(
+    process.execPath,
+    [CLI, `--entrypoints.web.address=127.0.0.1:${web}`, `--entrypoints.traefik.address=127.0.0.1:${api}`, `--providers.file.filename=${file}`, '--workers=2', '--log.level=INFO'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.on('data', (d) => (stdout += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    for (let i = 0; i < 100 && !/portero is serving/.test(stdout + stderr); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(stdout + stderr, /portero is serving/);
+    assert.equal((await request(api, { path: '/ping' })).body, 'OK');
+    const inflight = request(web);
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    const ping = await request(api, { path: '/ping' });
+    assert.equal(ping.status, 503);
+    await assert.rejects(request(web), /ECONNREFUSED/);
+    const done = await inflight;
+    assert.equal(done.status, 200);
+    assert.equal(done.body, 'slow done');
+    assert.equal(await exited, 0);
+    assert.doesNotMatch(stderr, /Assertion failed|Aborted|uv_loop_close/);
+  } finally {
+    child.kill('SIGKILL');
+    slow.close();
+  }
+});
+
+test('usage errors exit 2 and name the flag', async () => {
+  const child = spawn(process.execPath, [CLI, '--no-such-flag=1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  assert.equal(code, 2);
+  assert.match(stderr, /no-such-flag/);
+});
