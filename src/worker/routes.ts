@@ -135,6 +135,12 @@ export class RouteTable {
     }
   }
 
+  /** How many routers a request for `host` is tested against (the hash index at work). */
+  candidateCount(entryPoint: string, host: string): number {
+    const routes = this.entryPoints.get(entryPoint);
+    return routes === undefined ? 0 : (routes.byHost.get(host)?.length ?? 0) + routes.generic.length;
+  }
+
   /** Highest-priority router on the entry point whose rule matches. */
   match(entryPoint: string, req: RequestView): RouteEntry | null {
     const routes = this.entryPoints.get(entryPoint);

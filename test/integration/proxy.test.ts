@@ -205,3 +205,67 @@ describe('answers when upstreams fail', () => {
     }
   });
 });
+
+describe('service options', () => {
+  test('weighted services split traffic by weight (blue-green)', async () => {
+    const blue = await startWhoami('blue');
+    const green = await startWhoami('green');
+    const p = await startPortero({
+      http: {
+        routers: { r: { rule: 'PathPrefix(`/`)', service: 'bg' } },
+        services: {
+          bg: { weighted: { services: [{ name: 'blue', weight: 3 }, { name: 'green', weight: 1 }] } },
+          blue: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${blue.port}` }] } },
+          green: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${green.port}` }] } },
+        },
+        middlewares: {},
+      },
+    });
+    try {
+      const seen: string[] = [];
+      for (let i = 0; i < 8; i++) seen.push(hostnameOf((await request(p.webPort)).body));
+      assert.equal(seen.filter((h) => h === 'blue').length, 6);
+      assert.equal(seen.filter((h) => h === 'green').length, 2);
+    } finally {
+      await p.stop();
+      await blue.close();
+      await green.close();
+    }
+  });
+
+  test('passHostHeader: false sends the server its own address as Host', async () => {
+    const w = await startWhoami('w');
+    const p = await startPortero({
+      http: {
+        routers: { r: { rule: 'Host(`front`)', service: 's' } },
+        services: { s: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${w.port}` }], passHostHeader: false } } },
+        middlewares: {},
+      },
+    });
+    try {
+      const r = await request(p.webPort, { headers: { host: 'front' } });
+      assert.equal(headerOf(r.body, 'host'), `127.0.0.1:${w.port}`);
+      assert.equal(headerOf(r.body, 'x-forwarded-host'), 'front');
+    } finally {
+      await p.stop();
+      await w.close();
+    }
+  });
+
+  test('X-Forwarded-* from trusted addresses are kept and extended', async () => {
+    const w = await startWhoami('w');
+    const p = await startPortero(simpleConfig('PathPrefix(`/`)', [`http://127.0.0.1:${w.port}`]), {
+      tweak: (c) => (c.entryPoints.web.trustedIPs = ['127.0.0.0/8']),
+    });
+    try {
+      const r = await request(p.webPort, { headers: { 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https', 'x-real-ip': '203.0.113.9' } });
+      assert.equal(headerOf(r.body, 'x-forwarded-for'), '203.0.113.9, 127.0.0.1');
+      assert.equal(headerOf(r.body, 'x-forwarded-proto'), 'https');
+      assert.equal(headerOf(r.body, 'x-real-ip'), '203.0.113.9');
+    } finally {
+      await p.stop();
+      await w.close();
+    }
+  });
+});
+

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DynamicConfig } from '../../src/dynamic/model.js';
+import type { RequestView } from '../../src/rules/types.js';
+import { compileTable } from '../../src/table/compile.js';
+import { SlotAllocator } from '../../src/table/slots.js';
+import type { TableSpec } from '../../src/table/spec.js';
+import { PoolRegistry, RouteTable } from '../../src/worker/routes.js';
+
+function compile(providers: Record<string, DynamicConfig['http']>, entryPoints = ['web']) {
+  const servers = new SlotAllocator(1000);
+  const services = new SlotAllocator(1000);
+  return compileTable({
+    providers: new Map(Object.entries(providers).map(([k, http]) => [k, { http }])),
+    entryPoints,
+    serverSlots: (k) => servers.assign(k),
+    serviceSlots: (k) => services.assign(k),
+  });
+}
+
+const http = (p: Partial<DynamicConfig['http']>): DynamicConfig['http'] => ({ routers: {}, services: {}, middlewares: {}, ...p });
+const lb = (...urls: string[]) => ({ loadBalancer: { servers: urls.map((url) => ({ url })) } });
+const view = (host: string, path = '/'): RequestView => ({ method: 'GET', host, path, query: '', headers: {}, clientIp: '127.0.0.1' });
+const pools = () => new PoolRegistry({ maxIdle: 1, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 1000, maxHeadBytes: 1024 });
+
+test('names are qualified by provider; routers reach services across providers with @', () => {
+  const c = compile({
+    file: http({ routers: { a: { rule: 'Host(`a`)', service: 'svc' }, b: { rule: 'Host(`b`)', service: 'other@swarm' } }, services: { svc: lb('http://127.0.0.1:1') } }),
+    swarm: http({ services: { other: lb('http://127.0.0.1:2') } }),
+  });
+  assert.deepEqual(c.errors, []);
+  assert.deepEqual(c.spec.routers.map((r) => r.name), ['a@file', 'b@file']);
+  assert.equal(c.spec.services[c.spec.routers[1].service].name, 'other@swarm');
+});
+
+test('each bad element is disabled with a named error while the rest is kept', () => {
+  const c = compile({
+    file: http({
+      routers: {
+        badrule: { rule: 'Host(`a`', service: 'svc' },
+        noservice: { rule: 'Host(`b`)', service: 'missing' },
+        badep: { rule: 'Host(`c`)', service: 'svc', entryPoints: ['nope'] },
+        mw: { rule: 'Host(`d`)', service: 'svc', middlewares: ['auth'] },
+        good: { rule: 'Host(`e`)', service: 'svc' },
+      },
+      services: { svc: lb('http://127.0.0.1:1'), badurl: lb('ftp://x') },
+      middlewares: { auth: { basicAuth: { users: ['u:p'] } } },
+    }),
+  });
+  const byName = new Map(c.errors.map((e) => [e.element!.name, e.message]));
+  assert.match(byName.get('badrule@file')!, /invalid rule .*position/);
+  assert.match(byName.get('noservice@file')!, /unknown service "missing@file"/);
+  assert.match(byName.get('badep@file')!, /unknown entry point.*nope/);
+  assert.match(byName.get('mw@file')!, /middlewares are not supported yet/);
+  assert.match(byName.get('badurl@file')!, /only http/);
+  assert.deepEqual(c.spec.routers.map((r) => r.name), ['good@file']);
+  assert.equal(c.routerStatus.get('good@file')!.status, 'enabled');
+  assert.equal(c.routerStatus.get('badrule@file')!.status, 'disabled');
+});
+
+test('weighted services resolve their children; cycles and unknown children are errors', () => {
+  const c = compile({
+    file: http({
+      services: {
+        blue: lb('http://127.0.0.1:1'),
+        green: lb('http://127.0.0.1:2'),
+        bg: { weighted: { services: [{ name: 'blue', weight: 3 }, { name: 'green', weight: 1 }] } },
+        loop1: { weighted: { services: [{ name: 'loop2' }] } },
+        loop2: { weighted: { services: [{ name: 'loop1' }] } },
+        orphan: { weighted: { services: [{ name: 'nothing' }] } },
+      },
+    }),
+  });
+  const bg = c.spec.services.find((s) => s.name === 'bg@file');
+  assert.ok(bg && bg.kind === 'weighted');
+  assert.deepEqual(bg.children.map((i) => c.spec.services[i].name), ['blue@file', 'green@file']);
+  assert.equal(bg.order.filter((i) => i === 0).length, 3);
+  assert.ok(c.errors.some((e) => e.element!.name === 'loop1@file' && /cycle/.test(e.message)));
+  assert.ok(c.errors.some((e) => e.element!.name === 'orphan@file' && /unknown service/.test(e.message)));
+});
+
+test('priority: explicit, else the rule length; the longer rule wins by default', () => {
+  const c = compile({
+    file: http({
+      routers: {
+        short: { rule: 'PathPrefix(`/`)', service: 's' },
+        long: { rule: 'PathPrefix(`/api`)', service: 's' },
+        pinned: { rule: 'PathPrefix(`/`)', service: 's', priority: 1 },
+      },
+      services: { s: lb('http://127.0.0.1:1') },
+    }),
+  });
+  const prio = Object.fromEntries(c.spec.routers.map((r) => [r.name, r.priority]));
+  assert.deepEqual(prio, { 'long@file': 18, 'pinned@file': 1, 'short@file': 15 });
+  const table = new RouteTable(1, { version: 1, ...c.spec } as TableSpec, pools());
+  assert.equal(table.match('web', view('x', '/api/v1'))?.name, 'long@file');
+  assert.equal(table.match('web', view('x', '/other'))?.name, 'short@file');
+});
+
+test('host routers and generic routers merge by priority', () => {
+  const c = compile({
+    file: http({
+      routers: {
+        host: { rule: 'Host(`a.com`)', service: 's' },
+        catchall: { rule: 'PathPrefix(`/`)', service: 's', priority: 1000 },
+        low: { rule: 'PathPrefix(`/`)', service: 's', priority: 1 },
+      },
+      services: { s: lb('http://127.0.0.1:1') },
+    }),
+  });
+  const table = new RouteTable(1, { version: 1, ...c.spec } as TableSpec, pools());
+  assert.equal(table.match('web', view('a.com'))?.name, 'catchall@file');
+  assert.equal(table.match('web', view('b.com'))?.name, 'catchall@file');
+  assert.equal(table.match('other', view('a.com')), null);
+});
+
+test('10,000 Host routers: a request is tested against its own host bucket only', () => {
+  const routers: DynamicConfig['http']['routers'] = {};
+  for (let i = 0; i < 10_000; i++) routers[`r${i}`] = { rule: `Host(\`host${i}.example.com\`)`, service: 's' };
+  const c = compile({ file: http({ routers, services: { s: lb('http://127.0.0.1:1') } }) });
+  assert.equal(c.spec.routers.length, 10_000);
+  const table = new RouteTable(1, { version: 1, ...c.spec } as TableSpec, pools());
+  assert.equal(table.candidateCount('web', 'host7777.example.com'), 1);
+  assert.equal(table.candidateCount('web', 'unknown.example.com'), 0);
+  assert.equal(table.match('web', view('host7777.example.com'))?.name, 'r7777@file');
+  assert.equal(table.match('web', view('host10000.example.com')), null);
+});
