@@ -22,6 +22,8 @@ export interface ExchangeContext {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const MAX_QUEUED_BODY = 256 * 1024;
+/** Fresh-connection retries after a failure on a written request (safe methods only). */
+const MAX_RETRIES = 3;
 
 export function sendError(res: HttpResponse, status: number, body: string, close = false): void {
   res.cork(() => {
@@ -45,7 +47,6 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   private queuedBytes = 0;
   private bodyDone: boolean;
   private bodyPaused = false;
-  private bodyStarted = false;
   // Response body
   private mode = BodyMode.None;
   private total = 0;
@@ -146,7 +147,6 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   // Request body, client -> upstream
   private onRequestData(chunk: ArrayBuffer, isLast: boolean): void {
     if (this.aborted) return;
-    this.bodyStarted = true;
     if (chunk.byteLength > 0) {
       // uWS reuses the chunk's memory after this call: copy.
       const copy = Buffer.from(new Uint8Array(chunk));
@@ -278,13 +278,11 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     this.leaveServer();
     // A reused keep-alive socket can be closed by the upstream just as we
     // send; retry on a fresh connection when repeating the request is safe.
-    if (!responseStarted && !this.bodyStarted && this.bodyLength === -1 && IDEMPOTENT.has(this.method)) {
-      (this.tried ??= []).push(this.server!);
-      const next = pickServer(this.service, this.ctx.state, this.tried) ?? this.server!;
-      if ((this.tried.length as number) <= 3) {
-        this.attempt(next, true);
-        return;
-      }
+    const tried = (this.tried ??= []);
+    if (!responseStarted && this.bodyLength === -1 && IDEMPOTENT.has(this.method) && tried.length < MAX_RETRIES) {
+      tried.push(this.server!);
+      this.attempt(pickServer(this.service, this.ctx.state, tried) ?? this.server!, true);
+      return;
     }
     this.fail(502, 'Bad Gateway');
   }

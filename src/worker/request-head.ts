@@ -17,7 +17,6 @@ export interface EntryPointContext {
 
 export interface ParsedRequest {
   view: RequestView;
-  /** "GET /path?q HTTP/1.1\r\nhost: " */
   method: string;
   target: string;
   /** The client's Host header as sent (with port), "" when absent. */
@@ -112,7 +111,6 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
   let xfPort = '';
   let xfProto = '';
   let realIp = '';
-  let xfSeen = false;
 
   req.forEach((k, v) => {
     const prev = headers[k];
@@ -134,7 +132,6 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
     if (HOP_BY_HOP.has(k)) return;
     if (connectionTokens !== null && connectionTokens.includes(k)) return;
     if (k.startsWith('x-forwarded-') || k === 'x-real-ip') {
-      xfSeen = true;
       trusted ??= ep.trusted !== null && ep.trusted.check(clientIp, clientIp.includes(':') ? 'ipv6' : 'ipv4');
       if (!trusted) return;
       switch (k) {
@@ -159,7 +156,6 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
     }
     lines += `${k}: ${v}\r\n`;
   });
-  void xfSeen;
 
   let bodyLength = -1;
   if (transferEncoding !== '') {
