@@ -14,6 +14,8 @@ interface Slot {
   running: Promise<void> | null;
   listening: boolean;
   restarts: number;
+  /** This run reached 'listening'. */
+  up: boolean;
 }
 
 export class WorkerSupervisor {
@@ -36,7 +38,7 @@ export class WorkerSupervisor {
       // A serve task never returns while serving; an idle thread must not spin in Atomics.wait.
       atomics: 'disabled',
     });
-    this.slots = Array.from({ length: count }, (_, id) => ({ id, port: null, running: null, listening: false, restarts: 0 }));
+    this.slots = Array.from({ length: count }, (_, id) => ({ id, port: null, running: null, listening: false, restarts: 0, up: false }));
   }
 
   /** Resolves once every worker listens on every entry point. */
@@ -68,7 +70,9 @@ export class WorkerSupervisor {
   private launch(slot: Slot, onFirstFailure?: (err: Error) => void): void {
     const { port1, port2 } = new MessageChannel();
     slot.port = port1;
+    slot.up = false;
     port1.on('message', (m: WorkerMessage) => {
+      if (m.type === 'listening') slot.up = true;
       if (m.type === 'log') this.log[m.level]({ worker: m.workerId }, m.msg);
       for (const fn of this.listeners) fn(m);
     });
@@ -91,8 +95,12 @@ export class WorkerSupervisor {
     port.close();
     if (this.stopping) return;
     slot.restarts++;
-    this.log.error({ worker: slot.id, err: err?.message }, 'worker stopped serving; starting it again');
-    this.launch(slot);
+    // A worker that fails before it listens (say, its port is taken) is
+    // retried once a second instead of in a tight loop.
+    const delay = slot.up ? 0 : 1000;
+    this.log.error({ worker: slot.id, err: err?.message, retryInMs: delay }, 'worker stopped serving; starting it again');
+    if (delay === 0) this.launch(slot);
+    else setTimeout(() => !this.stopping && this.launch(slot), delay).unref();
   }
 
   /** Test hook: makes a worker throw an uncaught exception. */
