@@ -1,0 +1,84 @@
+// The load generator, run as its own process (so its CPU is never counted
+// as the proxy's): autocannon against the given URLs, first a warm-up whose
+// figures are dropped, then the measured run. Talks to the parent over IPC:
+//   <- argv[2]: LoadSpec as JSON
+//   -> { type: 'measuring' } just before the measured run starts
+//   -> { type: 'result', result: LoadResult } when it is over
+import autocannon from 'autocannon';
+
+export interface LoadSpec {
+  urls: string[];
+  connections: number;
+  warmupS: number;
+  durationS: number;
+  expectBody: string;
+}
+
+export interface LoadResult {
+  durationS: number;
+  requests: number;
+  reqPerSec: number;
+  /** Exact percentiles of every response's latency (autocannon's own histogram has 1 ms resolution). */
+  latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  mismatches: number;
+  warmupReqPerSec: number;
+}
+
+export type LoadMessage = { type: 'measuring' } | { type: 'result'; result: LoadResult };
+
+/** Response times in ms, appended without per-response allocation. */
+class Samples {
+  private data = new Float64Array(1 << 20);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Float64Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = v;
+  }
+  summary(): LoadResult['latencyMs'] {
+    const s = this.data.subarray(0, this.length).sort();
+    const at = (q: number) => (s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor(q * s.length))]!);
+    let sum = 0;
+    for (const v of s) sum += v;
+    const r3 = (v: number) => Math.round(v * 1000) / 1000;
+    return { mean: r3(s.length === 0 ? 0 : sum / s.length), p50: r3(at(0.5)), p90: r3(at(0.9)), p99: r3(at(0.99)), max: r3(at(1)) };
+  }
+}
+
+async function run(spec: LoadSpec, durationS: number, samples: Samples | null) {
+  // pipelining stays 1: uWebSockets.js v20.30 drops pipelined requests
+  // behind an async handler, which would fail portero for the wrong reason.
+  const instance = autocannon({ url: spec.urls, connections: spec.connections, pipelining: 1, duration: durationS, expectBody: spec.expectBody, timeout: 10 });
+  if (samples !== null) instance.on('response', (_c, _status, _bytes, ms) => samples.push(ms));
+  return await instance;
+}
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.argv[2] ?? '') as LoadSpec;
+  const send = (m: LoadMessage) => new Promise<void>((resolve) => process.send!(m, () => resolve()));
+  const warm = spec.warmupS > 0 ? await run(spec, spec.warmupS, null) : null;
+  await send({ type: 'measuring' });
+  const samples = new Samples();
+  const r = await run(spec, spec.durationS, samples);
+  const result: LoadResult = {
+    durationS: r.duration,
+    requests: r.requests.total,
+    reqPerSec: r.requests.total / r.duration,
+    latencyMs: samples.summary(),
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    mismatches: r.mismatches,
+    warmupReqPerSec: warm === null ? 0 : warm.requests.total / warm.duration,
+  };
+  await send({ type: 'result', result });
+  process.disconnect();
+}
+
+if (process.send !== undefined) await main();
