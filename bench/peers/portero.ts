@@ -1,0 +1,70 @@
+// portero from this checkout's build (dist/src/cli.js), with a file
+// provider routing everything to the backends (round robin).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BODY } from '../body.js';
+import { freePort, waitForBody } from '../net.js';
+import { peakRssKiB } from '../proc.js';
+import { spawnChild } from '../spawn.js';
+import type { Peer, PeerContext, RunningPeer } from './peer.js';
+
+/** dist/bench/peers/portero.js -> dist/src/cli.js */
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+/** Traefik dynamic configuration; JSON is valid YAML. */
+export function porteroDynamicConfig(ctx: PeerContext): string {
+  const config = {
+    http: {
+      routers: { bench: { rule: 'PathPrefix(`/`)', service: 'bench', entryPoints: ['web'] } },
+      services: { bench: { loadBalancer: { servers: ctx.backends.map((p) => ({ url: `http://127.0.0.1:${p}` })) } } },
+    },
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+export const portero: Peer = {
+  name: 'portero',
+  available: () =>
+    Promise.resolve(existsSync(CLI) ? { ok: true, version: 'this checkout' } : { ok: false, reason: `${CLI} missing: build first (npx tsc -p tsconfig.json)` }),
+
+  async start(ctx): Promise<RunningPeer> {
+    const [port, apiPort] = [await freePort(), await freePort()];
+    const file = join(ctx.dir, 'dynamic.yml');
+    writeFileSync(file, porteroDynamicConfig(ctx));
+    const nodeArgs: string[] = [];
+    if (ctx.cpuProf) {
+      const dir = join(ctx.dir, 'cpuprof');
+      mkdirSync(dir, { recursive: true });
+      nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
+    }
+    const child = spawnChild('portero', process.execPath, [
+      ...nodeArgs,
+      CLI,
+      `--entrypoints.web.address=127.0.0.1:${port}`,
+      `--entrypoints.traefik.address=127.0.0.1:${apiPort}`,
+      `--providers.file.filename=${file}`,
+      `--workers=${ctx.workers}`,
+    ], { logFile: join(ctx.dir, 'portero.log') });
+    const url = `http://127.0.0.1:${port}/`;
+    try {
+      await Promise.race([
+        waitForBody(url, BODY),
+        child.exited.then((code) => {
+          throw new Error(`portero exited (${code}); see ${ctx.dir}/portero.log`);
+        }),
+      ]);
+    } catch (err) {
+      await child.stop();
+      throw err;
+    }
+    return {
+      urls: [url],
+      pids: () => [child.pid],
+      peakRssKiB: () => peakRssKiB(child.pid),
+      // SIGTERM: portero drains, lets its workers close their sockets, then exits
+      // (and writes its CPU profiles on the way out).
+      stop: () => child.stop('SIGTERM', 15_000),
+    };
+  },
+};
