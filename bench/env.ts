@@ -1,0 +1,66 @@
+// What a result depends on besides the code: machine, runtimes, and which
+// portero (commit, and whether src/ had uncommitted changes).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+
+export interface Environment {
+  date: string;
+  cpuModel: string;
+  cores: number;
+  memGiB: number;
+  kernel: string;
+  node: string;
+  autocannon: string;
+  uWebSockets: string;
+  portero: { version: string; commit: string; uncommittedSrcFiles: number };
+}
+
+function cpuModel(): string {
+  try {
+    const m = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    return m?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  } catch {
+    return os.cpus()[0]?.model ?? 'unknown';
+  }
+}
+
+function git(root: string, args: string[]): string {
+  try {
+    return execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+function packageVersion(require: NodeJS.Require, name: string): string {
+  try {
+    const pkg = require(`${name}/package.json`) as { name?: string; version?: string };
+    return pkg.name !== undefined && pkg.name !== name ? `${pkg.name}@${pkg.version}` : (pkg.version ?? 'unknown');
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** root: the repository (where package.json is). */
+export function environment(root: string): Environment {
+  const require = createRequire(`${root}/package.json`);
+  const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { version: string };
+  const dirty = git(root, ['status', '--porcelain', '--', 'src']);
+  return {
+    date: new Date().toISOString(),
+    cpuModel: cpuModel(),
+    cores: os.availableParallelism(),
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    node: process.version,
+    autocannon: packageVersion(require, 'autocannon'),
+    uWebSockets: packageVersion(require, 'uWebSockets.js'),
+    portero: {
+      version: pkg.version,
+      commit: git(root, ['rev-parse', '--short', 'HEAD']) || 'unknown',
+      uncommittedSrcFiles: dirty === '' ? 0 : dirty.split('\n').length,
+    },
+  };
+}

@@ -1,0 +1,147 @@
+// npm run bench: throughput of portero against nginx and against the
+// backends directly, with the proxies' CPU accounted from /proc.
+//   node dist/bench/run.js [--rounds=2] [--duration=8] [--warmup=2]
+//     [--connections=64] [--backends=4] [--workers=1]
+//     [--peers=direct,nginx,portero] [--cpu-prof] [--keep-tmp]
+// Writes bench/results/latest.json and latest.md; scratch files (configs,
+// logs, CPU profiles) go to bench/results/tmp/<date>/.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startBackends } from './backends.js';
+import { BODY } from './body.js';
+import { environment } from './env.js';
+import { measure } from './measure.js';
+import { waitForBody } from './net.js';
+import { direct } from './peers/direct.js';
+import { nginx } from './peers/nginx.js';
+import type { Peer } from './peers/peer.js';
+import { portero } from './peers/portero.js';
+import { formatSummary, profilesIn, summarize } from './profile.js';
+import { markdown, ratios, ratioText, type Report, type Row, type Settings, textTable } from './report.js';
+import { installCleanup, stopAll } from './spawn.js';
+
+/** dist/bench/run.js -> the repository root. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PEERS: Record<string, Peer> = { direct, nginx, portero };
+
+function settingsFromArgs(): Settings & { keepTmp: boolean } {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '2' },
+      duration: { type: 'string', default: '8' },
+      warmup: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '64' },
+      backends: { type: 'string', default: '4' },
+      workers: { type: 'string', default: '1' },
+      peers: { type: 'string', default: 'direct,nginx,portero' },
+      'cpu-prof': { type: 'boolean', default: false },
+      'keep-tmp': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const num = (name: keyof typeof values, min: number): number => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
+    return n;
+  };
+  const peers = values.peers.split(',').filter((p) => p !== '');
+  for (const p of peers) if (!(p in PEERS)) throw new Error(`unknown peer ${p} (known: ${Object.keys(PEERS).join(', ')})`);
+  return {
+    rounds: num('rounds', 1),
+    durationS: num('duration', 1),
+    warmupS: num('warmup', 0),
+    connections: num('connections', 1),
+    backends: num('backends', 1),
+    workers: num('workers', 1),
+    peers,
+    cpuProf: values['cpu-prof'],
+    keepTmp: values['keep-tmp'],
+  };
+}
+
+async function main(): Promise<number> {
+  const settings = settingsFromArgs();
+  const resultsDir = join(ROOT, 'bench', 'results');
+  const tmp = join(resultsDir, 'tmp', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(tmp, { recursive: true });
+  installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
+
+  const env = environment(ROOT);
+  const versions: Record<string, string> = {};
+  const usable: Peer[] = [];
+  const rows: Row[] = [];
+  for (const name of settings.peers) {
+    const peer = PEERS[name]!;
+    const a = await peer.available();
+    if (a.ok) {
+      usable.push(peer);
+      if (name !== 'direct') versions[name] = a.version;
+    } else {
+      console.error(`skipping ${name}: ${a.reason}`);
+      rows.push({ round: 0, peer: name, version: '', status: 'skipped', note: a.reason });
+    }
+  }
+  console.log(`${env.cpuModel}, ${env.cores} cores, node ${env.node}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+
+  const backends = await startBackends(settings.backends, join(tmp, 'backends.log'));
+  for (const p of backends.ports) await waitForBody(`http://127.0.0.1:${p}/`, BODY);
+  console.log(`backends on ${backends.ports.join(', ')}; ${settings.warmupS} s warm-up + ${settings.durationS} s per run, ${settings.connections} connections`);
+
+  const profiles: string[] = [];
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const peer of usable) {
+      const profiled = settings.cpuProf && peer.name === 'portero';
+      const dir = join(tmp, `${round}-${peer.name}`);
+      mkdirSync(dir, { recursive: true });
+      const row: Row = { round, peer: peer.name, version: versions[peer.name] ?? '-', status: 'ok', profiled };
+      try {
+        const running = await peer.start({ backends: backends.ports, workers: settings.workers, dir, cpuProf: profiled });
+        try {
+          row.measurement = await measure(
+            { urls: [...running.urls], connections: settings.connections, warmupS: settings.warmupS, durationS: settings.durationS, expectBody: BODY },
+            { proxy: running.pids, backends: () => backends.pids },
+          );
+          row.peakRssKiB = running.peakRssKiB();
+        } finally {
+          await running.stop();
+        }
+      } catch (err) {
+        row.status = 'failed';
+        row.note = (err as Error).message;
+      }
+      rows.push(row);
+      console.log(textTable([row]).split('\n')[1]);
+      if (profiled) profiles.push(...profilesIn(join(dir, 'cpuprof')));
+    }
+  }
+  await backends.stop();
+
+  const report: Report = { env, versions, settings, rows, ratios: ratios(rows) };
+  console.log(`\n${textTable(rows)}\n\n${ratioText(report.ratios)}`);
+  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(resultsDir, 'latest.md'), markdown(report));
+  console.log(`\nwrote ${join(resultsDir, 'latest.md')} and latest.json`);
+
+  if (profiles.length > 0) {
+    console.log('\nportero CPU profiles (self time; the profiler slows portero, so its row is excluded from the ratios):');
+    for (const f of profiles) console.log(`${formatSummary(summarize(f, 25))}\n`);
+    console.log(`profiles kept in ${tmp}`);
+  } else if (!settings.keepTmp && rows.every((r) => r.status !== 'failed')) {
+    rmSync(tmp, { recursive: true, force: true });
+  } else {
+    console.log(`scratch files (configs, logs) kept in ${tmp}`);
+  }
+  return rows.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  console.error(`bench: ${(err as Error).message}`);
+} finally {
+  await stopAll();
+}
+process.exit(code);
