@@ -9,7 +9,10 @@ import { pathToFileURL } from 'node:url';
 export interface Whoami {
   name: string;
   port: number;
+  /** Stops at once, dropping connections. */
   close(): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish, closes idle connections. */
+  drain(): Promise<void>;
 }
 
 function addresses(): string[] {
@@ -45,6 +48,11 @@ export function startWhoami(name: string, port = 0, host = '127.0.0.1'): Promise
             server.close(() => r());
             server.closeAllConnections();
           }),
+        drain: () =>
+          new Promise((r) => {
+            server.close(() => r());
+            server.closeIdleConnections();
+          }),
       });
     });
   });
@@ -55,7 +63,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const name = process.argv[3] ?? os.hostname();
   const w = await startWhoami(name, port, '0.0.0.0');
   console.log(`whoami ${w.name} listening on :${w.port}`);
-  const stop = () => void w.close().then(() => process.exit(0));
+  // Graceful, like a well-behaved replica during a rolling update: finish
+  // in-flight requests, close idle keep-alive connections, then exit.
+  const stop = () => void w.drain().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

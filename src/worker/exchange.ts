@@ -35,6 +35,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   private aborted = false;
   private finished = false;
   private server: ServerRuntime | null = null;
+  private serviceIndex = 0;
   /** Whether this exchange currently counts in server's shared in-flight number. */
   private counted = false;
   private tried: ServerRuntime[] | null = null;
@@ -60,7 +61,8 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   constructor(
     private readonly ctx: ExchangeContext,
     private readonly res: HttpResponse,
-    private readonly service: ServiceRuntime,
+    /** The route's service, then its twins' (see RouteEntry.services). */
+    private readonly services: readonly ServiceRuntime[],
     private readonly headRequest: boolean,
     private readonly method: string,
     /** Request head up to the Host value. */
@@ -78,12 +80,21 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   }
 
   start(): void {
-    const server = pickServer(this.service, this.ctx.state, null);
+    const server = this.pickNext(null);
     if (server === null) {
       this.fail(503, 'Service Unavailable');
       return;
     }
     this.attempt(server, false);
+  }
+
+  /** The next untried server of the current service, moving on to a twin's service when it has none left. */
+  private pickNext(tried: ServerRuntime[] | null): ServerRuntime | null {
+    for (; this.serviceIndex < this.services.length; this.serviceIndex++) {
+      const s = pickServer(this.services[this.serviceIndex], this.ctx.state, tried);
+      if (s !== null) return s;
+    }
+    return null;
   }
 
   private attempt(server: ServerRuntime, fresh: boolean): void {
@@ -136,7 +147,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     const timeout = err instanceof DialError && err.code === 'ETIMEDOUT';
     // Nothing was sent: always safe to try another server.
     (this.tried ??= []).push(this.server!);
-    const next = pickServer(this.service, this.ctx.state, this.tried);
+    const next = this.pickNext(this.tried);
     if (next !== null) {
       this.attempt(next, false);
       return;
@@ -281,7 +292,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     const tried = (this.tried ??= []);
     if (!responseStarted && this.bodyLength === -1 && IDEMPOTENT.has(this.method) && tried.length < MAX_RETRIES) {
       tried.push(this.server!);
-      this.attempt(pickServer(this.service, this.ctx.state, tried) ?? this.server!, true);
+      this.attempt(this.pickNext(tried) ?? this.server!, true);
       return;
     }
     this.fail(502, 'Bad Gateway');

@@ -48,7 +48,7 @@ export function createHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: H
     new Exchange(
       rt,
       res,
-      route.service,
+      route.services,
       method === 'HEAD',
       method,
       `${method} ${target} HTTP/1.1\r\nhost: `,

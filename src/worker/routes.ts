@@ -42,7 +42,13 @@ export interface RouteEntry {
   priority: number;
   match: Matcher;
   rewrite: PathRewrite | null;
-  service: ServiceRuntime;
+  /**
+   * The router's service first, then the services of its twins: routers with
+   * the same rule and priority, as two stacks of a blue-green deployment have.
+   * Requests fall back along this list while a service has no server that
+   * answers, so a new stack whose tasks are still starting loses nothing.
+   */
+  services: ServiceRuntime[];
 }
 
 interface EntryPointRoutes {
@@ -108,10 +114,21 @@ export class RouteTable {
     });
     pools.retain(used);
 
+    const twins = new Map<string, RouteEntry[]>();
     for (const r of spec.routers) {
       // The main thread already compiled every rule; a failure here would be a bug, so it throws.
       const compiled = compileRule(r.rule, r.syntax);
-      const entry: RouteEntry = { name: r.name, priority: r.priority, match: compiled.match, rewrite: compileRewrites(compiled.rewrites), service: services[r.service] };
+      const entry: RouteEntry = {
+        name: r.name,
+        priority: r.priority,
+        match: compiled.match,
+        rewrite: compileRewrites(compiled.rewrites),
+        services: [services[r.service]],
+      };
+      const twinKey = `${r.priority}\0${r.syntax}\0${[...r.entryPoints].sort().join(',')}\0${r.rule}`;
+      const group = twins.get(twinKey);
+      if (group === undefined) twins.set(twinKey, [entry]);
+      else group.push(entry);
       for (const ep of r.entryPoints) {
         let routes = this.entryPoints.get(ep);
         if (routes === undefined) {
@@ -128,6 +145,11 @@ export class RouteTable {
           }
         }
       }
+    }
+    for (const group of twins.values()) {
+      if (group.length < 2) continue;
+      group.sort(byPriority);
+      for (const e of group) for (const t of group) if (t !== e && !e.services.includes(t.services[0])) e.services.push(t.services[0]);
     }
     for (const routes of this.entryPoints.values()) {
       routes.generic.sort(byPriority);

@@ -267,5 +267,34 @@ describe('service options', () => {
       await w.close();
     }
   });
-});
 
+  test('routers with the same rule (blue-green stacks) stand in for each other while one has no answering server', async () => {
+    const green = await startWhoami('green');
+    const dead = await freePort();
+    const p = await startPortero({
+      http: {
+        // "blue" sorts first and so is preferred; its service is empty, then refuses.
+        routers: { blue: { rule: 'Host(`app`)', service: 'blue' }, green: { rule: 'Host(`app`)', service: 'green' } },
+        services: { blue: { loadBalancer: { servers: [] } }, green: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${green.port}` }] } } },
+        middlewares: {},
+      },
+    });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal(hostnameOf((await request(p.webPort, { headers: { host: 'app' } })).body), 'green');
+      p.provider.set({
+        http: {
+          routers: { blue: { rule: 'Host(`app`)', service: 'blue' }, green: { rule: 'Host(`app`)', service: 'green' } },
+          services: {
+            blue: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${dead}` }] } },
+            green: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${green.port}` }] } },
+          },
+          middlewares: {},
+        },
+      });
+      for (let i = 0; i < 3; i++) assert.equal(hostnameOf((await request(p.webPort, { headers: { host: 'app' } })).body), 'green');
+    } finally {
+      await p.stop();
+      await green.close();
+    }
+  });
+});
