@@ -4,7 +4,7 @@
 // again when its result arrives.
 import { fileURLToPath } from 'node:url';
 import type { LoadMessage, LoadResult, LoadSpec } from './load.js';
-import { CLK_TCK, cpuSecondsOf, machineCpu, type MachineCpu } from './proc.js';
+import { CLK_TCK, type CpuTimes, cpuTimesOf, machineCpu, type MachineCpu } from './proc.js';
 import { spawnChild } from './spawn.js';
 
 const LOAD_SCRIPT = fileURLToPath(new URL('./load.js', import.meta.url));
@@ -16,8 +16,10 @@ export interface Measurement {
   load: LoadResult;
   /** Wall seconds between the two /proc readings. */
   windowS: number;
-  /** CPU seconds per group over the window; the load generator is "load". */
+  /** CPU seconds (user + system) per group over the window; the load generator is "load". */
   cpuS: Record<string, number>;
+  /** The same split into user and system (kernel) seconds. */
+  cpuSplitS: Record<string, CpuTimes>;
   /** The whole machine over the window, in cores (CPU-seconds per second). */
   machine: {
     /** Process context, every process. */
@@ -32,7 +34,7 @@ export interface Measurement {
 
 interface Snapshot {
   at: bigint;
-  cpu: Record<string, number>;
+  cpu: Record<string, CpuTimes>;
   machine: MachineCpu;
 }
 
@@ -42,8 +44,8 @@ export async function measure(spec: LoadSpec, groups: Record<string, PidGroup>):
   });
   const all: Record<string, PidGroup> = { ...groups, load: () => [child.pid] };
   const snapshot = (): Snapshot => {
-    const cpu: Record<string, number> = {};
-    for (const [name, pids] of Object.entries(all)) cpu[name] = cpuSecondsOf(pids());
+    const cpu: Record<string, CpuTimes> = {};
+    for (const [name, pids] of Object.entries(all)) cpu[name] = cpuTimesOf(pids());
     return { at: process.hrtime.bigint(), cpu, machine: machineCpu() };
   };
   // Bounded: warm-up + run + generous slack for start-up and the report.
@@ -74,8 +76,13 @@ export async function measure(spec: LoadSpec, groups: Record<string, PidGroup>):
 function between(start: Snapshot, end: Snapshot): Omit<Measurement, 'load'> {
   const windowS = Number(end.at - start.at) / 1e9;
   const cpuS: Record<string, number> = {};
-  for (const name of Object.keys(end.cpu)) cpuS[name] = end.cpu[name]! - (start.cpu[name] ?? 0);
+  const cpuSplitS: Record<string, CpuTimes> = {};
+  for (const [name, e] of Object.entries(end.cpu)) {
+    const s = start.cpu[name] ?? { user: 0, sys: 0 };
+    cpuSplitS[name] = { user: e.user - s.user, sys: e.sys - s.sys };
+    cpuS[name] = e.user - s.user + e.sys - s.sys;
+  }
   const cores = (k: keyof MachineCpu) => (end.machine[k] - start.machine[k]) / CLK_TCK / windowS;
   const ours = Object.values(cpuS).reduce((a, b) => a + b, 0) / windowS;
-  return { windowS, cpuS, machine: { tasks: cores('tasks'), others: Math.max(0, cores('tasks') - ours), irq: cores('irq'), steal: cores('steal') } };
+  return { windowS, cpuS, cpuSplitS, machine: { tasks: cores('tasks'), others: Math.max(0, cores('tasks') - ours), irq: cores('irq'), steal: cores('steal') } };
 }

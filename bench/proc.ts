@@ -29,18 +29,29 @@ function statFields(pid: number): string[] | null {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
-/** User + system CPU seconds of a process (all its threads), or null once it is gone. */
-export function cpuSeconds(pid: number): number | null {
+export interface CpuTimes {
+  user: number;
+  sys: number;
+}
+
+/** User and system CPU seconds of a process (all its threads), or null once it is gone. */
+export function cpuTimes(pid: number): CpuTimes | null {
   const f = statFields(pid);
   if (f === null) return null;
   // Fields 14 and 15 of stat(5); f[0] is field 3 (state).
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  return { user: Number(f[11]) / CLK_TCK, sys: Number(f[12]) / CLK_TCK };
 }
 
-/** Sum of cpuSeconds over pids that still exist. */
-export function cpuSecondsOf(pids: readonly number[]): number {
-  let sum = 0;
-  for (const pid of pids) sum += cpuSeconds(pid) ?? 0;
+/** Sum of cpuTimes over the pids that still exist. */
+export function cpuTimesOf(pids: readonly number[]): CpuTimes {
+  const sum = { user: 0, sys: 0 };
+  for (const pid of pids) {
+    const t = cpuTimes(pid);
+    if (t !== null) {
+      sum.user += t.user;
+      sum.sys += t.sys;
+    }
+  }
   return sum;
 }
 

@@ -82,6 +82,7 @@ const HEAD = [
   'err/non-2xx/mismatch',
   'proxy CPU-s',
   'proxy cores',
+  'proxy sys %',
   'req per proxy CPU-s',
   'proxy peak RSS MiB',
   'load-gen cores',
@@ -109,6 +110,7 @@ function cells(r: Row): string[] {
     `${l.errors + l.timeouts}/${l.non2xx}/${l.mismatches}`,
     proxy > 0 ? f2(proxy) : '-',
     proxy > 0 ? cores(proxy) : '-',
+    proxy > 0 ? `${Math.round(((m.cpuSplitS.proxy?.sys ?? 0) / proxy) * 100)}%` : '-',
     rpc === null ? '-' : f0(rpc),
     r.peakRssKiB == null ? '-' : (r.peakRssKiB / 1024).toFixed(1),
     cores(m.cpuS.load),
@@ -145,7 +147,7 @@ export function markdown(rep: Report): string {
 - Machine: ${env.cpuModel}, ${env.cores} cores, ${env.memGiB} GiB, Linux ${env.kernel}
 - Node ${env.node}; autocannon ${env.autocannon}; uWebSockets.js ${env.uWebSockets}
 - Peers: ${versions}
-- portero ${env.portero.version} at ${env.portero.commit}${env.portero.uncommittedSrcFiles > 0 ? ` with ${env.portero.uncommittedSrcFiles} uncommitted file(s) under src/` : ''}
+- This checkout: portero ${env.portero.version} at ${env.portero.commit}${env.portero.uncommittedSrcFiles > 0 ? ` with ${env.portero.uncommittedSrcFiles} uncommitted file(s) under src/` : ''}
 - Load: autocannon in its own process, ${s.connections} connections, pipelining 1, ${s.warmupS} s warm-up then ${s.durationS} s measured, ${s.rounds} round(s) in the order ${s.peers.join(', ')}
 - Backends: ${s.backends} uWebSockets.js processes on 127.0.0.1 answering a ${BODY.length}-byte body; proxies use ${s.workers} worker(s)
 
@@ -156,7 +158,7 @@ ${rep.ratios.length === 0 ? 'No round had both portero and nginx.' : ['| round |
 How to read it: every figure comes from this one run. "proxy CPU-s" is
 utime+stime from /proc/<pid>/stat over the measured window (nginx: master and
 workers; portero: the whole process, all threads). "cores" is CPU-s divided
-by the window. "direct" is the load spread over the backends without a proxy:
+by the window; "sys %" the share of it spent in the kernel (system time). "direct" is the load spread over the backends without a proxy:
 the ceiling of this load generator here. Latencies are exact per-response
 times measured by the load process. On a 2-core machine the load generator,
 the proxy and the backends compete for the same cores. "other procs cores"

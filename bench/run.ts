@@ -3,6 +3,7 @@
 //   node dist/bench/run.js [--rounds=2] [--duration=8] [--warmup=2]
 //     [--connections=64] [--backends=4] [--workers=1]
 //     [--peers=direct,nginx,portero] [--cpu-prof] [--keep-tmp]
+//     [--portero-cli=path/to/dist/src/cli.js]   (default: this checkout's build)
 // Writes bench/results/latest.json and latest.md; scratch files (configs,
 // logs, CPU profiles) go to bench/results/tmp/<date>/.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,16 +18,16 @@ import { waitForBody } from './net.js';
 import { direct } from './peers/direct.js';
 import { nginx } from './peers/nginx.js';
 import type { Peer } from './peers/peer.js';
-import { portero } from './peers/portero.js';
+import { porteroPeer } from './peers/portero.js';
 import { formatSummary, profilesIn, summarize } from './profile.js';
 import { markdown, ratios, ratioText, type Report, type Row, type Settings, textTable } from './report.js';
 import { installCleanup, stopAll } from './spawn.js';
 
 /** dist/bench/run.js -> the repository root. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PEERS: Record<string, Peer> = { direct, nginx, portero };
+const PEER_NAMES = ['direct', 'nginx', 'portero'];
 
-function settingsFromArgs(): Settings & { keepTmp: boolean } {
+function settingsFromArgs(): Settings & { keepTmp: boolean; porteroCli: string | undefined } {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string', default: '2' },
@@ -38,6 +39,7 @@ function settingsFromArgs(): Settings & { keepTmp: boolean } {
       peers: { type: 'string', default: 'direct,nginx,portero' },
       'cpu-prof': { type: 'boolean', default: false },
       'keep-tmp': { type: 'boolean', default: false },
+      'portero-cli': { type: 'string' },
     },
     strict: true,
   });
@@ -47,7 +49,7 @@ function settingsFromArgs(): Settings & { keepTmp: boolean } {
     return n;
   };
   const peers = values.peers.split(',').filter((p) => p !== '');
-  for (const p of peers) if (!(p in PEERS)) throw new Error(`unknown peer ${p} (known: ${Object.keys(PEERS).join(', ')})`);
+  for (const p of peers) if (!PEER_NAMES.includes(p)) throw new Error(`unknown peer ${p} (known: ${PEER_NAMES.join(', ')})`);
   return {
     rounds: num('rounds', 1),
     durationS: num('duration', 1),
@@ -58,11 +60,13 @@ function settingsFromArgs(): Settings & { keepTmp: boolean } {
     peers,
     cpuProf: values['cpu-prof'],
     keepTmp: values['keep-tmp'],
+    porteroCli: values['portero-cli'],
   };
 }
 
 async function main(): Promise<number> {
-  const settings = settingsFromArgs();
+  const { keepTmp, porteroCli, ...settings } = settingsFromArgs();
+  const peers: Record<string, Peer> = { direct, nginx, portero: porteroPeer(porteroCli) };
   const resultsDir = join(ROOT, 'bench', 'results');
   const tmp = join(resultsDir, 'tmp', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(tmp, { recursive: true });
@@ -73,7 +77,7 @@ async function main(): Promise<number> {
   const usable: Peer[] = [];
   const rows: Row[] = [];
   for (const name of settings.peers) {
-    const peer = PEERS[name]!;
+    const peer = peers[name]!;
     const a = await peer.available();
     if (a.ok) {
       usable.push(peer);
@@ -128,7 +132,7 @@ async function main(): Promise<number> {
     console.log('\nportero CPU profiles (self time; the profiler slows portero, so its row is excluded from the ratios):');
     for (const f of profiles) console.log(`${formatSummary(summarize(f, 25))}\n`);
     console.log(`profiles kept in ${tmp}`);
-  } else if (!settings.keepTmp && rows.every((r) => r.status !== 'failed')) {
+  } else if (!keepTmp && rows.every((r) => r.status !== 'failed')) {
     rmSync(tmp, { recursive: true, force: true });
   } else {
     console.log(`scratch files (configs, logs) kept in ${tmp}`);

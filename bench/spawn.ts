@@ -17,6 +17,8 @@ export interface Child {
 }
 
 const live = new Set<Child>();
+/** Set once cleanup has begun: nothing new may start after that. */
+let closing = false;
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
 export interface SpawnOptions {
@@ -30,6 +32,7 @@ export interface SpawnOptions {
 }
 
 export function spawnChild(name: string, command: string, args: readonly string[], options: SpawnOptions = {}): Child {
+  if (closing) throw new Error(`not starting ${name}: the bench is shutting down`);
   const [cmd, argv] = SETPRIV === undefined ? [command, args] : [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', command, ...args]];
   const log = options.logFile === undefined ? null : openSync(options.logFile, 'a');
   const stdio: StdioOptions = options.stdio ?? ['ignore', log === null || options.pipeStdout === true ? 'pipe' : log, log ?? 'pipe'];
@@ -87,6 +90,7 @@ export function spawnChild(name: string, command: string, args: readonly string[
 
 /** Stops every child still running, newest first. */
 export async function stopAll(): Promise<void> {
+  closing = true;
   await Promise.all([...live].reverse().map((c) => c.stop()));
 }
 

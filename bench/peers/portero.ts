@@ -9,8 +9,8 @@ import { peakRssKiB } from '../proc.js';
 import { spawnChild } from '../spawn.js';
 import type { Peer, PeerContext, RunningPeer } from './peer.js';
 
-/** dist/bench/peers/portero.js -> dist/src/cli.js */
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+/** dist/bench/peers/portero.js -> dist/src/cli.js: this checkout's build. */
+export const DEFAULT_CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 /** Traefik dynamic configuration; JSON is valid YAML. */
 export function porteroDynamicConfig(ctx: PeerContext): string {
@@ -23,10 +23,13 @@ export function porteroDynamicConfig(ctx: PeerContext): string {
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-export const portero: Peer = {
+/** cli: a built dist/src/cli.js (another checkout's, to compare builds). */
+export const porteroPeer = (cli = DEFAULT_CLI): Peer => ({
   name: 'portero',
   available: () =>
-    Promise.resolve(existsSync(CLI) ? { ok: true, version: 'this checkout' } : { ok: false, reason: `${CLI} missing: build first (npx tsc -p tsconfig.json)` }),
+    Promise.resolve(
+      existsSync(cli) ? { ok: true, version: cli === DEFAULT_CLI ? 'this checkout' : cli } : { ok: false, reason: `${cli} missing: build first (npx tsc -p tsconfig.json)` },
+    ),
 
   async start(ctx): Promise<RunningPeer> {
     const [port, apiPort] = [await freePort(), await freePort()];
@@ -40,7 +43,7 @@ export const portero: Peer = {
     }
     const child = spawnChild('portero', process.execPath, [
       ...nodeArgs,
-      CLI,
+      cli,
       `--entrypoints.web.address=127.0.0.1:${port}`,
       `--entrypoints.traefik.address=127.0.0.1:${apiPort}`,
       `--providers.file.filename=${file}`,
@@ -67,4 +70,4 @@ export const portero: Peer = {
       stop: () => child.stop('SIGTERM', 15_000),
     };
   },
-};
+});
