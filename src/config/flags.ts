@@ -2,8 +2,10 @@
 // the same rows serve the command line, TRAEFIK_* environment variables and
 // the YAML config file (whose keys are the flag's dotted path), and generate
 // --help. To add a setting: add a field to Draft, a row here, and its default
-// in finalize() (parse.ts).
+// in finalize() (parse.ts). The Swarm provider's rows and defaults live in
+// swarm.ts.
 import type { TransportConfig } from './static.js';
+import { SWARM_FLAG_SPECS, type SwarmDrafts } from './swarm.js';
 import {
   parseAddress,
   parseBool,
@@ -30,16 +32,20 @@ export interface Draft {
   /** Keyed by lower-cased name: entry point names match case-insensitively. */
   entryPoints: Map<string, EntryPointDraft>;
   fileProvider?: { filename?: string; directory?: string; watch?: boolean };
+  /** The Swarm provider, one draft per Traefik spelling (swarm.ts). */
+  swarm: SwarmDrafts;
   api: { insecure?: boolean; dashboard?: boolean };
   ping?: boolean;
   logLevel?: StaticLogLevel;
   workers?: number;
   transport: Partial<TransportConfig>;
   configFile?: string;
+  /** Accepted-but-ignored settings in effect: flag -> warning. */
+  ignored: Map<string, string>;
 }
 
 export function emptyDraft(): Draft {
-  return { entryPoints: new Map(), api: {}, transport: {} };
+  return { entryPoints: new Map(), swarm: {}, api: {}, transport: {}, ignored: new Map() };
 }
 
 export interface FlagSpec {
@@ -67,6 +73,7 @@ export const GROUPS = {
   api: 'API and health:',
   transport: 'Connections to servers:',
   log: 'Logs:',
+  ignored: 'Accepted for compatibility and ignored:',
 } as const;
 
 function entryPoint(draft: Draft, name: string): EntryPointDraft {
@@ -198,6 +205,8 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
     },
   },
 
+  ...SWARM_FLAG_SPECS,
+
   // API and ping
   {
     flag: 'api',
@@ -303,7 +312,27 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
       d.transport.idleConnTimeoutMs = parseDuration(raw, what);
     },
   },
+
+  // Traefik settings that users' stack files carry and portero has no use for.
+  noPhoningHome('global.checkNewVersion', 'Traefik checks for new versions; portero never phones home'),
+  noPhoningHome('global.sendAnonymousUsage', 'Traefik sends anonymous usage statistics; portero never phones home'),
+  noPhoningHome('checkNewVersion', 'Traefik v1 spelling of --global.checkNewVersion'),
+  noPhoningHome('sendAnonymousUsage', 'Traefik v1 spelling of --global.sendAnonymousUsage'),
 ];
+
+/** A boolean that portero accepts and ignores, warning when it is set to true. */
+function noPhoningHome(flag: string, describe: string): FlagSpec {
+  return {
+    flag,
+    type: 'boolean',
+    group: GROUPS.ignored,
+    describe,
+    apply: (d, raw, _n, what) => {
+      if (parseBool(raw, what)) d.ignored.set(flag, `${what} is ignored: portero never checks for updates or sends usage data`);
+      else d.ignored.delete(flag);
+    },
+  };
+}
 
 const PLACEHOLDER = '<name>';
 

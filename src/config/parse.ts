@@ -8,6 +8,7 @@ import { ConfigUsageError, HelpRequested } from './errors.js';
 import { emptyDraft, FLAG_SPECS, GROUPS, isSectionPath, matchFlag, suggestFlag, type Draft, type FlagMatch } from './flags.js';
 import { parseSource, SourceError } from './source.js';
 import type { EntryPointConfig, StaticConfig } from './static.js';
+import { finalizeSwarm } from './swarm.js';
 import { parseBool, type ListenAddress } from './values.js';
 
 export const DEFAULT_LOG_LEVEL: StaticConfig['log']['level'] = 'error'; // Traefik's default
@@ -162,6 +163,8 @@ export function helpText(): string {
       `Every flag can also be set as an environment variable (${ENV_PREFIX}ENTRYPOINTS_WEB_ADDRESS=:80)`,
       'or as a key in the --configFile YAML (entryPoints: {web: {address: ":80"}}).',
       'Flags override environment variables, which override the config file.',
+      'The Swarm provider takes one of Traefik\'s spellings: v3 (--providers.swarm), v2 (--providers.docker',
+      '--providers.docker.swarmMode=true) or v1 (--docker --docker.swarmMode); setting any of its options enables it.',
     ].join('\n'),
   );
   let text = '';
@@ -304,7 +307,10 @@ function finalize(d: Draft): StaticConfig {
     }
     config.providers.file = { ...(filename === undefined ? { directory } : { filename }), watch: watch ?? true };
   }
+  const swarm = finalizeSwarm(d.swarm);
+  if (swarm) config.providers.swarm = swarm;
   if (d.configFile !== undefined) config.configFile = d.configFile;
+  if (d.ignored.size > 0) config.warnings = [...d.ignored.values()];
   return config;
 }
 
@@ -343,7 +349,8 @@ const processOutput: CliOutput = {
 
 /**
  * For main(): the configuration, or the exit code after printing --help
- * (0, to stdout) or the usage error (2, to stderr).
+ * (0, to stdout) or the usage error (2, to stderr). Warnings about ignored
+ * settings go to stderr.
  */
 export function staticConfigForCli(
   argv: readonly string[],
@@ -351,7 +358,9 @@ export function staticConfigForCli(
   out: CliOutput = processOutput,
 ): { config: StaticConfig } | { exitCode: number } {
   try {
-    return { config: parseStaticConfig(argv, env) };
+    const config = parseStaticConfig(argv, env);
+    for (const warning of config.warnings ?? []) out.stderr(`portero: warning: ${warning}\n`);
+    return { config };
   } catch (err) {
     if (err instanceof HelpRequested) {
       out.stdout(err.text + '\n');

@@ -36,10 +36,44 @@ export interface FileProviderConfig {
   watch: boolean;
 }
 
+/** Which of Traefik's spellings configured the Swarm provider. */
+export type SwarmDialect = 'v1' | 'v2' | 'v3';
+
+/**
+ * The Swarm provider: --providers.swarm.* (Traefik v3), --providers.docker.*
+ * with swarmMode (v2) or --docker.* with swarmMode (v1).
+ */
+export interface SwarmStaticConfig {
+  /** "unix:///path" or "tcp://host:port" (http:// is given as tcp://). Default unix:///var/run/docker.sock. */
+  endpoint: string;
+  /** Route services without traefik.enable=true (default true, as in Traefik). */
+  exposedByDefault: boolean;
+  /** Network whose task addresses are used, unless a service's label says otherwise. */
+  network?: string;
+  /** Task polling interval in seconds, > 0, may be fractional (default 1; Traefik's is 15). */
+  refreshSeconds: number;
+  /**
+   * Go template for services without a rule, default "Host(`{{ normalize .Name }}`)".
+   * With v1's --docker.domain=D: "Host(`{{ normalize .Name }}.D`)".
+   */
+  defaultRule: string;
+  /**
+   * Label expression services must match, e.g. "Label(`a`,`b`) && !LabelRegex(`c`,`x.*`)".
+   * v1's tag constraints arrive translated: "tag==api" becomes
+   * LabelRegex(`traefik.tags`, `(^|,)\s*api\s*(,|$)`).
+   */
+  constraints?: string;
+  /** Follow changes after the first read (default true). */
+  watch: boolean;
+  /** Which spelling enabled it, for logs. */
+  dialect: SwarmDialect;
+}
+
 export interface StaticConfig {
   entryPoints: Record<string, EntryPointConfig>;
   providers: {
     file?: FileProviderConfig;
+    swarm?: SwarmStaticConfig;
   };
   api: {
     /** --api or --api.insecure: serve the API/dashboard on the `traefik` entry point. */
@@ -54,4 +88,6 @@ export interface StaticConfig {
   serversTransport: TransportConfig;
   /** Where the static config came from, for logs. */
   configFile?: string;
+  /** Settings accepted for compatibility but ignored, one message each; the CLI prints them on stderr. */
+  warnings?: string[];
 }

@@ -187,3 +187,38 @@ export function parseLogLevel(raw: unknown, what: string): StaticLogLevel {
   }
   return level;
 }
+
+/**
+ * A Docker API endpoint: "unix:///absolute/path" or "tcp://host:port". As the
+ * Docker client does, "http://host:port" means the same as tcp://, and is
+ * returned in that form. Other schemes (https, ssh, npipe) are refused.
+ */
+export function parseDockerEndpoint(raw: unknown, what: string): string {
+  const text = parseText(raw, what);
+  const usage = 'use unix:///path/to/docker.sock or tcp://host:port';
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(text);
+  if (!m) return fail(what, `invalid Docker endpoint ${show(text)} (${usage})`);
+  const scheme = m[1]!.toLowerCase();
+  const rest = m[2]!;
+  if (scheme === 'unix') {
+    if (!rest.startsWith('/') || rest.length < 2 || /[?#]/.test(rest)) {
+      return fail(what, `invalid Docker endpoint ${show(text)}: the socket path must be absolute, e.g. unix:///var/run/docker.sock`);
+    }
+    return `unix://${rest}`;
+  }
+  if (scheme !== 'tcp' && scheme !== 'http') {
+    return fail(what, `unsupported Docker endpoint scheme "${scheme}" in ${show(text)} (${usage})`);
+  }
+  const hostPort = rest.endsWith('/') ? rest.slice(0, -1) : rest;
+  let listen: ListenAddress;
+  try {
+    if (/[/?#@]/.test(hostPort)) throw new Error('path, query or user info');
+    listen = parseAddress(hostPort, what);
+  } catch {
+    return fail(what, `invalid Docker endpoint ${show(text)}: expected ${scheme}://host:port`);
+  }
+  if (listen.host === '' || listen.port === 0) {
+    return fail(what, `invalid Docker endpoint ${show(text)}: expected ${scheme}://host:port with a host and a port`);
+  }
+  return `tcp://${hostPort}`;
+}
