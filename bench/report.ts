@@ -2,6 +2,7 @@
 import { BODY } from './body.js';
 import type { Environment } from './env.js';
 import type { Measurement } from './measure.js';
+import type { Quiet } from './quiet.js';
 
 export interface Settings {
   rounds: number;
@@ -23,6 +24,8 @@ export interface Row {
   /** Ran with a CPU profiler attached: slower than it would be. */
   profiled?: boolean;
   measurement?: Measurement;
+  /** How long the run waited for other processes to go quiet, and how busy they were then. */
+  quiet?: Quiet;
   peakRssKiB?: number | null;
 }
 
@@ -80,9 +83,9 @@ const HEAD = [
   'p99 ms',
   'max ms',
   'err/non-2xx/mismatch',
-  'proxy CPU-s',
   'proxy cores',
-  'proxy sys %',
+  'proxy user µs/req',
+  'proxy sys µs/req',
   'req per proxy CPU-s',
   'proxy peak RSS MiB',
   'load-gen cores',
@@ -99,6 +102,7 @@ function cells(r: Row): string[] {
   const proxy = m.cpuS.proxy ?? 0;
   const rpc = reqPerCpuS(r);
   const cores = (s: number | undefined) => f2((s ?? 0) / m.windowS);
+  const perReq = (s: number | undefined) => (l.requests > 0 ? (((s ?? 0) * 1e6) / l.requests).toFixed(1) : '-');
   return [
     String(r.round),
     peer,
@@ -108,9 +112,9 @@ function cells(r: Row): string[] {
     f2(l.latencyMs.p99),
     f2(l.latencyMs.max),
     `${l.errors + l.timeouts}/${l.non2xx}/${l.mismatches}`,
-    proxy > 0 ? f2(proxy) : '-',
     proxy > 0 ? cores(proxy) : '-',
-    proxy > 0 ? `${Math.round(((m.cpuSplitS.proxy?.sys ?? 0) / proxy) * 100)}%` : '-',
+    proxy > 0 ? perReq(m.cpuSplitS.proxy?.user) : '-',
+    proxy > 0 ? perReq(m.cpuSplitS.proxy?.sys) : '-',
     rpc === null ? '-' : f0(rpc),
     r.peakRssKiB == null ? '-' : (r.peakRssKiB / 1024).toFixed(1),
     cores(m.cpuS.load),
@@ -155,10 +159,11 @@ ${mdTable(rep.rows)}
 
 ${rep.ratios.length === 0 ? 'No round had both portero and nginx.' : ['| round | portero/nginx req/s | portero/nginx req per proxy CPU-s |', '| --- | ---: | ---: |', ...rep.ratios.map((r) => `| ${r.round} | ${f2(r.reqPerSec)} | ${f2(r.reqPerCpuS)} |`)].join('\n')}
 
-How to read it: every figure comes from this one run. "proxy CPU-s" is
+How to read it: every figure comes from this one run. Proxy CPU is
 utime+stime from /proc/<pid>/stat over the measured window (nginx: master and
-workers; portero: the whole process, all threads). "cores" is CPU-s divided
-by the window; "sys %" the share of it spent in the kernel (system time). "direct" is the load spread over the backends without a proxy:
+workers; portero: the whole process, all threads). "cores" is CPU-seconds
+divided by the window; "user/sys µs/req" splits the proxy's CPU per request
+into user space and kernel (system calls). "direct" is the load spread over the backends without a proxy:
 the ceiling of this load generator here. Latencies are exact per-response
 times measured by the load process. On a 2-core machine the load generator,
 the proxy and the backends compete for the same cores. "other procs cores"

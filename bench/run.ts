@@ -4,6 +4,8 @@
 //     [--connections=64] [--backends=4] [--workers=1]
 //     [--peers=direct,nginx,portero] [--cpu-prof] [--keep-tmp]
 //     [--portero-cli=path/to/dist/src/cli.js]   (default: this checkout's build)
+//     [--quiet-wait=30]   (seconds to wait for other processes to go quiet
+//                          before each measurement; 0: don't)
 // Writes bench/results/latest.json and latest.md; scratch files (configs,
 // logs, CPU profiles) go to bench/results/tmp/<date>/.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,14 +22,17 @@ import { nginx } from './peers/nginx.js';
 import type { Peer } from './peers/peer.js';
 import { porteroPeer } from './peers/portero.js';
 import { formatSummary, profilesIn, summarize } from './profile.js';
+import { waitForQuiet } from './quiet.js';
 import { markdown, ratios, ratioText, type Report, type Row, type Settings, textTable } from './report.js';
 import { installCleanup, stopAll } from './spawn.js';
 
 /** dist/bench/run.js -> the repository root. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PEER_NAMES = ['direct', 'nginx', 'portero'];
+/** Wait before a measurement while processes outside the bench use this much CPU. */
+const QUIET_CORES = 0.1;
 
-function settingsFromArgs(): Settings & { keepTmp: boolean; porteroCli: string | undefined } {
+function settingsFromArgs(): Settings & { keepTmp: boolean; porteroCli: string | undefined; quietWaitS: number } {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string', default: '2' },
@@ -40,6 +45,7 @@ function settingsFromArgs(): Settings & { keepTmp: boolean; porteroCli: string |
       'cpu-prof': { type: 'boolean', default: false },
       'keep-tmp': { type: 'boolean', default: false },
       'portero-cli': { type: 'string' },
+      'quiet-wait': { type: 'string', default: '30' },
     },
     strict: true,
   });
@@ -61,11 +67,12 @@ function settingsFromArgs(): Settings & { keepTmp: boolean; porteroCli: string |
     cpuProf: values['cpu-prof'],
     keepTmp: values['keep-tmp'],
     porteroCli: values['portero-cli'],
+    quietWaitS: num('quiet-wait', 0),
   };
 }
 
 async function main(): Promise<number> {
-  const { keepTmp, porteroCli, ...settings } = settingsFromArgs();
+  const { keepTmp, porteroCli, quietWaitS, ...settings } = settingsFromArgs();
   const peers: Record<string, Peer> = { direct, nginx, portero: porteroPeer(porteroCli) };
   const resultsDir = join(ROOT, 'bench', 'results');
   const tmp = join(resultsDir, 'tmp', new Date().toISOString().replace(/[:.]/g, '-'));
@@ -103,6 +110,11 @@ async function main(): Promise<number> {
       try {
         const running = await peer.start({ backends: backends.ports, workers: settings.workers, dir, cpuProf: profiled });
         try {
+          if (quietWaitS > 0) {
+            const q = await waitForQuiet(QUIET_CORES, quietWaitS);
+            row.quiet = q;
+            if (q.othersCores >= QUIET_CORES) console.error(`note: other processes use ${q.othersCores.toFixed(2)} cores; measuring ${peer.name} anyway`);
+          }
           row.measurement = await measure(
             { urls: [...running.urls], connections: settings.connections, warmupS: settings.warmupS, durationS: settings.durationS, expectBody: BODY },
             { proxy: running.pids, backends: () => backends.pids },

@@ -128,3 +128,8 @@ export function waitForOutput(child: Child, pattern: RegExp, timeoutMs = 10_000)
     child.proc.once('exit', onExit);
   });
 }
+
+/** This process and every process the bench started that is still running (with their children). */
+export function ourPids(): number[] {
+  return [process.pid, ...[...live].flatMap((c) => processTree(c.pid))];
+}
