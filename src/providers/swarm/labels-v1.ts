@@ -1,0 +1,221 @@
+// Traefik 1.7 labels (`traefik.frontend.rule`, `traefik.port`, segments such as
+// `traefik.web.port`), read into the same element specs as v2/v3 labels.
+//
+// As in Traefik 1.7: a label `traefik.<segment>.{port,weight,protocol,backend,
+// frontend.*}` belongs to a segment; the other labels are the default
+// segment's and also apply to every segment that does not set them; when
+// there are segments, the default segment makes no router of its own.
+// Each segment makes a router `<service>-<segment>` and a service
+// `<service>-<traefik.backend or segment>`; without segments the router is
+// `<service>` and the service `<traefik.backend or service>` (all normalized).
+// Unlike 1.7, keys match in any case, bad values are errors (1.7 logged them
+// and used the default), and without a rule or domain the default rule applies.
+//
+// Labels portero does not implement (per segment, or for all of them):
+//
+//   label                                   outcome   why
+//   frontend.auth.*                         error     requests would reach the service unauthenticated
+//   frontend.whiteList.*, whitelistSourceRange  error  the IP restriction would be lifted
+//   frontend.headers.*                      error     security headers, SSL redirects, custom headers change responses
+//   frontend.redirect.*                     error     the redirect (often to https) would not happen
+//   frontend.errors.*                       error     custom error pages would not be served
+//   frontend.rateLimit.*                    error     the rate limit would be lifted
+//   backend.loadbalancer.sticky/stickiness  error     applications relying on session affinity would break
+//   backend.buffering.*                     error     request body size limits would be lifted
+//   backend.maxconn.*                       error     the connection limit promised to the backend would be lifted
+//   portIndex, portName                     error     Swarm tasks publish no ports to pick from: use traefik.port
+//   frontend.passTLSCert, passTLSClientCert warning   portero serves no TLS, so there is no client certificate
+//   backend.loadbalancer.method             warning   only the spreading of requests differs (portero: weighted round robin)
+//   backend.healthcheck.*                   warning   Swarm only lists running tasks; no active checks
+//   backend.circuitbreaker.*                warning   only matters once the backend already fails
+//   backend.responseForwarding.*            warning   flush interval only
+//   tags                                    warning   v1 tag constraints; portero's constraints use Label(...) expressions
+//   other frontend.* / backend.* keys       warning   unknown to Traefik 1.7 as well (probably a typo)
+import { normalize } from './default-rule.js';
+import { byteOrder, goBool, LabelProblem, splitAndTrim, type Leaf, type RouterSpec, type ServiceSpec, type SpecSet } from './labels-common.js';
+
+type Props = Map<string, { label: string; value: string }>;
+
+const SEGMENT = /^traefik\.(.+?)\.(port|portindex|portname|weight|protocol|backend|frontend\..+)$/i;
+
+/** Provider-level labels read elsewhere (enablement, network, lbswarm). */
+const PROVIDER_LABELS = new Set(['traefik.enable', 'traefik.docker.network', 'traefik.backend.loadbalancer.swarm']);
+
+const HANDLED = new Set([
+  'traefik.port',
+  'traefik.protocol',
+  'traefik.weight',
+  'traefik.backend',
+  'traefik.domain',
+  'traefik.frontend.rule',
+  'traefik.frontend.priority',
+  'traefik.frontend.entrypoints',
+  'traefik.frontend.passhostheader',
+]);
+
+interface Unsupported {
+  /** Lower-cased property, or a prefix ending in '.' or '*'. */
+  match: string;
+  outcome: 'router' | 'service' | 'warning';
+  why: string;
+}
+
+const UNSUPPORTED: Unsupported[] = [
+  { match: 'traefik.frontend.auth.', outcome: 'router', why: 'requests would reach the service unauthenticated' },
+  { match: 'traefik.frontend.whitelist*', outcome: 'router', why: 'the IP restriction would be lifted' },
+  { match: 'traefik.frontend.headers.', outcome: 'router', why: 'security and custom headers would not be applied' },
+  { match: 'traefik.frontend.redirect.', outcome: 'router', why: 'the redirect would not happen' },
+  { match: 'traefik.frontend.errors.', outcome: 'router', why: 'custom error pages would not be served' },
+  { match: 'traefik.frontend.ratelimit.', outcome: 'router', why: 'the rate limit would be lifted' },
+  { match: 'traefik.backend.loadbalancer.stick*', outcome: 'service', why: 'session affinity would be lost' },
+  { match: 'traefik.backend.buffering*', outcome: 'service', why: 'request body limits would be lifted' },
+  { match: 'traefik.backend.maxconn.', outcome: 'service', why: 'the connection limit would be lifted' },
+  { match: 'traefik.portindex', outcome: 'service', why: 'Swarm tasks publish no ports to pick from; use traefik.port' },
+  { match: 'traefik.portname', outcome: 'service', why: 'Swarm tasks publish no ports to pick from; use traefik.port' },
+  { match: 'traefik.frontend.passtls*', outcome: 'warning', why: 'portero serves no TLS, so there is no client certificate to pass' },
+  { match: 'traefik.backend.loadbalancer.method', outcome: 'warning', why: 'portero balances with weighted round robin' },
+  { match: 'traefik.backend.healthcheck.', outcome: 'warning', why: 'no active health checks; Swarm lists running tasks only' },
+  { match: 'traefik.backend.circuitbreaker*', outcome: 'warning', why: 'no circuit breaker' },
+  { match: 'traefik.backend.responseforwarding.', outcome: 'warning', why: 'responses are streamed as they come' },
+  { match: 'traefik.tags', outcome: 'warning', why: "v1 tag constraints do not apply; portero's constraints use Label(...) expressions" },
+];
+
+function matches(prop: string, pattern: string): boolean {
+  if (pattern.endsWith('*')) return prop.startsWith(pattern.slice(0, -1));
+  if (pattern.endsWith('.')) return prop.startsWith(pattern);
+  return prop === pattern;
+}
+
+/** The segment and the property ("traefik.port") of a segment label, or null for a default-segment label. */
+function segmentOf(key: string): { segment: string; prop: string } | null {
+  const lower = key.toLowerCase();
+  if (lower.startsWith('traefik.frontend.') || lower.startsWith('traefik.backend.')) return null;
+  const m = SEGMENT.exec(key);
+  if (m === null) return null;
+  return { segment: m[1], prop: `traefik.${m[2].toLowerCase()}` };
+}
+
+/** True for labels that only mean something in Traefik 1.7 (they select this reader). */
+export function isV1Label(key: string): boolean {
+  const lower = key.toLowerCase();
+  if (PROVIDER_LABELS.has(lower) || !lower.startsWith('traefik.')) return false;
+  if (/^traefik\.(http|tcp|udp|tls|docker|swarm)\./.test(lower)) return false;
+  if (lower.startsWith('traefik.frontend.') || lower.startsWith('traefik.backend.')) return true;
+  if (['traefik.port', 'traefik.protocol', 'traefik.weight', 'traefik.backend', 'traefik.domain', 'traefik.portindex', 'traefik.portname', 'traefik.tags'].includes(lower)) {
+    return true;
+  }
+  return segmentOf(key) !== null;
+}
+
+export interface V1Names {
+  /** The Swarm service's Traefik name (normalized). */
+  base: string;
+  /** Traefik 1.7's getSubDomain of the service name, for `traefik.domain`. */
+  subDomain: string;
+}
+
+/** Reads the Traefik 1.7 labels of one Swarm service. */
+export function readV1Labels(labels: Readonly<Record<string, string>>, names: V1Names): SpecSet {
+  const set: SpecSet = { routers: [], services: [], middlewares: [], problems: [], warnings: [] };
+  const segments = new Map<string, Props>([['', new Map()]]);
+  const clashes = new Map<string, LabelProblem>();
+
+  for (const key of Object.keys(labels).sort(byteOrder)) {
+    const lower = key.toLowerCase();
+    if (!lower.startsWith('traefik.') || PROVIDER_LABELS.has(lower) || /^traefik\.(docker|swarm)\./.test(lower)) continue;
+    const seg = segmentOf(key);
+    const segment = seg?.segment ?? '';
+    const prop = seg?.prop ?? lower;
+    let props = segments.get(segment);
+    if (props === undefined) segments.set(segment, (props = new Map()));
+    const previous = props.get(prop);
+    if (previous !== undefined && previous.value !== labels[key]) {
+      clashes.set(segment, new LabelProblem(`differs only in case from label "${previous.label}" but has another value`, key));
+    }
+    if (previous === undefined) props.set(prop, { label: key, value: labels[key] });
+  }
+
+  // Default labels apply to every segment; with segments, the default makes no router.
+  const defaults = segments.get('')!;
+  const named = [...segments.keys()].filter((s) => s !== '').sort(byteOrder);
+  for (const s of named) {
+    const props = segments.get(s)!;
+    for (const [prop, v] of defaults) if (!props.has(prop)) props.set(prop, v);
+  }
+  const list = named.length > 0 ? named : [''];
+
+  const warned = new Set<string>();
+  for (const segment of list) {
+    const props = segments.get(segment)!;
+    const get = (prop: string): { label: string; value: string } | undefined => props.get(prop);
+    const backend = get('traefik.backend');
+    const routerName = segment === '' ? names.base : normalize(`${names.base}-${segment}`);
+    let serviceName: string;
+    if (segment !== '') serviceName = normalize(`${names.base}-${backend?.value || segment}`);
+    else serviceName = backend?.value ? normalize(backend.value) : names.base;
+
+    const router: RouterSpec = { name: routerName, leaves: [], problem: clashes.get(segment) ?? clashes.get('') };
+    const service: ServiceSpec = {
+      name: serviceName,
+      leaves: [],
+      server: {},
+      portLabel: segment === '' ? 'traefik.port' : `traefik.${segment}.port`,
+      problem: router.problem,
+    };
+
+    const rule = get('traefik.frontend.rule');
+    const domain = get('traefik.domain');
+    if (rule?.value.trim()) {
+      router.leaves.push({ label: rule.label, path: ['rule'], value: rule.value }, { label: rule.label, path: ['ruleSyntax'], value: 'v1' });
+    } else if (domain?.value.trim()) {
+      router.leaves.push(
+        { label: domain.label, path: ['rule'], value: `Host:${names.subDomain}.${domain.value.trim()}` },
+        { label: domain.label, path: ['ruleSyntax'], value: 'v1' },
+      );
+    } else {
+      router.defaultRuleSyntax = 'v3';
+    }
+    const priority = get('traefik.frontend.priority');
+    if (priority !== undefined) router.leaves.push({ label: priority.label, path: ['priority'], value: priority.value });
+    const entryPoints = get('traefik.frontend.entrypoints');
+    if (entryPoints !== undefined && splitAndTrim(entryPoints.value).length > 0) {
+      router.leaves.push({ label: entryPoints.label, path: ['entryPoints'], value: splitAndTrim(entryPoints.value) });
+    }
+    router.leaves.push({ label: '', path: ['service'], value: serviceName });
+
+    const pass = get('traefik.frontend.passhostheader');
+    if (pass !== undefined) {
+      const leaf: Leaf = { label: pass.label, path: ['loadBalancer', 'passHostHeader'], value: goBool(pass.value) ?? pass.value };
+      service.leaves.push(leaf);
+    }
+    const port = get('traefik.port');
+    if (port !== undefined) service.server.port = { label: port.label, path: ['port'], value: port.value };
+    const protocol = get('traefik.protocol');
+    if (protocol !== undefined) service.server.scheme = { label: protocol.label, path: ['scheme'], value: protocol.value };
+    const weight = get('traefik.weight');
+    if (weight !== undefined) service.server.weight = { label: weight.label, path: ['weight'], value: weight.value };
+
+    for (const [prop, { label }] of [...props].sort(([a], [b]) => byteOrder(a, b))) {
+      if (HANDLED.has(prop)) continue;
+      const rule = UNSUPPORTED.find((u) => matches(prop, u.match));
+      if (rule === undefined) {
+        if ((prop.startsWith('traefik.frontend.') || prop.startsWith('traefik.backend.')) && !warned.has(label)) {
+          warned.add(label);
+          set.warnings.push(`label "${label}" ignored: not a Traefik 1.7 label`);
+        }
+        continue;
+      }
+      if (rule.outcome === 'warning') {
+        if (!warned.has(label)) set.warnings.push(`label "${label}" ignored: not supported by portero (${rule.why})`);
+        warned.add(label);
+        continue;
+      }
+      const problem = new LabelProblem(`not supported by portero (${rule.why})`, label);
+      if (rule.outcome === 'router') router.problem ??= problem;
+      else service.problem ??= problem;
+    }
+    set.routers.push(router);
+    set.services.push(service);
+  }
+  return set;
+}
