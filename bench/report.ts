@@ -19,7 +19,8 @@ export interface Row {
   round: number;
   peer: string;
   version: string;
-  status: 'ok' | 'skipped' | 'failed';
+  /** discarded: measured while other processes were busy, then repeated. */
+  status: 'ok' | 'skipped' | 'failed' | 'discarded';
   note?: string;
   /** Ran with a CPU profiler attached: slower than it would be. */
   profiled?: boolean;
@@ -96,8 +97,8 @@ const HEAD = [
 
 function cells(r: Row): string[] {
   const m = r.measurement;
-  const peer = `${r.peer}${r.profiled === true ? ' (profiled)' : ''}`;
-  if (r.status !== 'ok' || m === undefined) return [String(r.round), peer, `${r.status}: ${r.note ?? ''}`, ...HEAD.slice(3).map(() => '')];
+  const peer = `${r.peer}${r.profiled === true ? ' (profiled)' : ''}${r.status === 'discarded' ? ' (discarded: noisy)' : ''}`;
+  if ((r.status !== 'ok' && r.status !== 'discarded') || m === undefined) return [String(r.round), peer, `${r.status}: ${r.note ?? ''}`, ...HEAD.slice(3).map(() => '')];
   const l = m.load;
   const proxy = m.cpuS.proxy ?? 0;
   const rpc = reqPerCpuS(r);
@@ -170,6 +171,8 @@ the proxy and the backends compete for the same cores. "other procs cores"
 is CPU used in that window by processes the bench did not start (a busy
 machine makes the run noisy); "softirq cores" is kernel time in interrupt
 context (mostly the loopback TCP stack), charged to no process, so neither
-proxy's CPU-s includes its share of it.
+proxy's CPU-s includes its share of it. A run during which other processes
+used 0.15 cores or more is marked "discarded: noisy" and measured again (up to
+--retries times); discarded runs are not used in the ratios.
 `;
 }
