@@ -11,7 +11,14 @@ export async function main(argv: readonly string[], onStarted?: (p: Portero) => 
   if ('exitCode' in parsed) return parsed.exitCode;
   const { config } = parsed;
   const log = createLogger(config.log.level);
-  const portero = new Portero({ config, log, providers: createProviders(config, log), testHooks: process.env.PORTERO_TEST_HOOKS === '1' });
+  let providers;
+  try {
+    providers = createProviders(config, log);
+  } catch (err) {
+    process.stderr.write(`portero: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const portero = new Portero({ config, log, providers, testHooks: process.env.PORTERO_TEST_HOOKS === '1' });
   const stop = (signal: string) => {
     log.info({ signal }, 'signal received');
     // Exit only once every worker has closed its sockets: ending the process

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { StaticConfig } from '../config/static.js';
 import type { Provider } from '../portero.js';
 import { FileProvider } from './file.js';
+import { SwarmProvider } from './swarm/provider.js';
 
 class FileSource implements Provider {
   readonly name = 'file';
@@ -26,5 +27,22 @@ class FileSource implements Provider {
 export function createProviders(config: StaticConfig, log: Logger): Provider[] {
   const out: Provider[] = [];
   if (config.providers.file !== undefined) out.push(new FileSource(config.providers.file, log));
+  const swarm = config.providers.swarm;
+  if (swarm !== undefined) {
+    out.push(
+      new SwarmProvider(
+        {
+          endpoint: swarm.endpoint,
+          exposedByDefault: swarm.exposedByDefault,
+          network: swarm.network,
+          refreshSeconds: swarm.refreshSeconds,
+          defaultRule: swarm.defaultRule,
+          constraints: swarm.constraints,
+          watch: swarm.watch,
+        },
+        log,
+      ),
+    );
+  }
   return out;
 }

@@ -1,0 +1,89 @@
+// Reads a Swarm manager through dockerode into a SwarmSnapshot. Only GET
+// requests and the events stream are used, so portero can sit behind a
+// read-only Docker socket proxy.
+import os from 'node:os';
+import Docker from 'dockerode';
+import type { SwarmService, SwarmSnapshot, SwarmTask } from './model.js';
+
+/** "unix:///var/run/docker.sock", "tcp://host:2375", "http://host:2375" -> dockerode options. */
+export function dockerOptions(endpoint: string): Docker.DockerOptions {
+  if (endpoint.startsWith('unix://')) return { socketPath: endpoint.slice('unix://'.length) };
+  const url = new URL(endpoint.replace(/^tcp:/, 'http:'));
+  return { host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' };
+}
+
+function stripPrefix(cidr: string): string {
+  const slash = cidr.indexOf('/');
+  return slash === -1 ? cidr : cidr.slice(0, slash);
+}
+
+export class SwarmClient {
+  readonly docker: Docker;
+  private ownNetworks: string[] | null | undefined;
+
+  constructor(endpoint: string) {
+    this.docker = new Docker({ ...dockerOptions(endpoint), timeout: 10_000 });
+  }
+
+  async snapshot(): Promise<SwarmSnapshot> {
+    const [services, tasks, networks] = await Promise.all([
+      this.docker.listServices(),
+      this.docker.listTasks({ filters: JSON.stringify({ 'desired-state': ['running'] }) }),
+      this.docker.listNetworks(),
+    ]);
+    const networkName = new Map(networks.map((n) => [n.Id, n.Name]));
+    const tasksByService = new Map<string, SwarmTask[]>();
+    for (const t of tasks) {
+      if (t.Status?.State !== 'running' || t.DesiredState !== 'running' || t.ServiceID === undefined) continue;
+      const addresses: Record<string, string[]> = {};
+      for (const att of (t as { NetworksAttachments?: { Network?: { ID?: string; Spec?: { Name?: string } }; Addresses?: string[] }[] }).NetworksAttachments ?? []) {
+        const name = att.Network?.Spec?.Name ?? networkName.get(att.Network?.ID ?? '');
+        if (name === undefined) continue;
+        addresses[name] = (att.Addresses ?? []).map(stripPrefix);
+      }
+      const list = tasksByService.get(t.ServiceID) ?? [];
+      list.push({ id: t.ID ?? '', name: `${t.ServiceID}.${t.Slot ?? t.NodeID ?? ''}`, addresses });
+      tasksByService.set(t.ServiceID, list);
+    }
+    const out: SwarmService[] = services.map((s) => {
+      const name = s.Spec?.Name ?? s.ID ?? '';
+      const attached = (s.Spec?.TaskTemplate as { Networks?: { Target?: string }[] } | undefined)?.Networks ?? [];
+      const vips: Record<string, string> = {};
+      for (const v of s.Endpoint?.VirtualIPs ?? []) {
+        const n = networkName.get(v.NetworkID ?? '');
+        if (n !== undefined && v.Addr !== undefined) vips[n] = stripPrefix(v.Addr);
+      }
+      const serviceTasks = (tasksByService.get(s.ID ?? '') ?? []).map((t) => ({ ...t, name: t.name.replace(/^[^.]*/, name) }));
+      return {
+        id: s.ID ?? '',
+        name,
+        labels: s.Spec?.Labels ?? {},
+        networks: attached.map((a) => networkName.get(a.Target ?? '') ?? a.Target ?? '').filter((n) => n !== ''),
+        vips,
+        tasks: serviceTasks.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      };
+    });
+    return { services: out.sort((a, b) => (a.name < b.name ? -1 : 1)), ownNetworks: await this.findOwnNetworks() };
+  }
+
+  /** The networks of the container portero runs in (its hostname is the container ID), or null outside one. */
+  private async findOwnNetworks(): Promise<string[] | null> {
+    if (this.ownNetworks !== undefined) return this.ownNetworks;
+    try {
+      const info = await this.docker.getContainer(os.hostname()).inspect();
+      this.ownNetworks = Object.keys(info.NetworkSettings?.Networks ?? {});
+    } catch (err) {
+      // 404: not in a container (or a renamed host); other errors: ask again next time.
+      if ((err as { statusCode?: number }).statusCode === 404) this.ownNetworks = null;
+      else return null;
+    }
+    return this.ownNetworks;
+  }
+
+  /** Service create/update/remove events; resolves the stream so the caller can watch its end. */
+  async events(onEvent: () => void): Promise<NodeJS.ReadableStream> {
+    const stream = await this.docker.getEvents({ filters: JSON.stringify({ type: ['service'] }) });
+    stream.on('data', () => onEvent());
+    return stream;
+  }
+}

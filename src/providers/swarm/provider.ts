@@ -1,0 +1,142 @@
+// The Swarm provider: a full sync on every service event and on a short
+// timer (Swarm emits no task events, so tasks are polled), each turned into a
+// DynamicConfig. When the Docker API is unreachable nothing is emitted, so
+// the last good table keeps serving, and syncs retry with a short backoff.
+import type { Logger } from 'pino';
+import type { ConfigError, DynamicConfig } from '../../dynamic/model.js';
+import type { Provider } from '../../portero.js';
+import { SwarmClient } from './client.js';
+import { buildSwarmConfig, compileConstraints, compileDefaultRule } from './labels.js';
+import type { SwarmProviderOptions } from './model.js';
+
+export interface SwarmProviderConfig extends SwarmProviderOptions {
+  endpoint: string;
+  refreshSeconds: number;
+  watch: boolean;
+}
+
+export interface SwarmProviderStatus {
+  endpoint: string;
+  reachable: boolean;
+  lastSync: string | null;
+  lastError: string | null;
+  services: number;
+}
+
+/** Retry delays grow to this and no further, so a returning engine is seen quickly. */
+const MAX_BACKOFF_MS = 2000;
+const EVENT_DEBOUNCE_MS = 30;
+
+export class SwarmProvider implements Provider {
+  readonly name = 'swarm';
+  private readonly client: SwarmClient;
+  private emit: ((c: DynamicConfig, e: ConfigError[]) => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private eventTimer: NodeJS.Timeout | null = null;
+  private events: NodeJS.ReadableStream | null = null;
+  private syncing: Promise<void> | null = null;
+  private again = false;
+  private failures = 0;
+  private stopped = false;
+  readonly status: SwarmProviderStatus;
+
+  constructor(
+    private readonly config: SwarmProviderConfig,
+    private readonly log: Logger,
+  ) {
+    // Fail at start, not on every sync: a bad expression here is a usage error.
+    if (config.constraints !== undefined && config.constraints !== '') compileConstraints(config.constraints);
+    compileDefaultRule(config.defaultRule);
+    this.client = new SwarmClient(config.endpoint);
+    this.status = { endpoint: config.endpoint, reachable: false, lastSync: null, lastError: null, services: 0 };
+  }
+
+  async start(emit: (c: DynamicConfig, e: ConfigError[]) => void): Promise<void> {
+    this.emit = emit;
+    await this.sync();
+    if (this.config.watch) void this.watchEvents();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.eventTimer !== null) clearTimeout(this.eventTimer);
+    const ev = this.events as (NodeJS.ReadableStream & { destroy?: () => void }) | null;
+    ev?.destroy?.();
+  }
+
+  /** One sync at a time; a request during a sync runs one more right after. */
+  sync(): Promise<void> {
+    if (this.syncing !== null) {
+      this.again = true;
+      return this.syncing;
+    }
+    this.syncing = this.syncOnce().finally(() => {
+      this.syncing = null;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        void this.sync();
+      } else {
+        this.schedule();
+      }
+    });
+    return this.syncing;
+  }
+
+  private async syncOnce(): Promise<void> {
+    try {
+      const snapshot = await this.client.snapshot();
+      const { config, errors, warnings } = buildSwarmConfig(snapshot, this.config);
+      if (this.failures > 0) this.log.warn({ provider: 'swarm', endpoint: this.config.endpoint }, 'Docker API reachable again');
+      this.failures = 0;
+      this.status.reachable = true;
+      this.status.lastSync = new Date().toISOString();
+      this.status.lastError = null;
+      this.status.services = snapshot.services.length;
+      for (const w of warnings) this.log.warn({ provider: 'swarm' }, w);
+      if (!this.stopped) this.emit?.(config, errors);
+    } catch (err) {
+      this.failures++;
+      this.status.reachable = false;
+      this.status.lastError = (err as Error).message;
+      // Log the first failure of a streak and then every 30th, not every retry.
+      if (this.failures === 1 || this.failures % 30 === 0) {
+        this.log.error({ provider: 'swarm', endpoint: this.config.endpoint, err: (err as Error).message, failures: this.failures }, 'cannot read the Swarm; keeping the last configuration');
+      }
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    const base = this.config.refreshSeconds * 1000;
+    const delay = this.failures === 0 ? base : Math.min(base * 2 ** (this.failures - 1), Math.max(base, MAX_BACKOFF_MS));
+    this.timer = setTimeout(() => void this.sync(), delay);
+    this.timer.unref();
+  }
+
+  private async watchEvents(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const stream = await this.client.events(() => {
+        // A burst of events (a stack deploy) becomes one sync.
+        if (this.eventTimer !== null) return;
+        this.eventTimer = setTimeout(() => {
+          this.eventTimer = null;
+          void this.sync();
+        }, EVENT_DEBOUNCE_MS);
+      });
+      this.events = stream;
+      const restart = () => {
+        if (this.events !== stream) return;
+        this.events = null;
+        setTimeout(() => void this.watchEvents(), 1000).unref();
+      };
+      stream.on('end', restart);
+      stream.on('close', restart);
+      stream.on('error', restart);
+    } catch {
+      setTimeout(() => void this.watchEvents(), 1000).unref();
+    }
+  }
+}
