@@ -131,8 +131,10 @@ describe('the walkthrough on a real Swarm', options, () => {
     try {
       await sleep(500);
       await docker(['stack', 'deploy', '--resolve-image', 'never', '-c', stackFile(dir, 'whoami.yml'), GREEN]);
-      await waitFor('traffic on the green stack', async () => (greenSeen.size >= 4 ? true : undefined), 120_000, 100);
+      await waitFor('the green replicas running', async () => ((await docker(['service', 'ls', '--filter', `name=${GREEN}_whoami`, '--format', '{{.Replicas}}'])) === '4/4' ? true : undefined), 120_000, 250);
+      await sleep(1500);
       await docker(['stack', 'rm', BLUE]);
+      await waitFor('traffic on the green stack', async () => (greenSeen.size >= 4 ? true : undefined), 30_000, 100);
       await waitFor('the blue tasks gone', async () => ((await docker(['ps', '-q', '--filter', `label=com.docker.stack.namespace=${BLUE}`])) === '' ? true : undefined), 60_000, 250);
       await sleep(2000);
     } finally {
