@@ -1,0 +1,136 @@
+// The Swarm provider against a stand-in Docker API on loopback (tcp://
+// endpoint, as behind a socket proxy): it reads services, tasks and
+// networks, resyncs on events, and keeps the last configuration while the
+// API is gone, coming back within 2 s after it returns.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import type { DynamicConfig } from '../../src/dynamic/model.js';
+import { SwarmProvider } from '../../src/providers/swarm/provider.js';
+
+interface FakeState {
+  replicas: string[];
+  rule: string;
+  down: boolean;
+  requests: string[];
+  events: http.ServerResponse[];
+}
+
+function fakeDocker(state: FakeState): http.Server {
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '').replace(/^\/v[\d.]+/, '').split('?')[0];
+    state.requests.push(`${req.method} ${path}`);
+    if (state.down) {
+      req.socket.destroy();
+      return;
+    }
+    const json = (body: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    switch (path) {
+      case '/services':
+        return json([
+          {
+            ID: 'svc1',
+            Spec: {
+              Name: 'whoami_whoami',
+              Labels: { 'traefik.enable': 'true', 'traefik.frontend.rule': state.rule, 'traefik.port': '80' },
+              TaskTemplate: { Networks: [{ Target: 'net1' }] },
+            },
+            Endpoint: { VirtualIPs: [{ NetworkID: 'net1', Addr: '10.0.9.2/24' }] },
+          },
+        ]);
+      case '/tasks':
+        return json(
+          state.replicas.map((ip, i) => ({
+            ID: `task${i}`,
+            ServiceID: 'svc1',
+            Slot: i + 1,
+            DesiredState: 'running',
+            Status: { State: 'running' },
+            NetworksAttachments: [{ Network: { ID: 'net1', Spec: { Name: 'traefik-net' } }, Addresses: [`${ip}/24`] }],
+          })),
+        );
+      case '/networks':
+        return json([{ Id: 'net1', Name: 'traefik-net' }]);
+      case '/events':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        state.events.push(res);
+        return;
+      default:
+        if (path.startsWith('/containers/')) {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          return res.end('{"message":"no such container"}');
+        }
+        res.writeHead(404);
+        res.end();
+    }
+  });
+}
+
+test('Swarm provider over tcp://: reads, follows events, survives the API going away', async () => {
+  const state: FakeState = { replicas: ['10.0.9.5', '10.0.9.6'], rule: 'Host:whoami.docker.localhost', down: false, requests: [], events: [] };
+  const server = fakeDocker(state);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  let latest: DynamicConfig | null = null;
+  let emits = 0;
+  const provider = new SwarmProvider(
+    { endpoint: `tcp://127.0.0.1:${port}`, exposedByDefault: false, defaultRule: 'Host(`{{ normalize .Name }}`)', refreshSeconds: 1, watch: true },
+    pino({ level: 'silent' }),
+  );
+  const servers = () => (latest?.http.services['whoami-whoami']?.loadBalancer?.servers ?? []).map((s) => s.url);
+  const until = async (what: string, fn: () => boolean, ms: number) => {
+    const start = Date.now();
+    while (!fn()) {
+      if (Date.now() - start > ms) throw new Error(`timed out: ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return Date.now() - start;
+  };
+  try {
+    await provider.start((c) => {
+      latest = c;
+      emits++;
+    });
+    assert.deepEqual(servers(), ['http://10.0.9.5:80', 'http://10.0.9.6:80']);
+    assert.equal(Object.values(latest!.http.routers)[0].rule, 'Host:whoami.docker.localhost');
+    assert.ok(state.requests.every((r) => r.startsWith('GET ')), 'only GET requests: fits a read-only socket proxy');
+
+    // Tasks are polled.
+    state.replicas = ['10.0.9.5', '10.0.9.6', '10.0.9.7'];
+    await until('the third replica', () => servers().length === 3, 2000);
+
+    // A service event triggers a sync at once, well before the next 1 s poll.
+    await until('the events stream', () => state.events.length > 0, 2000);
+    state.rule = 'Host:renamed.localhost';
+    for (const ev of state.events) ev.write(JSON.stringify({ Type: 'service', Action: 'update', Actor: { ID: 'svc1' } }) + '\n');
+    await until('the new rule', () => Object.values(latest!.http.routers)[0].rule === 'Host:renamed.localhost', 300);
+
+    // The API goes away: nothing is emitted, the last configuration stands, nothing crashes.
+    state.down = true;
+    for (const ev of state.events.splice(0)) ev.destroy();
+    const before = emits;
+    await until('the provider to notice', () => !provider.status.reachable, 3000);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(emits, before, 'no configuration emitted while the API is down');
+    assert.equal(servers().length, 3);
+    assert.ok(provider.status.lastError);
+
+    // It comes back: picked up within 2 s.
+    state.replicas = ['10.0.9.8'];
+    state.down = false;
+    const took = await until('recovery', () => servers().length === 1, 2500);
+    assert.ok(provider.status.reachable);
+    console.log(`# Docker API back: configuration current again after ${took} ms`);
+  } finally {
+    provider.stop();
+    for (const ev of state.events) ev.destroy();
+    server.close();
+    server.closeAllConnections();
+  }
+});
