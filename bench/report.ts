@@ -44,6 +44,9 @@ export interface Report {
   ratios: Ratio[];
 }
 
+/** Other processes using this many cores during a run make it noisy. */
+export const NOISY_CORES = 0.15;
+
 const f0 = (v: number) => Math.round(v).toLocaleString('en-US');
 const f2 = (v: number) => v.toFixed(2);
 
@@ -97,7 +100,8 @@ const HEAD = [
 
 function cells(r: Row): string[] {
   const m = r.measurement;
-  const peer = `${r.peer}${r.profiled === true ? ' (profiled)' : ''}${r.status === 'discarded' ? ' (discarded: noisy)' : ''}`;
+  const noisy = r.status === 'discarded' ? ' (discarded: noisy)' : (m?.machine.others ?? 0) >= NOISY_CORES ? ' (noisy)' : '';
+  const peer = `${r.peer}${r.profiled === true ? ' (profiled)' : ''}${noisy}`;
   if ((r.status !== 'ok' && r.status !== 'discarded') || m === undefined) return [String(r.round), peer, `${r.status}: ${r.note ?? ''}`, ...HEAD.slice(3).map(() => '')];
   const l = m.load;
   const proxy = m.cpuS.proxy ?? 0;
@@ -173,6 +177,7 @@ machine makes the run noisy); "softirq cores" is kernel time in interrupt
 context (mostly the loopback TCP stack), charged to no process, so neither
 proxy's CPU-s includes its share of it. A run during which other processes
 used 0.15 cores or more is marked "discarded: noisy" and measured again (up to
---retries times); discarded runs are not used in the ratios.
+--retries times); discarded runs are not used in the ratios. A run still
+noisy after the last retry is kept and marked "(noisy)".
 `;
 }

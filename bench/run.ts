@@ -25,7 +25,7 @@ import type { Peer, PeerContext } from './peers/peer.js';
 import { porteroPeer } from './peers/portero.js';
 import { formatSummary, profilesIn, summarize } from './profile.js';
 import { waitForQuiet } from './quiet.js';
-import { markdown, ratios, ratioText, type Report, type Row, type Settings, textTable } from './report.js';
+import { markdown, NOISY_CORES, ratios, ratioText, type Report, type Row, type Settings, textTable } from './report.js';
 import { installCleanup, stopAll } from './spawn.js';
 
 /** dist/bench/run.js -> the repository root. */
@@ -33,8 +33,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PEER_NAMES = ['direct', 'nginx', 'portero'];
 /** Wait before a measurement while processes outside the bench use this much CPU. */
 const QUIET_CORES = 0.1;
-/** A measurement during which processes outside the bench used this much CPU is repeated (--retries times at most). */
-const NOISY_CORES = 0.15;
 
 function settingsFromArgs(): Settings & { keepTmp: boolean; porteroCli: string | undefined; quietWaitS: number; retries: number } {
   const { values } = parseArgs({
