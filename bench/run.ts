@@ -1,6 +1,6 @@
 // npm run bench: throughput of portero against nginx and against the
 // backends directly, with the proxies' CPU accounted from /proc.
-//   node dist/bench/run.js [--rounds=2] [--duration=8] [--warmup=2]
+//   node dist/bench/run.js [--rounds=3] [--duration=10] [--warmup=3]
 //     [--connections=64] [--backends=4] [--workers=1]
 //     [--peers=direct,nginx,portero] [--cpu-prof] [--keep-tmp]
 //     [--portero-cli=path/to/dist/src/cli.js]   (default: this checkout's build)
@@ -37,9 +37,9 @@ const QUIET_CORES = 0.1;
 function settingsFromArgs(): Settings & { keepTmp: boolean; porteroCli: string | undefined; quietWaitS: number; retries: number } {
   const { values } = parseArgs({
     options: {
-      rounds: { type: 'string', default: '2' },
-      duration: { type: 'string', default: '8' },
-      warmup: { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '3' },
+      duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '3' },
       connections: { type: 'string', default: '64' },
       backends: { type: 'string', default: '4' },
       workers: { type: 'string', default: '1' },
