@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { join } from 'node:path';
 
 export interface Environment {
   date: string;
@@ -14,7 +15,14 @@ export interface Environment {
   node: string;
   autocannon: string;
   uWebSockets: string;
-  portero: { version: string; commit: string; uncommittedSrcFiles: number };
+  /** This checkout (the bench's own code, and portero unless --portero-cli). */
+  portero: Checkout;
+}
+
+export interface Checkout {
+  version: string;
+  commit: string;
+  uncommittedSrcFiles: number;
 }
 
 function cpuModel(): string {
@@ -43,11 +51,29 @@ function packageVersion(require: NodeJS.Require, name: string): string {
   }
 }
 
+/** package.json version and git state of a portero checkout. */
+export function checkout(root: string): Checkout {
+  let version = 'unknown';
+  try {
+    version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    // not a checkout
+  }
+  const dirty = git(root, ['status', '--porcelain', '--', 'src']);
+  return {
+    version,
+    commit: git(root, ['rev-parse', '--short', 'HEAD']) || 'unknown',
+    uncommittedSrcFiles: dirty === '' ? 0 : dirty.split('\n').length,
+  };
+}
+
+export function describeCheckout(c: Checkout): string {
+  return `${c.version} at ${c.commit}${c.uncommittedSrcFiles > 0 ? ` with ${c.uncommittedSrcFiles} uncommitted file(s) under src/` : ''}`;
+}
+
 /** root: the repository (where package.json is). */
 export function environment(root: string): Environment {
-  const require = createRequire(`${root}/package.json`);
-  const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { version: string };
-  const dirty = git(root, ['status', '--porcelain', '--', 'src']);
+  const require = createRequire(join(root, 'package.json'));
   return {
     date: new Date().toISOString(),
     cpuModel: cpuModel(),
@@ -57,10 +83,6 @@ export function environment(root: string): Environment {
     node: process.version,
     autocannon: packageVersion(require, 'autocannon'),
     uWebSockets: packageVersion(require, 'uWebSockets.js'),
-    portero: {
-      version: pkg.version,
-      commit: git(root, ['rev-parse', '--short', 'HEAD']) || 'unknown',
-      uncommittedSrcFiles: dirty === '' ? 0 : dirty.split('\n').length,
-    },
+    portero: checkout(root),
   };
 }

@@ -1,6 +1,6 @@
 // Turns measurements into rows, ratios, a console table, Markdown and JSON.
 import { BODY } from './body.js';
-import type { Environment } from './env.js';
+import { describeCheckout, type Environment } from './env.js';
 import type { Measurement } from './measure.js';
 import type { Quiet } from './quiet.js';
 
@@ -156,7 +156,7 @@ export function markdown(rep: Report): string {
 - Machine: ${env.cpuModel}, ${env.cores} cores, ${env.memGiB} GiB, Linux ${env.kernel}
 - Node ${env.node}; autocannon ${env.autocannon}; uWebSockets.js ${env.uWebSockets}
 - Peers: ${versions}
-- This checkout: portero ${env.portero.version} at ${env.portero.commit}${env.portero.uncommittedSrcFiles > 0 ? ` with ${env.portero.uncommittedSrcFiles} uncommitted file(s) under src/` : ''}
+- Bench code from the checkout at ${describeCheckout(env.portero)}
 - Load: autocannon in its own process, ${s.connections} connections, pipelining 1, ${s.warmupS} s warm-up then ${s.durationS} s measured, ${s.rounds} round(s) in the order ${s.peers.join(', ')}
 - Backends: ${s.backends} uWebSockets.js processes on 127.0.0.1 answering a ${BODY.length}-byte body; proxies use ${s.workers} worker(s)
 

@@ -1,9 +1,10 @@
 // portero from this checkout's build (dist/src/cli.js), with a file
 // provider routing everything to the backends (round robin).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BODY } from '../body.js';
+import { checkout, describeCheckout } from '../env.js';
 import { freePort, waitForBody } from '../net.js';
 import { peakRssKiB } from '../proc.js';
 import { spawnChild } from '../spawn.js';
@@ -26,10 +27,13 @@ export function porteroDynamicConfig(ctx: PeerContext): string {
 /** cli: a built dist/src/cli.js (another checkout's, to compare builds). */
 export const porteroPeer = (cli = DEFAULT_CLI): Peer => ({
   name: 'portero',
-  available: () =>
-    Promise.resolve(
-      existsSync(cli) ? { ok: true, version: cli === DEFAULT_CLI ? 'this checkout' : cli } : { ok: false, reason: `${cli} missing: build first (npx tsc -p tsconfig.json)` },
-    ),
+  available: () => {
+    if (!existsSync(cli)) return Promise.resolve({ ok: false, reason: `${cli} missing: build first (npx tsc -p tsconfig.json)` });
+    // <root>/dist/src/cli.js
+    const root = resolve(dirname(cli), '..', '..');
+    const where = cli === DEFAULT_CLI ? '' : ` (${root})`;
+    return Promise.resolve({ ok: true, version: `${describeCheckout(checkout(root))}${where}` });
+  },
 
   async start(ctx): Promise<RunningPeer> {
     const [port, apiPort] = [await freePort(), await freePort()];
