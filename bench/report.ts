@@ -1,4 +1,7 @@
 // Turns measurements into rows, ratios, a console table, Markdown and JSON.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BODY } from './body.js';
 import { describeCheckout, type Environment } from './env.js';
 import type { Measurement } from './measure.js';
@@ -156,9 +159,10 @@ export function markdown(rep: Report): string {
 - Machine: ${env.cpuModel}, ${env.cores} cores, ${env.memGiB} GiB, Linux ${env.kernel}
 - Node ${env.node}; autocannon ${env.autocannon}; uWebSockets.js ${env.uWebSockets}
 - Peers: ${versions}
-- Bench code from the checkout at ${describeCheckout(env.portero)}
+- Bench code: checkout ${describeCheckout(env.portero)}
 - Load: autocannon in its own process, ${s.connections} connections, pipelining 1, ${s.warmupS} s warm-up then ${s.durationS} s measured, ${s.rounds} round(s) in the order ${s.peers.join(', ')}
 - Backends: ${s.backends} uWebSockets.js processes on 127.0.0.1 answering a ${BODY.length}-byte body; proxies use ${s.workers} worker(s)
+- nginx: upstream keepalive 64, proxy_http_version 1.1, Connection "", round robin, access_log off, keepalive_requests raised to 1000000 on both sides (bench/peers/nginx.ts)
 
 ${mdTable(rep.rows)}
 
@@ -168,8 +172,8 @@ How to read it: every figure comes from this one run. Proxy CPU is
 utime+stime from /proc/<pid>/stat over the measured window (nginx: master and
 workers; portero: the whole process, all threads). "cores" is CPU-seconds
 divided by the window; "user/sys µs/req" splits the proxy's CPU per request
-into user space and kernel (system calls). "direct" is the load spread over the backends without a proxy:
-the ceiling of this load generator here. Latencies are exact per-response
+into user space and kernel (system calls). "direct" is the load spread over
+the backends without a proxy: the ceiling of this load generator here. Latencies are exact per-response
 times measured by the load process. On a 2-core machine the load generator,
 the proxy and the backends compete for the same cores. "other procs cores"
 is CPU used in that window by processes the bench did not start (a busy
@@ -180,4 +184,12 @@ used 0.15 cores or more is marked "discarded: noisy" and measured again (up to
 --retries times); discarded runs are not used in the ratios. A run still
 noisy after the last retry is kept and marked "(noisy)".
 `;
+}
+
+// node dist/bench/report.js bench/results/latest.json: rewrites latest.md
+// beside it from the recorded data (after a change to the format).
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.argv[2] !== undefined) {
+  const file = process.argv[2];
+  const rep = JSON.parse(readFileSync(file, 'utf8')) as Report;
+  writeFileSync(join(dirname(file), `${basename(file, '.json')}.md`), markdown(rep));
 }
