@@ -66,6 +66,9 @@ const DROPPED = new Set([
   'date',
 ]);
 
+const DROPPED_LENGTH = new Uint8Array(64);
+for (const name of DROPPED) DROPPED_LENGTH[name.length] = 1;
+
 export class ResponseParser {
   private state = State.Done;
   private sink: ResponseSink | null = null;
@@ -221,7 +224,7 @@ export class ResponseParser {
       const colon = text.indexOf(':', p);
       if (colon === -1 || colon >= e || colon === p) throw new UpstreamProtocolError('malformed header line');
       const name = text.slice(p, colon);
-      if (!TOKEN.test(name)) throw new UpstreamProtocolError(`malformed header name ${JSON.stringify(name.slice(0, 64))}`);
+      if (!isToken(name)) throw new UpstreamProtocolError(`malformed header name ${JSON.stringify(name.slice(0, 64))}`);
       let vs = colon + 1;
       let ve = e;
       while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
@@ -229,8 +232,9 @@ export class ResponseParser {
       const value = text.slice(vs, ve);
       if (hasControl(value)) throw new UpstreamProtocolError(`control character in header ${name}`);
       p = e + 2;
-      const lower = name.toLowerCase();
-      if (DROPPED.has(lower)) {
+      // Lower-case (an allocation) only names as long as a dropped one.
+      const lower = DROPPED_LENGTH[name.length] === 1 ? name.toLowerCase() : '';
+      if (lower !== '' && DROPPED.has(lower)) {
         if (lower === 'content-length') {
           if (!/^\d{1,15}$/.test(value)) throw new UpstreamProtocolError(`invalid Content-Length ${JSON.stringify(value)}`);
           const n = Number(value);
@@ -353,7 +357,18 @@ export class ResponseParser {
   }
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// RFC 9110 token characters, as a lookup table: cheaper per header than a regexp.
+const TOKEN_CHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHAR[c.charCodeAt(0)] = 1;
+
+function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || TOKEN_CHAR[c] === 0) return false;
+  }
+  return true;
+}
 // Field values may hold HTAB and visible/obs-text bytes, never other controls.
 function hasControl(s: string): boolean {
   for (let i = 0; i < s.length; i++) {

@@ -210,7 +210,13 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     if (this.aborted) return;
     this.responseStarted = true;
     const res = this.res;
-    res.writeStatus(head.reason === '' ? `${head.status} ${STATUS_CODES[head.status] ?? ''}` : `${head.status} ${head.reason}`);
+    res.writeStatus(
+      head.status === 200 && head.reason === 'OK'
+        ? '200 OK'
+        : head.reason === ''
+          ? `${head.status} ${STATUS_CODES[head.status] ?? ''}`
+          : `${head.status} ${head.reason}`,
+    );
     const h = head.headers;
     for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
     this.mode = head.mode;
@@ -227,6 +233,12 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     if (this.aborted || chunk.length === 0) return;
     const res = this.res;
     if (this.mode === BodyMode.Length) {
+      if (this.offset === 0 && chunk.length === this.total) {
+        // The whole body in one read, the common case: end() copies it once.
+        this.offset = chunk.length;
+        res.end(chunk, this.ctx.draining);
+        return;
+      }
       const before = this.offset;
       const [ok] = res.tryEnd(chunk, this.total);
       if (ok) {

@@ -91,17 +91,53 @@ function portOf(host: string): string {
   return colon > close ? host.slice(colon + 1) : '';
 }
 
+// One flat [name, value, ...] list per worker, refilled by every request: no
+// closure or dictionary is built per request unless a rule reads headers.
+const PAIRS: string[] = [];
+const collect = (k: string, v: string): void => {
+  PAIRS.push(k, v);
+};
+
+/** The request as rules see it; `headers` is built only when a matcher asks. Valid during the handler only. */
+class View implements RequestView {
+  private joined: Record<string, string> | null = null;
+
+  constructor(
+    readonly method: string,
+    readonly host: string,
+    readonly path: string,
+    readonly query: string,
+    readonly clientIp: string,
+  ) {}
+
+  get headers(): Record<string, string> {
+    if (this.joined === null) {
+      const h: Record<string, string> = {};
+      for (let i = 0; i < PAIRS.length; i += 2) {
+        const prev = h[PAIRS[i]];
+        h[PAIRS[i]] = prev === undefined ? PAIRS[i + 1] : `${prev}, ${PAIRS[i + 1]}`;
+      }
+      this.joined = h;
+    }
+    return this.joined;
+  }
+}
+
 export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPointContext): ParsedRequest {
   const method = req.getCaseSensitiveMethod();
   const path = req.getUrl();
   const query = req.getQuery();
   const clientIp = formatClientIp(res.getRemoteAddress());
   const connection = req.getHeader('connection');
-  const connectionTokens = connection === '' ? null : connection.toLowerCase().split(',').map((t) => t.trim());
+  // Only a Connection header naming other headers needs parsing; plain keep-alive/close is the norm.
+  const connectionTokens =
+    connection === '' || connection === 'keep-alive' || connection === 'close' || connection === 'Keep-Alive'
+      ? null
+      : connection.toLowerCase().split(',').map((t) => t.trim());
 
   let trusted: boolean | null = ep.trustAll ? true : null;
-  const headers: Record<string, string> = {};
   let hostHeader = '';
+  let hosts = 0;
   let lines = '';
   let contentLength = '';
   let transferEncoding = '';
@@ -112,50 +148,42 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
   let xfProto = '';
   let realIp = '';
 
-  req.forEach((k, v) => {
-    const prev = headers[k];
-    headers[k] = prev === undefined ? v : `${prev}, ${v}`;
+  PAIRS.length = 0;
+  req.forEach(collect);
+  for (let i = 0; i < PAIRS.length; i += 2) {
+    const k = PAIRS[i];
+    const v = PAIRS[i + 1];
     if (k === 'host') {
-      if (prev !== undefined) invalid = 'more than one Host header';
+      if (++hosts > 1) invalid = 'more than one Host header';
       hostHeader = v;
-      return;
+      continue;
     }
     if (k === 'content-length') {
-      if (prev !== undefined && prev !== v) invalid = 'conflicting Content-Length headers';
+      if (contentLength !== '' && contentLength !== v) invalid = 'conflicting Content-Length headers';
       contentLength = v;
-      return;
+      continue;
     }
     if (k === 'transfer-encoding') {
       transferEncoding = transferEncoding === '' ? v : `${transferEncoding}, ${v}`;
-      return;
+      continue;
     }
-    if (HOP_BY_HOP.has(k)) return;
-    if (connectionTokens !== null && connectionTokens.includes(k)) return;
+    if (HOP_BY_HOP.has(k)) continue;
+    if (connectionTokens !== null && connectionTokens.includes(k)) continue;
     if (k.startsWith('x-forwarded-') || k === 'x-real-ip') {
       trusted ??= ep.trusted !== null && ep.trusted.check(clientIp, clientIp.includes(':') ? 'ipv6' : 'ipv4');
-      if (!trusted) return;
-      switch (k) {
-        case 'x-forwarded-for':
-          xff = xff === '' ? v : `${xff}, ${v}`;
-          return;
-        case 'x-forwarded-host':
-          xfHost = v;
-          return;
-        case 'x-forwarded-port':
-          xfPort = v;
-          return;
-        case 'x-forwarded-proto':
-          xfProto = v;
-          return;
-        case 'x-real-ip':
-          realIp = v;
-          return;
-        case 'x-forwarded-server':
-          return;
+      if (!trusted) continue;
+      if (k === 'x-forwarded-for') {
+        xff = xff === '' ? v : `${xff}, ${v}`;
+        continue;
       }
+      if (k === 'x-forwarded-host') xfHost = v;
+      else if (k === 'x-forwarded-port') xfPort = v;
+      else if (k === 'x-forwarded-proto') xfProto = v;
+      else if (k === 'x-real-ip') realIp = v;
+      if (k === 'x-forwarded-host' || k === 'x-forwarded-port' || k === 'x-forwarded-proto' || k === 'x-real-ip' || k === 'x-forwarded-server') continue;
     }
     lines += `${k}: ${v}\r\n`;
-  });
+  }
 
   let bodyLength = -1;
   if (transferEncoding !== '') {
@@ -176,7 +204,7 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
     `x-real-ip: ${realIp === '' ? clientIp : realIp}\r\n`;
 
   return {
-    view: { method, host: normalizeHost(hostHeader), path, query, headers, clientIp },
+    view: new View(method, normalizeHost(hostHeader), path, query, clientIp),
     method,
     target: query === '' ? path : `${path}?${query}`,
     hostHeader,
