@@ -18,7 +18,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 EXPOSE 80 8080
 # /ping answers 503 while draining, so orchestrators stop routing here first.
-HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+# Generous timeout and retries: the check starts a node process, which can take
+# seconds on a saturated machine, and an unhealthy proxy task gets replaced.
+HEALTHCHECK --interval=10s --timeout=10s --start-period=10s --retries=5 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/ping').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # portero handles SIGTERM itself (drain, then exit 0), also as PID 1.
 STOPSIGNAL SIGTERM

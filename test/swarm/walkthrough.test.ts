@@ -49,6 +49,48 @@ async function removeStack(name: string): Promise<void> {
 
 const hostnameOf = (body: string) => /^Hostname: (.*)$/m.exec(body)?.[1]?.trim() ?? '';
 
+/** A steady, bounded request loop through portero; returns the tally when stopped. */
+function requestLoop(workers = 2, budgetMs = 240_000) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: workers * 2 });
+  let stop = false;
+  let ok = 0;
+  const failures: string[] = [];
+  const seen = new Set<string>();
+  const deadline = Date.now() + budgetMs;
+  const one = async () => {
+    for (let i = 0; i < 100_000 && !stop && Date.now() < deadline; i++) {
+      try {
+        const r = await Promise.race([
+          request(80, { headers: { host: HOST }, agent }),
+          sleep(15_000).then(() => Promise.reject(new Error('no answer within 15 s'))),
+        ]);
+        if (r.status === 200) {
+          ok++;
+          seen.add(hostnameOf(r.body));
+        } else failures.push(`HTTP ${r.status}`);
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+      await sleep(5);
+    }
+  };
+  const running = Promise.all(Array.from({ length: workers }, one));
+  return {
+    seen,
+    async finish() {
+      stop = true;
+      await running;
+      agent.destroy();
+      return { ok, failures };
+    },
+  };
+}
+
+async function replicasRunning(service: string, n: number): Promise<void> {
+  await waitFor(`${service} at ${n}/${n}`, async () => ((await docker(['service', 'ls', '--filter', `name=${service}`, '--format', '{{.Replicas}}'])) === `${n}/${n}` ? true : undefined), 180_000, 250);
+}
+
+
 describe('the walkthrough on a real Swarm', options, () => {
   let dir: string;
 
@@ -146,4 +188,58 @@ describe('the walkthrough on a real Swarm', options, () => {
     assert.deepEqual(failures, []);
     assert.ok(ok > 100, `requests made: ${ok}`);
   });
+
+  // After the blue-green test the green stack is the live one.
+  const LIVE = `${GREEN}_whoami`;
+
+  for (const order of ['start-first', 'stop-first'] as const) {
+    test(`docker service update --image (${order}) on 4 replicas loses no request`, async () => {
+      await replicasRunning(LIVE, 4);
+      const tag = `${WHOAMI_IMAGE}-${order}`;
+      await docker(['tag', WHOAMI_IMAGE, tag]);
+      const loop = requestLoop();
+      await sleep(500);
+      await docker(['service', 'update', '--detach', '--image', tag, '--update-order', order, '--update-parallelism', '1', '--update-delay', '1s', LIVE]);
+      await waitFor('the update to finish', async () => {
+        const state = await docker(['service', 'inspect', LIVE, '--format', '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}']);
+        return state === 'completed' ? true : undefined;
+      }, 240_000, 500);
+      await replicasRunning(LIVE, 4);
+      await sleep(1500);
+      const { ok, failures } = await loop.finish();
+      console.log(`# update --image ${order}: ${ok} requests, ${failures.length} failures`);
+      assert.deepEqual(failures, []);
+      assert.ok(ok > 100);
+    });
+  }
+
+  test('scaling 4 -> 1 -> 4 loses no request', async () => {
+    const loop = requestLoop();
+    await sleep(500);
+    await docker(['service', 'scale', '--detach', `${LIVE}=1`]);
+    await replicasRunning(LIVE, 1);
+    await sleep(1500);
+    await docker(['service', 'scale', '--detach', `${LIVE}=4`]);
+    await replicasRunning(LIVE, 4);
+    await waitFor('four replicas serving', async () => (loop.seen.size >= 4 ? true : undefined), 30_000, 100);
+    await sleep(1500);
+    const { ok, failures } = await loop.finish();
+    console.log(`# scale 4 -> 1 -> 4: ${ok} requests, ${failures.length} failures`);
+    assert.deepEqual(failures, []);
+  });
+
+  test('a replica killed outright: idempotent requests in flight are retried, none lost', async () => {
+    await replicasRunning(LIVE, 4);
+    const loop = requestLoop();
+    await sleep(1000);
+    const victim = (await docker(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${LIVE}`])).split('\n')[0];
+    await docker(['kill', victim]);
+    await sleep(3000);
+    await replicasRunning(LIVE, 4);
+    await sleep(1500);
+    const { ok, failures } = await loop.finish();
+    console.log(`# docker kill of one replica: ${ok} requests, ${failures.length} failures`);
+    assert.deepEqual(failures, []);
+  });
 });
+
