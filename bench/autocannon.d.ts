@@ -8,7 +8,13 @@ declare module 'autocannon' {
     duration?: number;
     timeout?: number;
     expectBody?: string;
+    /** Called with each response body (a string); false counts a mismatch. */
+    verifyBody?: (body: string) => boolean;
+    method?: string;
+    body?: string | Buffer;
     headers?: Record<string, string>;
+    /** Cycled through on every connection; each merges into the defaults. */
+    requests?: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer }[];
   }
   interface Histogram {
     average: number;

@@ -1,10 +1,10 @@
 // What a result depends on besides the code: machine, runtimes, and which
 // portero (commit, and whether src/ had uncommitted changes).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface Environment {
   date: string;
@@ -85,4 +85,19 @@ export function environment(root: string): Environment {
     uWebSockets: packageVersion(require, 'uWebSockets.js'),
     portero: checkout(root),
   };
+}
+
+/** The nearest folder at or above from holding portero's package.json (a checkout's root). */
+export function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'portero') return dir;
+      } catch {
+        // not ours
+      }
+    }
+    if (dirname(dir) === dir) throw new Error(`no portero checkout at or above ${from}`);
+  }
 }

@@ -5,13 +5,24 @@
 //   -> { type: 'measuring' } just before the measured run starts
 //   -> { type: 'result', result: LoadResult } when it is over
 import autocannon from 'autocannon';
+import { bodyOf } from './body.js';
 
 export interface LoadSpec {
+  /** Full URLs, path included; connections are spread over them. */
   urls: string[];
   connections: number;
   warmupS: number;
   durationS: number;
-  expectBody: string;
+  /** Default GET. */
+  method?: 'GET' | 'POST';
+  /** POST: a request body of this many bytes (bodyOf(n)). */
+  requestBytes?: number;
+  /** Every response must carry exactly bodyOf(expectBytes)... */
+  expectBytes?: number;
+  /** ...or exactly this body. */
+  expectBody?: string;
+  /** Host headers, one request each, cycled through on every connection. */
+  hosts?: string[];
 }
 
 export interface LoadResult {
@@ -54,7 +65,20 @@ class Samples {
 async function run(spec: LoadSpec, durationS: number, samples: Samples | null) {
   // pipelining stays 1: uWebSockets.js v20.30 drops pipelined requests
   // behind an async handler, which would fail portero for the wrong reason.
-  const instance = autocannon({ url: spec.urls, connections: spec.connections, pipelining: 1, duration: durationS, expectBody: spec.expectBody, timeout: 10 });
+  const expected = spec.expectBody ?? bodyOf(spec.expectBytes ?? 0);
+  const body = spec.requestBytes !== undefined && spec.requestBytes > 0 ? Buffer.from(bodyOf(spec.requestBytes), 'latin1') : undefined;
+  const instance = autocannon({
+    url: spec.urls,
+    connections: spec.connections,
+    pipelining: 1,
+    duration: durationS,
+    method: spec.method ?? 'GET',
+    body,
+    headers: body === undefined ? undefined : { 'content-type': 'application/octet-stream' },
+    requests: spec.hosts?.map((host) => ({ headers: { host } })),
+    verifyBody: (b: string) => b === expected,
+    timeout: 10,
+  });
   if (samples !== null) instance.on('response', (_c, _status, _bytes, ms) => samples.push(ms));
   return await instance;
 }

@@ -19,10 +19,10 @@ export interface Answer {
   body: string;
 }
 
-/** One GET on a fresh connection. */
-export function get(url: string, timeoutMs = 2000): Promise<Answer> {
+/** One GET on a fresh connection (host: a Host header other than the URL's). */
+export function get(url: string, timeoutMs = 2000, host?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs, headers: host === undefined ? {} : { host } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -35,12 +35,12 @@ export function get(url: string, timeoutMs = 2000): Promise<Answer> {
 }
 
 /** Polls url until it answers 200 with body; throws with the last answer after timeoutMs. */
-export async function waitForBody(url: string, body: string, timeoutMs = 15_000): Promise<void> {
+export async function waitForBody(url: string, body: string, timeoutMs = 15_000, host?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: string;
   for (;;) {
     try {
-      const a = await get(url);
+      const a = await get(url, 2000, host);
       if (a.status === 200 && a.body === body) return;
       last = `${a.status} ${JSON.stringify(a.body.slice(0, 200))}`;
     } catch (err) {

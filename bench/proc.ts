@@ -62,6 +62,13 @@ export function peakRssKiB(pid: number): number | null {
   return m === null ? null : Number(m[1]);
 }
 
+/** Current resident set size (VmRSS) in KiB, or null once the process is gone. */
+export function rssKiB(pid: number): number | null {
+  const status = readText(`/proc/${pid}/status`);
+  const m = status === null ? null : /^VmRSS:\s+(\d+) kB/m.exec(status);
+  return m === null ? null : Number(m[1]);
+}
+
 export function isAlive(pid: number): boolean {
   const f = statFields(pid);
   return f !== null && f[0] !== 'Z';

@@ -2,28 +2,45 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BODY } from './body.js';
+import { bodyText } from './body.js';
 import { describeCheckout, type Environment } from './env.js';
 import type { Measurement } from './measure.js';
 import type { Quiet } from './quiet.js';
+import { formatScale, scaleMarkdown, type ScaleReport } from './scale-report.js';
+import { chartSvg } from './svg.js';
 
 export interface Settings {
+  /** --quick: the reduced matrix. */
+  quick: boolean;
+  replicas: number[];
+  workers: number[];
+  /** Body cases in the order run: 20, 16k, 1m, post16k. */
+  bodies: string[];
   rounds: number;
   durationS: number;
   warmupS: number;
   connections: number;
-  backends: number;
-  workers: number;
   peers: string[];
   cpuProf: boolean;
+  quietWaitS: number;
+  retries: number;
+  /** The scale cases: not run, run after the matrix, or run alone. */
+  scale: 'no' | 'also' | 'only';
 }
 
-export interface Row {
+/** One cell of the matrix: what every peer is measured on. */
+export interface Cell {
+  replicas: number;
+  workers: number;
+  body: string;
+}
+
+export interface Row extends Cell {
   round: number;
   peer: string;
   version: string;
   /** discarded: measured while other processes were busy, then repeated. */
-  status: 'ok' | 'skipped' | 'failed' | 'discarded';
+  status: 'ok' | 'failed' | 'discarded';
   note?: string;
   /** Ran with a CPU profiler attached: slower than it would be. */
   profiled?: boolean;
@@ -33,18 +50,29 @@ export interface Row {
   peakRssKiB?: number | null;
 }
 
-export interface Ratio {
+/** portero's figure divided by another peer's, in one cell (and round, or the mean of the rounds). */
+export interface Ratio extends Cell {
+  /** The peer portero is compared with. */
+  peer: string;
   round: number | 'mean';
   reqPerSec: number;
-  reqPerCpuS: number;
+  /** null against direct (no proxy, no proxy CPU). */
+  reqPerCpuS: number | null;
 }
 
 export interface Report {
+  /** 2: the matrix (replicas x workers x bodies), several peers, scale cases. */
+  schema: 2;
   env: Environment;
+  /** Version of every peer that ran (direct has none). */
   versions: Record<string, string>;
   settings: Settings;
+  /** Peers that could not run here, with how to install them. */
+  skipped: { peer: string; reason: string }[];
   rows: Row[];
   ratios: Ratio[];
+  elapsedS: number;
+  scale?: ScaleReport;
 }
 
 /** Other processes using this many cores during a run make it noisy. */
@@ -52,6 +80,10 @@ export const NOISY_CORES = 0.15;
 
 const f0 = (v: number) => Math.round(v).toLocaleString('en-US');
 const f2 = (v: number) => v.toFixed(2);
+
+export const cellKey = (c: Cell): string => `${c.replicas}r ${c.workers}w ${c.body}`;
+export const cellText = (c: Cell): string =>
+  `${c.replicas} replica${c.replicas === 1 ? '' : 's'}, ${c.workers} worker${c.workers === 1 ? '' : 's'}, ${bodyText(c.body)}`;
 
 export function reqPerSec(r: Row): number {
   return r.measurement?.load.reqPerSec ?? 0;
@@ -65,23 +97,59 @@ export function reqPerCpuS(r: Row): number | null {
   return cpu > 0 ? m.load.requests / cpu : null;
 }
 
-/** portero / nginx per round where both ran, then the mean of those. */
-export function ratios(rows: Row[], a = 'portero', b = 'nginx'): Ratio[] {
+const sameCell = (a: Cell, b: Cell) => a.replicas === b.replicas && a.workers === b.workers && a.body === b.body;
+
+/** The cells in the order they appear in rows. */
+export function cellsOf(rows: readonly Row[]): Cell[] {
+  const out: Cell[] = [];
+  for (const r of rows) if (!out.some((c) => sameCell(c, r))) out.push({ replicas: r.replicas, workers: r.workers, body: r.body });
+  return out;
+}
+
+/** The row a figure comes from: ok, not profiled (the profiler slows portero). */
+function usable(rows: readonly Row[], cell: Cell, round: number, peer: string): Row | undefined {
+  return rows.find((r) => sameCell(r, cell) && r.round === round && r.peer === peer && r.status === 'ok' && r.profiled !== true);
+}
+
+/** portero / each other peer, per cell and round where both ran, then the mean over rounds. */
+export function ratios(rows: readonly Row[], subject = 'portero'): Ratio[] {
   const out: Ratio[] = [];
-  for (const round of [...new Set(rows.map((r) => r.round))]) {
-    const ra = rows.find((r) => r.round === round && r.peer === a && r.status === 'ok' && r.profiled !== true);
-    const rb = rows.find((r) => r.round === round && r.peer === b && r.status === 'ok');
-    if (ra === undefined || rb === undefined) continue;
-    out.push({ round, reqPerSec: reqPerSec(ra) / reqPerSec(rb), reqPerCpuS: (reqPerCpuS(ra) ?? 0) / (reqPerCpuS(rb) ?? 1) });
-  }
-  if (out.length > 1) {
-    const mean = (k: 'reqPerSec' | 'reqPerCpuS') => out.reduce((s, r) => s + r[k], 0) / out.length;
-    out.push({ round: 'mean', reqPerSec: mean('reqPerSec'), reqPerCpuS: mean('reqPerCpuS') });
+  const peers = [...new Set(rows.map((r) => r.peer))].filter((p) => p !== subject);
+  for (const cell of cellsOf(rows)) {
+    for (const peer of peers) {
+      const perRound: Ratio[] = [];
+      for (const round of [...new Set(rows.filter((r) => sameCell(r, cell)).map((r) => r.round))]) {
+        const a = usable(rows, cell, round, subject);
+        const b = usable(rows, cell, round, peer);
+        if (a === undefined || b === undefined || reqPerSec(b) === 0) continue;
+        const ca = reqPerCpuS(a);
+        const cb = reqPerCpuS(b);
+        perRound.push({ ...cell, peer, round, reqPerSec: reqPerSec(a) / reqPerSec(b), reqPerCpuS: ca === null || cb === null ? null : ca / cb });
+      }
+      out.push(...perRound);
+      if (perRound.length > 1) {
+        const cpu = perRound.map((r) => r.reqPerCpuS).filter((v): v is number => v !== null);
+        out.push({
+          ...cell,
+          peer,
+          round: 'mean',
+          reqPerSec: perRound.reduce((s, r) => s + r.reqPerSec, 0) / perRound.length,
+          reqPerCpuS: cpu.length === perRound.length ? cpu.reduce((s, v) => s + v, 0) / cpu.length : null,
+        });
+      }
+    }
   }
   return out;
 }
 
+/** The ratio that stands for a cell: the mean when there are several rounds. */
+export function cellRatio(rs: readonly Ratio[], cell: Cell, peer: string): Ratio | undefined {
+  const mine = rs.filter((r) => sameCell(r, cell) && r.peer === peer);
+  return mine.find((r) => r.round === 'mean') ?? (mine.length === 1 ? mine[0] : undefined);
+}
+
 const HEAD = [
+  'cell',
   'round',
   'peer',
   'req/s',
@@ -100,20 +168,22 @@ const HEAD = [
   'other procs cores',
   'softirq cores',
 ];
+/** Left-aligned columns. */
+const TEXT_COLUMNS = 3;
 
 function cells(r: Row): string[] {
   const m = r.measurement;
   const noisy = r.status === 'discarded' ? ' (discarded: noisy)' : (m?.machine.others ?? 0) >= NOISY_CORES ? ' (noisy)' : '';
   const peer = `${r.peer}${r.profiled === true ? ' (profiled)' : ''}${noisy}`;
-  if ((r.status !== 'ok' && r.status !== 'discarded') || m === undefined) return [String(r.round), peer, `${r.status}: ${r.note ?? ''}`, ...HEAD.slice(3).map(() => '')];
+  const head = [cellKey(r), String(r.round), peer];
+  if ((r.status !== 'ok' && r.status !== 'discarded') || m === undefined) return [...head, `${r.status}: ${r.note ?? ''}`, ...HEAD.slice(4).map(() => '')];
   const l = m.load;
   const proxy = m.cpuS.proxy ?? 0;
   const rpc = reqPerCpuS(r);
   const cores = (s: number | undefined) => f2((s ?? 0) / m.windowS);
   const perReq = (s: number | undefined) => (l.requests > 0 ? (((s ?? 0) * 1e6) / l.requests).toFixed(1) : '-');
   return [
-    String(r.round),
-    peer,
+    ...head,
     f0(l.reqPerSec),
     f2(l.latencyMs.p50),
     f2(l.latencyMs.p90),
@@ -132,64 +202,126 @@ function cells(r: Row): string[] {
   ];
 }
 
-export function textTable(rows: Row[]): string {
-  const table = [HEAD, ...rows.map(cells)];
-  const widths = HEAD.map((_, i) => Math.max(...table.map((c) => (c[i] ?? '').length)));
-  return table.map((c) => c.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ')).join('\n');
+function align(table: string[][], left: number): string {
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((c) => (c[i] ?? '').length)));
+  return table.map((c) => c.map((v, i) => (i < left ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
-function mdTable(rows: Row[]): string {
+export function textTable(rows: readonly Row[]): string {
+  return align([HEAD, ...rows.map(cells)], TEXT_COLUMNS);
+}
+
+/** One row of textTable, without its header (the progress output). */
+export function textRow(row: Row): string {
+  return textTable([row]).split('\n')[1]!;
+}
+
+function mdTable(head: string[], body: string[][], left: number): string {
   const line = (c: string[]) => `| ${c.join(' | ')} |`;
-  return [line(HEAD), line(HEAD.map((_, i) => (i < 2 ? '---' : '---:'))), ...rows.map((r) => line(cells(r)))].join('\n');
+  return [line(head), line(head.map((_, i) => (i < left ? '---' : '---:'))), ...body.map(line)].join('\n');
 }
 
-export function ratioText(rs: Ratio[]): string {
-  if (rs.length === 0) return 'portero/nginx: no round with both (see skipped/failed rows)';
-  return rs.map((r) => `portero/nginx round ${r.round}: req/s ${f2(r.reqPerSec)}, req per CPU-s ${f2(r.reqPerCpuS)}`).join('\n');
+/** The peers portero is compared with, in the order they ran. */
+function comparedPeers(rep: Pick<Report, 'rows'>): string[] {
+  return [...new Set(rep.rows.map((r) => r.peer))].filter((p) => p !== 'portero');
 }
 
-export function markdown(rep: Report): string {
+/** Per cell: portero/peer as "req/s ratio (req per CPU-s ratio)". */
+function ratioGrid(rep: Pick<Report, 'rows' | 'ratios'>): { head: string[]; body: string[][] } {
+  const peers = comparedPeers(rep);
+  const head = ['cell', ...peers.map((p) => (p === 'direct' ? 'portero / direct req/s' : `portero / ${p} req/s (per CPU-s)`))];
+  const body = cellsOf(rep.rows).map((cell) => [
+    cellKey(cell),
+    ...peers.map((p) => {
+      const r = cellRatio(rep.ratios, cell, p);
+      if (r === undefined) return '-';
+      return r.reqPerCpuS === null || p === 'direct' ? f2(r.reqPerSec) : `${f2(r.reqPerSec)} (${f2(r.reqPerCpuS)})`;
+    }),
+  ]);
+  return { head, body };
+}
+
+export function ratioText(rep: Pick<Report, 'rows' | 'ratios'>): string {
+  if (!rep.rows.some((r) => r.peer === 'portero')) return 'portero did not run: no ratios';
+  if (rep.ratios.length === 0) return 'no cell where portero and another peer both ran (see failed rows)';
+  const { head, body } = ratioGrid(rep);
+  return align([head, ...body], 1);
+}
+
+/** The portero/nginx ratios per cell, one line each (the headline). */
+export function headline(rep: Pick<Report, 'rows' | 'ratios'>): string[] {
+  return cellsOf(rep.rows).flatMap((cell) => {
+    const r = cellRatio(rep.ratios, cell, 'nginx');
+    return r === undefined ? [] : [`${cellKey(cell)}: portero/nginx req/s ${f2(r.reqPerSec)}, req per CPU-s ${r.reqPerCpuS === null ? '-' : f2(r.reqPerCpuS)}`];
+  });
+}
+
+export function textReport(rep: Report): string {
+  const parts = rep.rows.length === 0 ? [] : [textTable(rep.rows), '', 'portero relative to each peer, per cell: req/s ratio (req per proxy CPU-second ratio)', ratioText(rep)];
+  if (rep.scale !== undefined) parts.push(...(parts.length === 0 ? [] : ['']), formatScale(rep.scale));
+  return parts.join('\n');
+}
+
+export function markdown(rep: Report, svgFile?: string): string {
   const { env, settings: s } = rep;
   const versions = Object.entries(rep.versions)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
-  return `# portero bench: throughput against nginx
+  const grid = ratioGrid(rep);
+  const matrix = rep.rows.length === 0
+    ? 'The matrix did not run (--scale-only).'
+    : `## portero relative to each peer
 
-- Date: ${env.date}
+Each cell: portero's requests/s divided by the peer's, measured in this run,
+and in parentheses the same for requests per CPU-second of the proxy.
+Above 1: portero did better.
+
+${mdTable(grid.head, grid.body, 1)}
+${svgFile === undefined ? '' : `\n![requests/s by replicas, one line per proxy](${svgFile})\n`}
+## Every measurement
+
+${mdTable(HEAD, rep.rows.map(cells), TEXT_COLUMNS)}
+`;
+  return `# portero bench: the matrix against direct, nginx, HAProxy and Caddy
+
+- Date: ${env.date} (${Math.round(rep.elapsedS / 60)} min)
 - Machine: ${env.cpuModel}, ${env.cores} cores, ${env.memGiB} GiB, Linux ${env.kernel}
 - Node ${env.node}; autocannon ${env.autocannon}; uWebSockets.js ${env.uWebSockets}
-- Peers: ${versions}
+- Peers: ${versions}${rep.skipped.length === 0 ? '' : `; not installed: ${rep.skipped.map((x) => x.peer).join(', ')}`}
 - Bench code: checkout ${describeCheckout(env.portero)}
-- Load: autocannon in its own process, ${s.connections} connections, pipelining 1, ${s.warmupS} s warm-up then ${s.durationS} s measured, ${s.rounds} round(s) in the order ${s.peers.join(', ')}
-- Backends: ${s.backends} uWebSockets.js processes on 127.0.0.1 answering a ${BODY.length}-byte body; proxies use ${s.workers} worker(s)
-- nginx: upstream keepalive 64, proxy_http_version 1.1, Connection "", round robin, access_log off, keepalive_requests raised to 1000000 on both sides (bench/peers/nginx.ts)
+- Matrix${s.quick ? ' (--quick)' : ''}: replicas ${s.replicas.join(', ')} x workers ${s.workers.join(', ')} x bodies ${s.bodies.map(bodyText).join(', ')}; ${s.rounds} round(s)
+- Load: autocannon in its own process, ${s.connections} connections, pipelining 1, ${s.warmupS} s warm-up then ${s.durationS} s measured per peer and cell, every response body checked
+- Backends: one uWebSockets.js process per replica on 127.0.0.1; the proxies run with the cell's worker count (nginx worker_processes, HAProxy nbthread, Caddy GOMAXPROCS, portero --workers); each peer is started fresh for each measurement
+- Configs: round robin, upstream keep-alive, no access log, bodies streamed (bench/peers/*.ts; nginx: keepalive 64, proxy_request_buffering off, proxy_max_temp_file_size 0; HAProxy: mode http, http-reuse always; Caddy: lb_policy round_robin, keepalive_idle_conns_per_host 64)
 
-${mdTable(rep.rows)}
+${matrix}
+${rep.scale === undefined ? '' : `${scaleMarkdown(rep.scale)}\n`}
+## How to read it
 
-${rep.ratios.length === 0 ? 'No round had both portero and nginx.' : ['| round | portero/nginx req/s | portero/nginx req per proxy CPU-s |', '| --- | ---: | ---: |', ...rep.ratios.map((r) => `| ${r.round} | ${f2(r.reqPerSec)} | ${f2(r.reqPerCpuS)} |`)].join('\n')}
-
-How to read it: every figure comes from this one run. Proxy CPU is
-utime+stime from /proc/<pid>/stat over the measured window (nginx: master and
-workers; portero: the whole process, all threads). "cores" is CPU-seconds
-divided by the window; "user/sys µs/req" splits the proxy's CPU per request
-into user space and kernel (system calls). "direct" is the load spread over
-the backends without a proxy: the ceiling of this load generator here. Latencies are exact per-response
-times measured by the load process. On a 2-core machine the load generator,
-the proxy and the backends compete for the same cores. "other procs cores"
-is CPU used in that window by processes the bench did not start (a busy
-machine makes the run noisy); "softirq cores" is kernel time in interrupt
-context (mostly the loopback TCP stack), charged to no process, so neither
-proxy's CPU-s includes its share of it. A run during which other processes
-used 0.15 cores or more is marked "discarded: noisy" and measured again (up to
---retries times); discarded runs are not used in the ratios. A run still
-noisy after the last retry is kept and marked "(noisy)".
+Every figure comes from this one run: compare within it, never with
+another run. Proxy CPU is utime+stime from /proc/<pid>/stat over the
+measured window (nginx: master and workers; portero: the whole process, all
+threads). "cores" is CPU-seconds divided by the window; "user/sys µs/req"
+splits the proxy's CPU per request into user space and kernel. "direct" is
+the load spread over the backends without a proxy: the ceiling of this load
+generator here. Latencies are exact per-response times measured by the load
+process. On a 2-core machine the load generator, the proxy and the backends
+compete for the same cores, so requests per proxy CPU-second is the steadier
+figure. "other procs cores" is CPU used in that window by processes the
+bench did not start; "softirq cores" is kernel time in interrupt context
+(mostly the loopback TCP stack), charged to no process. A measurement during
+which other processes used ${NOISY_CORES} cores or more is marked "discarded: noisy" and
+repeated (up to --retries times); a run still noisy after the last retry is
+kept and marked "(noisy)".
 `;
 }
 
 // node dist/bench/report.js bench/results/latest.json: rewrites latest.md
-// beside it from the recorded data (after a change to the format).
+// (and latest.svg) beside it from the recorded data, after a format change.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.argv[2] !== undefined) {
   const file = process.argv[2];
   const rep = JSON.parse(readFileSync(file, 'utf8')) as Report;
-  writeFileSync(join(dirname(file), `${basename(file, '.json')}.md`), markdown(rep));
+  const base = basename(file, '.json');
+  writeFileSync(join(dirname(file), `${base}.svg`), chartSvg(rep));
+  writeFileSync(join(dirname(file), `${base}.md`), markdown(rep, `${base}.svg`));
 }

@@ -1,93 +1,146 @@
-// npm run bench: throughput of portero against nginx and against the
-// backends directly, with the proxies' CPU accounted from /proc.
-//   node dist/bench/run.js [--rounds=3] [--duration=10] [--warmup=3]
-//     [--connections=64] [--backends=4] [--workers=1]
-//     [--peers=direct,nginx,portero] [--cpu-prof] [--keep-tmp]
-//     [--portero-cli=path/to/dist/src/cli.js]   (default: this checkout's build)
-//     [--quiet-wait=30]   (seconds to wait for other processes to go quiet
-//                          before each measurement; 0: don't)
-//     [--retries=2]   (repeat a measurement during which other processes
-//                      used >= 0.15 cores; the discarded one stays in the report)
-// Writes bench/results/latest.json and latest.md; scratch files (configs,
-// logs, CPU profiles) go to bench/results/tmp/<date>/.
+// npm run bench: the matrix (replicas x proxy workers x bodies) through
+// portero and its peers (direct, nginx, HAProxy, Caddy), with every proxy's
+// CPU accounted from /proc; optionally the scale cases (bench/scale.ts).
+// Flags: see usage() below and bench/README.md.
+// Writes <results-dir>/<out>.json, .md and .svg (default bench/results/latest.*);
+// scratch files (configs, logs, CPU profiles) go to bench/results/tmp/<date>/.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startBackends } from './backends.js';
-import { BODY } from './body.js';
-import { environment } from './env.js';
+import { BODY, parseBodyCase, type BodyCase } from './body.js';
+import { environment, findRoot } from './env.js';
 import { measure } from './measure.js';
 import { waitForBody } from './net.js';
+import { caddy } from './peers/caddy.js';
 import { direct } from './peers/direct.js';
+import { haproxy } from './peers/haproxy.js';
 import { nginx } from './peers/nginx.js';
 import type { Peer, PeerContext } from './peers/peer.js';
 import { porteroPeer } from './peers/portero.js';
 import { formatSummary, profilesIn, summarize } from './profile.js';
+import { duration, Progress } from './progress.js';
 import { waitForQuiet } from './quiet.js';
-import { markdown, NOISY_CORES, ratios, ratioText, type Report, type Row, type Settings, textTable } from './report.js';
+import { cellText, headline, markdown, NOISY_CORES, type Report, ratios, type Row, type Settings, textReport, textRow, textTable } from './report.js';
+import { runScale, scaleSteps } from './scale.js';
 import { installCleanup, stopAll } from './spawn.js';
+import { chartSvg } from './svg.js';
 
-/** dist/bench/run.js -> the repository root. */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PEER_NAMES = ['direct', 'nginx', 'portero'];
+export const PEER_NAMES = ['direct', 'nginx', 'haproxy', 'caddy', 'portero'];
 /** Wait before a measurement while processes outside the bench use this much CPU. */
 const QUIET_CORES = 0.1;
 
-function settingsFromArgs(): Settings & { keepTmp: boolean; porteroCli: string | undefined; quietWaitS: number; retries: number } {
+export const FULL = { replicas: '1,2,4,8', workers: '1,2', bodies: '20,16k,1m,post16k', rounds: 1, durationS: 5, warmupS: 2, quietWaitS: 30 };
+export const QUICK = { replicas: '4', workers: '1', bodies: '20', rounds: 1, durationS: 3, warmupS: 1, quietWaitS: 10 };
+
+export const usage = `node dist/bench/run.js [options]        (npm run bench -- [options])
+  --quick                    reduced matrix: 4 replicas, 1 worker, 20 B, 1 s + 3 s, 1 round (< 2 min)
+  --replicas=1,2,4,8         backend processes (--backends is the same)
+  --workers=1,2              proxy workers/threads (every peer gets the same count)
+  --bodies=20,16k,1m,post16k response body sizes; postN: POST an N-byte body, 20-byte answer
+  --post                     add post16k to --bodies
+  --peers=direct,nginx,haproxy,caddy,portero
+  --rounds=1 --duration=5 --warmup=2 --connections=64
+  --quiet-wait=30            seconds (at most) to wait for other processes to go quiet before each measurement
+  --retries=1                repeat a measurement during which other processes used >= ${NOISY_CORES} cores
+  --scale                    then the scale cases (10,000 routers, table update, memory, 1 GiB stream)
+  --scale-only               only the scale cases
+  --portero-cli=PATH         another checkout's dist/src/cli.js
+  --cpu-prof                 V8 profiles of portero (its rows leave the ratios)
+  --results-dir=bench/results --out=latest --keep-tmp`;
+
+export interface RunOptions extends Settings {
+  keepTmp: boolean;
+  porteroCli: string | undefined;
+  resultsDir: string;
+  out: string;
+}
+
+export function parseOptions(argv: string[], root: string): RunOptions {
   const { values } = parseArgs({
+    args: argv,
     options: {
-      rounds: { type: 'string', default: '3' },
-      duration: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '3' },
+      quick: { type: 'boolean', default: false },
+      replicas: { type: 'string' },
+      backends: { type: 'string' },
+      workers: { type: 'string' },
+      bodies: { type: 'string' },
+      post: { type: 'boolean', default: false },
+      peers: { type: 'string', default: PEER_NAMES.join(',') },
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
       connections: { type: 'string', default: '64' },
-      backends: { type: 'string', default: '4' },
-      workers: { type: 'string', default: '1' },
-      peers: { type: 'string', default: 'direct,nginx,portero' },
+      'quiet-wait': { type: 'string' },
+      retries: { type: 'string', default: '1' },
+      scale: { type: 'boolean', default: false },
+      'scale-only': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       'keep-tmp': { type: 'boolean', default: false },
       'portero-cli': { type: 'string' },
-      'quiet-wait': { type: 'string', default: '30' },
-      retries: { type: 'string', default: '2' },
+      'results-dir': { type: 'string' },
+      out: { type: 'string', default: 'latest' },
+      help: { type: 'boolean', default: false },
     },
     strict: true,
   });
-  const num = (name: keyof typeof values, min: number): number => {
-    const n = Number(values[name]);
+  if (values.help) throw new Error(usage);
+  const d = values.quick ? QUICK : FULL;
+  const int = (name: string, v: string | number, min: number): number => {
+    const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
     return n;
   };
+  const list = (name: string, v: string, min: number) => [...new Set(v.split(',').filter((x) => x !== '').map((x) => int(name, x, min)))];
+  const replicas = list('replicas', values.replicas ?? values.backends ?? d.replicas, 1);
+  const workers = list('workers', values.workers ?? d.workers, 1);
+  const bodies = (values.bodies ?? d.bodies).split(',').filter((b) => b !== '').map((b) => parseBodyCase(b).name);
+  if (values.post && !bodies.some((b) => b.startsWith('post'))) bodies.push('post16k');
   const peers = values.peers.split(',').filter((p) => p !== '');
   for (const p of peers) if (!PEER_NAMES.includes(p)) throw new Error(`unknown peer ${p} (known: ${PEER_NAMES.join(', ')})`);
+  if (!/^[\w.-]+$/.test(values.out)) throw new Error('--out is a file name without extension, like latest');
   return {
-    rounds: num('rounds', 1),
-    durationS: num('duration', 1),
-    warmupS: num('warmup', 0),
-    connections: num('connections', 1),
-    backends: num('backends', 1),
-    workers: num('workers', 1),
+    quick: values.quick,
+    replicas,
+    workers,
+    bodies: [...new Set(bodies)],
+    rounds: int('rounds', values.rounds ?? d.rounds, 1),
+    durationS: int('duration', values.duration ?? d.durationS, 1),
+    warmupS: int('warmup', values.warmup ?? d.warmupS, 0),
+    connections: int('connections', values.connections, 1),
     peers,
     cpuProf: values['cpu-prof'],
+    quietWaitS: int('quiet-wait', values['quiet-wait'] ?? d.quietWaitS, 0),
+    retries: int('retries', values.retries, 0),
+    scale: values['scale-only'] ? 'only' : values.scale ? 'also' : 'no',
     keepTmp: values['keep-tmp'],
     porteroCli: values['portero-cli'],
-    quietWaitS: num('quiet-wait', 0),
-    retries: num('retries', 0),
+    resultsDir: resolve(values['results-dir'] ?? join(root, 'bench', 'results')),
+    out: values.out,
   };
 }
 
 /** Starts the peer, waits for a quiet machine, measures, stops the peer. */
-async function runOnce(peer: Peer, ctx: PeerContext, backendPids: readonly number[], round: number, settings: Settings, quietWaitS: number): Promise<Row> {
+async function runOnce(peer: Peer, ctx: PeerContext, body: BodyCase, backendPids: readonly number[], row: Row, s: Settings): Promise<Row> {
   mkdirSync(ctx.dir, { recursive: true });
-  const row: Row = { round, peer: peer.name, version: '-', status: 'ok', profiled: ctx.cpuProf };
   try {
     const running = await peer.start(ctx);
     try {
-      if (quietWaitS > 0) {
-        row.quiet = await waitForQuiet(QUIET_CORES, quietWaitS);
+      if (s.quietWaitS > 0) {
+        row.quiet = await waitForQuiet(QUIET_CORES, s.quietWaitS);
         if (row.quiet.othersCores >= QUIET_CORES) console.error(`note: other processes use ${row.quiet.othersCores.toFixed(2)} cores; measuring ${peer.name} anyway`);
       }
       row.measurement = await measure(
-        { urls: [...running.urls], connections: settings.connections, warmupS: settings.warmupS, durationS: settings.durationS, expectBody: BODY },
+        {
+          urls: running.urls.map((u) => new URL(body.path, u).href),
+          connections: s.connections,
+          warmupS: s.warmupS,
+          durationS: s.durationS,
+          method: body.method,
+          requestBytes: body.requestBytes,
+          expectBytes: body.responseBytes,
+        },
         { proxy: running.pids, backends: () => backendPids },
       );
       row.peakRssKiB = running.peakRssKiB();
@@ -102,81 +155,120 @@ async function runOnce(peer: Peer, ctx: PeerContext, backendPids: readonly numbe
 }
 
 async function main(): Promise<number> {
-  const { keepTmp, porteroCli, quietWaitS, retries, ...settings } = settingsFromArgs();
-  const peers: Record<string, Peer> = { direct, nginx, portero: porteroPeer(porteroCli) };
-  const resultsDir = join(ROOT, 'bench', 'results');
-  const tmp = join(resultsDir, 'tmp', new Date().toISOString().replace(/[:.]/g, '-'));
+  const root = findRoot(dirname(fileURLToPath(import.meta.url)));
+  const opts = parseOptions(process.argv.slice(2), root);
+  const { keepTmp, porteroCli, resultsDir, out, ...settings } = opts;
+  const peers: Record<string, Peer> = { direct, nginx, haproxy, caddy, portero: porteroPeer(porteroCli) };
+  const tmp = join(root, 'bench', 'results', 'tmp', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(tmp, { recursive: true });
+  mkdirSync(resultsDir, { recursive: true });
   installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
 
-  const env = environment(ROOT);
+  const env = environment(root);
   const versions: Record<string, string> = {};
   const usable: Peer[] = [];
-  const rows: Row[] = [];
-  for (const name of settings.peers) {
+  const skipped: Report['skipped'] = [];
+  const wanted = settings.scale === 'only' ? [] : settings.peers;
+  // The scale cases need portero even when the matrix does not run it.
+  for (const name of settings.scale === 'no' ? wanted : [...new Set([...wanted, 'portero'])]) {
     const peer = peers[name]!;
     const a = await peer.available();
     if (a.ok) {
-      usable.push(peer);
+      if (wanted.includes(name)) usable.push(peer);
       if (name !== 'direct') versions[name] = a.version;
     } else {
       console.error(`skipping ${name}: ${a.reason}`);
-      rows.push({ round: 0, peer: name, version: '', status: 'skipped', note: a.reason });
+      skipped.push({ peer: name, reason: a.reason });
     }
   }
   console.log(`${env.cpuModel}, ${env.cores} cores, node ${env.node}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 
-  const backends = await startBackends(settings.backends, join(tmp, 'backends.log'));
-  for (const p of backends.ports) await waitForBody(`http://127.0.0.1:${p}/`, BODY);
-  console.log(`backends on ${backends.ports.join(', ')}; ${settings.warmupS} s warm-up + ${settings.durationS} s per run, ${settings.connections} connections`);
-
+  const cells = settings.scale === 'only' ? [] : settings.replicas.flatMap((replicas) => settings.workers.flatMap((workers) => settings.bodies.map((body) => ({ replicas, workers, body }))));
+  const steps = cells.length * settings.rounds * usable.length;
+  const scaleN = settings.scale === 'no' || !('portero' in versions) ? 0 : scaleSteps(settings);
+  // Per measurement: start, quiet check, load start-up, warm-up, measured run, stop.
+  const progress = new Progress(steps + scaleN, settings.warmupS + settings.durationS + 4);
+  if (steps > 0) {
+    console.log(`matrix: ${cells.length} cells x ${usable.length} peers x ${settings.rounds} round(s) = ${steps} measurements of ${settings.warmupS} s + ${settings.durationS} s, ${settings.connections} connections; about ${duration(progress.etaS())}`);
+  }
+  const rows: Row[] = [];
   const profiles: string[] = [];
-  for (let round = 1; round <= settings.rounds; round++) {
-    for (const peer of usable) {
-      const profiled = settings.cpuProf && peer.name === 'portero';
-      for (let attempt = 0; ; attempt++) {
-        const dir = join(tmp, `${round}-${peer.name}-${attempt}`);
-        const row = await runOnce(peer, { backends: backends.ports, workers: settings.workers, dir, cpuProf: profiled }, backends.pids, round, settings, quietWaitS);
-        row.version = versions[peer.name] ?? '-';
-        const others = row.measurement?.machine.others ?? 0;
-        const retry = row.status === 'ok' && others >= NOISY_CORES && attempt < retries;
-        if (retry) {
-          row.status = 'discarded';
-          row.note = `other processes used ${others.toFixed(2)} cores during the run`;
+  let cellIndex = 0;
+  for (const replicas of settings.scale === 'only' ? [] : settings.replicas) {
+    const backends = await startBackends(replicas, join(tmp, 'backends.log'));
+    try {
+      for (const p of backends.ports) await waitForBody(`http://127.0.0.1:${p}/`, BODY);
+      for (const workers of settings.workers) {
+        for (const bodyName of settings.bodies) {
+          cellIndex++;
+          const body = parseBodyCase(bodyName);
+          const cell = { replicas, workers, body: body.name };
+          for (let round = 1; round <= settings.rounds; round++) {
+            for (const peer of usable) {
+              const profiled = settings.cpuProf && peer.name === 'portero';
+              for (let attempt = 0; ; attempt++) {
+                const what = `cell ${cellIndex}/${cells.length} (${cellText(cell)}): ${peer.name}${settings.rounds > 1 ? `, round ${round}/${settings.rounds}` : ''}${attempt > 0 ? `, retry ${attempt}` : ''}`;
+                console.error(progress.begin(what));
+                const dir = join(tmp, `${replicas}r-${workers}w-${body.name}-${round}-${peer.name}-${attempt}`);
+                const row: Row = { ...cell, round, peer: peer.name, version: versions[peer.name] ?? '-', status: 'ok', profiled };
+                await runOnce(peer, { backends: backends.ports, workers, dir, cpuProf: profiled }, body, backends.pids, row, settings);
+                progress.end();
+                const others = row.measurement?.machine.others ?? 0;
+                const retry = row.status === 'ok' && others >= NOISY_CORES && attempt < settings.retries;
+                if (retry) {
+                  row.status = 'discarded';
+                  row.note = `other processes used ${others.toFixed(2)} cores during the run`;
+                  progress.addStep();
+                }
+                rows.push(row);
+                console.log(textRow(row));
+                if (profiled) profiles.push(...profilesIn(join(dir, 'cpuprof')));
+                if (!retry) break;
+              }
+            }
+          }
         }
-        rows.push(row);
-        console.log(textTable([row]).split('\n')[1]);
-        if (profiled) profiles.push(...profilesIn(join(dir, 'cpuprof')));
-        if (!retry) break;
       }
+    } finally {
+      await backends.stop();
     }
   }
-  await backends.stop();
 
-  const report: Report = { env, versions, settings, rows, ratios: ratios(rows) };
-  console.log(`\n${textTable(rows)}\n\n${ratioText(report.ratios)}`);
-  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(resultsDir, 'latest.md'), markdown(report));
-  console.log(`\nwrote ${join(resultsDir, 'latest.md')} and latest.json`);
+  const report: Report = { schema: 2, env, versions, settings, skipped, rows, ratios: ratios(rows), elapsedS: 0 };
+  if (scaleN > 0) report.scale = await runScale({ settings, tmp, porteroCli, progress });
+  report.elapsedS = Math.round(progress.elapsedS);
 
+  console.log(`\n${textReport(report)}`);
+  const lines = headline(report);
+  if (lines.length > 0) console.log(`\n${lines.join('\n')}`);
+  const base = join(resultsDir, out);
+  writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${base}.svg`, chartSvg(report));
+  writeFileSync(`${base}.md`, markdown(report, `${out}.svg`));
+  console.log(`\nwrote ${base}.md, .json and .svg in ${duration(progress.elapsedS)}`);
+
+  const failed = rows.some((r) => r.status === 'failed') || report.scale?.failures.length;
   if (profiles.length > 0) {
-    console.log('\nportero CPU profiles (self time; the profiler slows portero, so its row is excluded from the ratios):');
+    console.log('\nportero CPU profiles (self time; the profiler slows portero, so its rows are excluded from the ratios):');
     for (const f of profiles) console.log(`${formatSummary(summarize(f, 25))}\n`);
     console.log(`profiles kept in ${tmp}`);
-  } else if (!keepTmp && rows.every((r) => r.status !== 'failed')) {
+  } else if (!keepTmp && !failed) {
     rmSync(tmp, { recursive: true, force: true });
   } else {
     console.log(`scratch files (configs, logs) kept in ${tmp}`);
   }
-  return rows.some((r) => r.status === 'failed') ? 1 : 0;
+  if (rows.some((r) => r.status === 'failed')) console.error(`failed measurements:\n${textTable(rows.filter((r) => r.status === 'failed'))}`);
+  return failed ? 1 : 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(`bench: ${(err as Error).message}`);
-} finally {
-  await stopAll();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}`);
+  } finally {
+    await stopAll();
+  }
+  process.exit(code);
 }
-process.exit(code);

@@ -1,28 +1,22 @@
 // nginx as a reverse proxy, configured like portero's job: N worker
 // processes, round robin over the backends through an upstream keep-alive
 // pool, HTTP/1.1 upstream, no access log, listening on loopback only.
+// Bodies stream both ways without touching the disk (no request buffering,
+// no response temp files), as portero's do.
 // The bench never installs nginx; available() says how to.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, waitForBody } from '../net.js';
 import { BODY } from '../body.js';
 import { peakRssKiB, processTree } from '../proc.js';
 import { spawnChild } from '../spawn.js';
+import { findBinary, installHint } from './find.js';
 import type { Peer, PeerContext, RunningPeer } from './peer.js';
 
-const INSTALL_HINT = 'nginx not found (set NGINX_BIN, or install it: apt-get update && apt-get install -y nginx)';
-
-function findNginx(): string | null {
-  const env = process.env.NGINX_BIN;
-  if (env !== undefined && env !== '') return existsSync(env) ? env : null;
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin'];
-  for (const d of dirs) {
-    if (d !== '' && existsSync(join(d, 'nginx'))) return join(d, 'nginx');
-  }
-  return null;
-}
+const INSTALL_HINT = installHint('nginx', 'NGINX_BIN');
+const findNginx = () => findBinary('nginx', 'NGINX_BIN');
 
 export function nginxConfig(ctx: PeerContext, port: number): string {
   const servers = ctx.backends.map((p) => `    server 127.0.0.1:${p};`).join('\n');
@@ -48,6 +42,11 @@ http {
   # after 1000 requests, a cost portero does not pay).
   keepalive_requests 1000000;
   keepalive_timeout 60s;
+  # Stream request bodies upstream as they arrive (the default would spool a
+  # 16 KiB upload to a temp file first), and never spool responses to disk.
+  client_max_body_size 0;
+  proxy_request_buffering off;
+  proxy_max_temp_file_size 0;
 
   upstream backends {
 ${servers}

@@ -1,20 +1,20 @@
 // portero from this checkout's build (dist/src/cli.js), with a file
 // provider routing everything to the backends (round robin).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BODY } from '../body.js';
-import { checkout, describeCheckout } from '../env.js';
+import { checkout, describeCheckout, findRoot } from '../env.js';
 import { freePort, waitForBody } from '../net.js';
 import { peakRssKiB } from '../proc.js';
-import { spawnChild } from '../spawn.js';
+import { type Child, spawnChild } from '../spawn.js';
 import type { Peer, PeerContext, RunningPeer } from './peer.js';
 
 /** dist/bench/peers/portero.js -> dist/src/cli.js: this checkout's build. */
 export const DEFAULT_CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 /** Traefik dynamic configuration; JSON is valid YAML. */
-export function porteroDynamicConfig(ctx: PeerContext): string {
+export function porteroDynamicConfig(ctx: Pick<PeerContext, 'backends'>): string {
   const config = {
     http: {
       routers: { bench: { rule: 'PathPrefix(`/`)', service: 'bench', entryPoints: ['web'] } },
@@ -24,54 +24,77 @@ export function porteroDynamicConfig(ctx: PeerContext): string {
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
+export interface PorteroProcess extends RunningPeer {
+  readonly child: Child;
+  readonly port: number;
+}
+
+export interface StartOptions {
+  /** The dynamic configuration file's content (default: porteroDynamicConfig). */
+  dynamic?: string;
+  /** Host header of the readiness request (default: the URL's). */
+  readyHost?: string;
+  readyTimeoutMs?: number;
+}
+
+/** Starts portero from cli and waits until it answers BODY. */
+export async function startPortero(cli: string, ctx: PeerContext, options: StartOptions = {}): Promise<PorteroProcess> {
+  const [port, apiPort] = [await freePort(), await freePort()];
+  mkdirSync(ctx.dir, { recursive: true });
+  const file = join(ctx.dir, 'dynamic.yml');
+  writeFileSync(file, options.dynamic ?? porteroDynamicConfig(ctx));
+  const nodeArgs: string[] = [];
+  if (ctx.cpuProf) {
+    const dir = join(ctx.dir, 'cpuprof');
+    mkdirSync(dir, { recursive: true });
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
+  }
+  const child = spawnChild('portero', process.execPath, [
+    ...nodeArgs,
+    cli,
+    `--entrypoints.web.address=127.0.0.1:${port}`,
+    `--entrypoints.traefik.address=127.0.0.1:${apiPort}`,
+    `--providers.file.filename=${file}`,
+    `--workers=${ctx.workers}`,
+  ], { logFile: join(ctx.dir, 'portero.log') });
+  const url = `http://127.0.0.1:${port}/`;
+  try {
+    await Promise.race([
+      waitForBody(url, BODY, options.readyTimeoutMs, options.readyHost),
+      child.exited.then((code) => {
+        throw new Error(`portero exited (${code}); see ${ctx.dir}/portero.log`);
+      }),
+    ]);
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+  return {
+    child,
+    port,
+    urls: [url],
+    pids: () => [child.pid],
+    peakRssKiB: () => peakRssKiB(child.pid),
+    // SIGTERM: portero drains, lets its workers close their sockets, then exits
+    // (and writes its CPU profiles on the way out).
+    stop: () => child.stop('SIGTERM', 15_000),
+  };
+}
+
 /** cli: a built dist/src/cli.js (another checkout's, to compare builds). */
 export const porteroPeer = (cli = DEFAULT_CLI): Peer => ({
   name: 'portero',
   available: () => {
     if (!existsSync(cli)) return Promise.resolve({ ok: false, reason: `${cli} missing: build first (npx tsc -p tsconfig.json)` });
     // <root>/dist/src/cli.js
-    const root = resolve(dirname(cli), '..', '..');
+    let root: string;
+    try {
+      root = findRoot(dirname(cli));
+    } catch (err) {
+      return Promise.resolve({ ok: false, reason: (err as Error).message });
+    }
     const where = cli === DEFAULT_CLI ? '' : ` (${root})`;
     return Promise.resolve({ ok: true, version: `${describeCheckout(checkout(root))}${where}` });
   },
-
-  async start(ctx): Promise<RunningPeer> {
-    const [port, apiPort] = [await freePort(), await freePort()];
-    const file = join(ctx.dir, 'dynamic.yml');
-    writeFileSync(file, porteroDynamicConfig(ctx));
-    const nodeArgs: string[] = [];
-    if (ctx.cpuProf) {
-      const dir = join(ctx.dir, 'cpuprof');
-      mkdirSync(dir, { recursive: true });
-      nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
-    }
-    const child = spawnChild('portero', process.execPath, [
-      ...nodeArgs,
-      cli,
-      `--entrypoints.web.address=127.0.0.1:${port}`,
-      `--entrypoints.traefik.address=127.0.0.1:${apiPort}`,
-      `--providers.file.filename=${file}`,
-      `--workers=${ctx.workers}`,
-    ], { logFile: join(ctx.dir, 'portero.log') });
-    const url = `http://127.0.0.1:${port}/`;
-    try {
-      await Promise.race([
-        waitForBody(url, BODY),
-        child.exited.then((code) => {
-          throw new Error(`portero exited (${code}); see ${ctx.dir}/portero.log`);
-        }),
-      ]);
-    } catch (err) {
-      await child.stop();
-      throw err;
-    }
-    return {
-      urls: [url],
-      pids: () => [child.pid],
-      peakRssKiB: () => peakRssKiB(child.pid),
-      // SIGTERM: portero drains, lets its workers close their sockets, then exits
-      // (and writes its CPU profiles on the way out).
-      stop: () => child.stop('SIGTERM', 15_000),
-    };
-  },
+  start: (ctx) => startPortero(cli, ctx),
 });
