@@ -1,0 +1,191 @@
+// The bench's pure parts: flags, body cases, peer configs, ratios, the
+// chart, the progress estimate, the scale helpers. No processes, no load.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { BODY, bodyOf, bodyText, parseBodyCase } from '../../bench/body.js';
+import type { Environment } from '../../bench/env.js';
+import type { Measurement } from '../../bench/measure.js';
+import { caddyfile } from '../../bench/peers/caddy.js';
+import { haproxyConfig } from '../../bench/peers/haproxy.js';
+import { nginxConfig } from '../../bench/peers/nginx.js';
+import { duration, Progress } from '../../bench/progress.js';
+import { cellRatio, markdown, ratios, type Report, type Row, textReport } from '../../bench/report.js';
+import { FULL, parseOptions, QUICK } from '../../bench/run.js';
+import { overlapping, routersYaml, spreadHosts } from '../../bench/scale.js';
+import { chartSvg, niceMax } from '../../bench/svg.js';
+
+test('body cases: sizes by name, bodies cut from the pattern', () => {
+  assert.deepEqual(parseBodyCase('20'), { name: '20', method: 'GET', path: '/bytes/20', requestBytes: 0, responseBytes: 20 });
+  assert.equal(parseBodyCase('16k').responseBytes, 16384);
+  assert.equal(parseBodyCase('1M').responseBytes, 1 << 20);
+  assert.deepEqual(parseBodyCase('post16k'), { name: 'post16k', method: 'POST', path: '/upload/16384', requestBytes: 16384, responseBytes: BODY.length });
+  assert.throws(() => parseBodyCase('big'), /bad body case/);
+  assert.throws(() => parseBodyCase('0'), /size/);
+  assert.equal(bodyOf(20), BODY);
+  assert.equal(bodyOf(45).length, 45);
+  assert.ok(bodyOf(45).startsWith(BODY + BODY));
+  assert.equal(bodyText('post16k'), 'POST 16 KiB');
+  assert.equal(bodyText('1m'), 'GET 1 MiB');
+});
+
+test('flags: the full matrix by default, --quick reduced, lists and aliases', () => {
+  const full = parseOptions([], '/repo');
+  assert.deepEqual(full.replicas, [1, 2, 4, 8]);
+  assert.deepEqual(full.workers, [1, 2]);
+  assert.deepEqual(full.bodies, ['20', '16k', '1m', 'post16k']);
+  assert.deepEqual(full.peers, ['direct', 'nginx', 'haproxy', 'caddy', 'portero']);
+  assert.equal(full.durationS, FULL.durationS);
+  assert.equal(full.scale, 'no');
+  assert.equal(full.resultsDir, '/repo/bench/results');
+  const quick = parseOptions(['--quick'], '/repo');
+  assert.deepEqual([quick.replicas, quick.workers, quick.bodies, quick.durationS], [[4], [1], ['20'], QUICK.durationS]);
+  const some = parseOptions(['--quick', '--backends=1,8', '--workers=2', '--bodies=20,16k', '--post', '--duration=7', '--scale'], '/repo');
+  assert.deepEqual([some.replicas, some.workers, some.bodies, some.durationS, some.scale], [[1, 8], [2], ['20', '16k', 'post16k'], 7, 'also']);
+  assert.equal(parseOptions(['--scale-only'], '/repo').scale, 'only');
+  assert.throws(() => parseOptions(['--peers=traefik'], '/repo'), /unknown peer/);
+  assert.throws(() => parseOptions(['--replicas=0'], '/repo'), /replicas/);
+  assert.throws(() => parseOptions(['--out=../x'], '/repo'), /--out/);
+});
+
+test('peer configs: same backends, round robin, keep-alive, worker count, no access log', () => {
+  const ctx = { backends: [1001, 1002, 1003], workers: 2, dir: '/tmp/x', cpuProf: false };
+  const n = nginxConfig(ctx, 9000);
+  assert.match(n, /worker_processes 2;/);
+  assert.match(n, /access_log off;/);
+  assert.match(n, /keepalive 64;/);
+  assert.match(n, /proxy_request_buffering off;/);
+  assert.equal(n.match(/server 127\.0\.0\.1:100\d;/g)?.length, 3);
+  const h = haproxyConfig(ctx, 9000);
+  assert.match(h, /nbthread 2/);
+  assert.match(h, /mode http/);
+  assert.match(h, /http-reuse always/);
+  assert.match(h, /balance roundrobin/);
+  assert.match(h, /bind 127\.0\.0\.1:9000/);
+  assert.doesNotMatch(h, /^\s*log /m);
+  assert.equal(h.match(/server b\d 127\.0\.0\.1:100\d/g)?.length, 3);
+  const c = caddyfile(ctx, 9000);
+  assert.match(c, /reverse_proxy 127\.0\.0\.1:1001 127\.0\.0\.1:1002 127\.0\.0\.1:1003 \{/);
+  assert.match(c, /lb_policy round_robin/);
+  assert.match(c, /keepalive 60s/);
+  assert.match(c, /bind 127\.0\.0\.1/);
+  assert.match(c, /admin off/);
+});
+
+function measurement(reqPerSec: number, proxyCpuS: number): Measurement {
+  const lat = { mean: 1, p50: 1, p90: 2, p99: 3, max: 4 };
+  return {
+    load: { durationS: 10, requests: reqPerSec * 10, reqPerSec, latencyMs: lat, errors: 0, timeouts: 0, non2xx: 0, mismatches: 0, warmupReqPerSec: 0 },
+    windowS: 10,
+    cpuS: { proxy: proxyCpuS, backends: 1, load: 1 },
+    cpuSplitS: { proxy: { user: proxyCpuS / 2, sys: proxyCpuS / 2 } },
+    machine: { tasks: 1, others: 0, irq: 0.1, steal: 0 },
+  };
+}
+
+function row(peer: string, replicas: number, round: number, reqPerSec: number, cpu: number, extra: Partial<Row> = {}): Row {
+  return { replicas, workers: 1, body: '20', round, peer, version: '-', status: 'ok', measurement: measurement(reqPerSec, cpu), peakRssKiB: peer === 'direct' ? null : 10240, ...extra };
+}
+
+const ENV: Environment = {
+  date: '2026-01-01T00:00:00.000Z',
+  cpuModel: 'Test <CPU> & co',
+  cores: 2,
+  memGiB: 4,
+  kernel: '6.0',
+  node: 'v20.0.0',
+  autocannon: '9.0.0',
+  uWebSockets: 'x',
+  portero: { version: '0.1.0', commit: 'abc', uncommittedSrcFiles: 0 },
+};
+
+test('ratios: portero over each peer per cell and round, mean over rounds, failed and profiled rows left out', () => {
+  const rows = [
+    row('direct', 1, 1, 40000, 0),
+    row('nginx', 1, 1, 20000, 10),
+    row('portero', 1, 1, 10000, 10),
+    row('nginx', 1, 2, 20000, 10),
+    row('portero', 1, 2, 30000, 10),
+    row('nginx', 4, 1, 20000, 10),
+    row('portero', 4, 1, 99999, 1, { profiled: true }),
+    row('caddy', 1, 1, 0, 0, { status: 'failed', measurement: undefined }),
+  ];
+  const rs = ratios(rows);
+  const cell = { replicas: 1, workers: 1, body: '20' };
+  const mean = cellRatio(rs, cell, 'nginx')!;
+  assert.equal(mean.round, 'mean');
+  assert.equal(mean.reqPerSec, 1);
+  assert.equal(mean.reqPerCpuS, 1);
+  assert.equal(cellRatio(rs, cell, 'direct')!.reqPerSec, 0.25);
+  assert.equal(cellRatio(rs, cell, 'direct')!.reqPerCpuS, null);
+  assert.equal(cellRatio(rs, { ...cell, replicas: 4 }, 'nginx'), undefined);
+  assert.equal(cellRatio(rs, cell, 'caddy'), undefined);
+});
+
+test('report: Markdown and terminal text carry the ratios; the chart is SVG with one line per peer', () => {
+  const rows = [row('direct', 1, 1, 40000, 0), row('nginx', 1, 1, 20000, 10), row('portero', 1, 1, 18000, 10), row('direct', 2, 1, 42000, 0), row('nginx', 2, 1, 21000, 10), row('portero', 2, 1, 21000, 10)];
+  const rep: Report = {
+    schema: 2,
+    env: ENV,
+    versions: { nginx: 'nginx/1.22.1', portero: '0.1.0' },
+    settings: { quick: false, replicas: [1, 2], workers: [1], bodies: ['20'], rounds: 1, durationS: 5, warmupS: 2, connections: 64, peers: ['direct', 'nginx', 'portero'], cpuProf: false, quietWaitS: 0, retries: 0, scale: 'no' },
+    skipped: [{ peer: 'caddy', reason: 'caddy not found' }],
+    rows,
+    ratios: ratios(rows),
+    elapsedS: 60,
+  };
+  const md = markdown(rep, 'latest.svg');
+  assert.match(md, /\| 1r 1w 20 \| 0\.45 \| 0\.90 \(0\.90\) \|/);
+  assert.match(md, /\| 2r 1w 20 \| 0\.50 \| 1\.00 \(1\.00\) \|/);
+  assert.match(md, /!\[requests\/s by replicas, one line per proxy\]\(latest\.svg\)/);
+  assert.match(md, /not installed: caddy/);
+  assert.match(textReport(rep), /portero \/ nginx req\/s \(per CPU-s\)/);
+  const svg = chartSvg(rep);
+  assert.ok(svg.startsWith('<svg'));
+  assert.equal(svg.match(/<path /g)?.length, 3);
+  assert.match(svg, /Test &lt;CPU&gt; &amp; co/);
+  assert.doesNotMatch(svg, /NaN|undefined/);
+  const empty = chartSvg({ ...rep, rows: [] });
+  assert.ok(empty.startsWith('<svg') && !/NaN/.test(empty));
+});
+
+test('axis bounds and durations', () => {
+  assert.equal(niceMax(0), 1);
+  assert.equal(niceMax(17_000), 20_000);
+  assert.equal(niceMax(21_000), 25_000);
+  assert.equal(niceMax(41_000), 50_000);
+  assert.equal(niceMax(100), 100);
+  assert.equal(duration(59), '59s');
+  assert.equal(duration(61), '1m01s');
+  assert.equal(duration(3700), '1h01m');
+});
+
+test('progress: step count, elapsed time and an estimate from the steps done', () => {
+  let now = 0;
+  const p = new Progress(4, 10, () => now);
+  assert.match(p.begin('cell 1/2: nginx'), /^\[1\/4\] cell 1\/2: nginx \| elapsed 0s, ETA 40s$/);
+  now = 20_000;
+  p.end();
+  assert.match(p.begin('cell 1/2: portero'), /^\[2\/4\] .* elapsed 20s, ETA 1m00s$/);
+  p.addStep();
+  now = 40_000;
+  p.end();
+  assert.equal(p.etaS(), 60);
+});
+
+test('scale helpers: 10,000-router YAML, hosts spread over the routers, requests overlapping a window', () => {
+  const doc = parseYaml(routersYaml(3, [7001, 7002])) as { http: { routers: Record<string, { rule: string; service: string }>; services: Record<string, { loadBalancer: { servers: { url: string }[] } }> } };
+  assert.deepEqual(Object.keys(doc.http.routers), ['r0', 'r1', 'r2']);
+  assert.equal(doc.http.routers.r2!.rule, 'Host(`r2.bench.test`)');
+  assert.equal(doc.http.routers.r2!.service, 's2');
+  assert.deepEqual(doc.http.services.s1!.loadBalancer.servers, [{ url: 'http://127.0.0.1:7001' }, { url: 'http://127.0.0.1:7002' }]);
+  const hosts = spreadHosts(10_000);
+  assert.equal(hosts.length, 100);
+  assert.equal(hosts[0], 'r0.bench.test');
+  assert.equal(hosts[99], 'r9999.bench.test');
+  assert.equal(new Set(hosts).size, 100);
+  assert.deepEqual(new Set(spreadHosts(1)), new Set(['r0.bench.test']));
+  const probe = { startMs: [0, 10, 20, 30], latencyMs: [5, 15, 1, 1] };
+  assert.deepEqual(overlapping(probe, 12, 22), [15, 1]);
+  assert.deepEqual(overlapping(probe, 6, 9), []);
+});
