@@ -2,7 +2,7 @@
 // reference, compiles every rule (to report errors; workers compile again for
 // matching), and produces the TableSpec workers receive. An invalid element is
 // left out with a named error; everything else keeps serving.
-import type { ConfigError, DynamicConfig, RouterConfig, RuleSyntax, ServiceConfig } from '../dynamic/model.js';
+import type { ConfigError, DynamicConfig, MiddlewareConfig, RouterConfig, RuleSyntax, ServiceConfig } from '../dynamic/model.js';
 import { compileRule, defaultPriority } from '../rules/index.js';
 import { weightedOrder } from '../balancer/wrr.js';
 import type { RouterSpec, ServerSpec, ServiceSpec, TableSpec } from './spec.js';
@@ -23,6 +23,15 @@ export interface CompiledTable {
   /** Qualified router name -> its status, for the API. */
   routerStatus: Map<string, { status: 'enabled' | 'disabled'; errors: string[] }>;
   serviceStatus: Map<string, { status: 'enabled' | 'disabled'; errors: string[] }>;
+  /**
+   * Every merged element as configured, by qualified name, the disabled ones
+   * included: the API shows them with their errors. Not part of `spec`.
+   */
+  configs: {
+    routers: ReadonlyMap<string, RouterConfig>;
+    services: ReadonlyMap<string, ServiceConfig>;
+    middlewares: ReadonlyMap<string, MiddlewareConfig>;
+  };
 }
 
 export function qualify(name: string, provider: string): string {
@@ -66,11 +75,11 @@ export function compileTable(input: CompileInput): CompiledTable {
   // 1. Merge, qualifying names.
   const routers = new Map<string, RouterConfig>();
   const services = new Map<string, ServiceConfig>();
-  const middlewares = new Set<string>();
+  const middlewares = new Map<string, MiddlewareConfig>();
   for (const [provider, config] of input.providers) {
     for (const [name, r] of Object.entries(config.http.routers)) routers.set(qualify(name, provider), r);
     for (const [name, s] of Object.entries(config.http.services)) services.set(qualify(name, provider), s);
-    for (const name of Object.keys(config.http.middlewares)) middlewares.add(qualify(name, provider));
+    for (const [name, m] of Object.entries(config.http.middlewares)) middlewares.set(qualify(name, provider), m);
   }
 
   const fail = (kind: 'router' | 'service', name: string, message: string) => {
@@ -223,5 +232,11 @@ export function compileTable(input: CompileInput): CompiledTable {
     routerStatus.set(name, { status: 'enabled', errors: [] });
   }
 
-  return { spec: { routers: routerSpecs, services: serviceSpecs }, errors, routerStatus, serviceStatus };
+  return {
+    spec: { routers: routerSpecs, services: serviceSpecs },
+    errors,
+    routerStatus,
+    serviceStatus,
+    configs: { routers, services, middlewares },
+  };
 }
