@@ -3,8 +3,11 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { ApiServer } from './api/server.js';
+import type { ProviderFacts } from './api/sources.js';
 import type { StaticConfig } from './config/static.js';
 import type { ConfigError, DynamicConfig } from './dynamic/model.js';
+import { FileProvider } from './providers/file.js';
+import { SwarmProvider } from './providers/swarm/provider.js';
 import { WorkerSupervisor } from './supervisor/workers.js';
 import { TablePublisher } from './table/publisher.js';
 import type { ServeEntryPoint } from './worker/serve.js';
@@ -32,6 +35,8 @@ export class Portero {
   private readonly api: ApiServer | null;
   private draining = false;
   private stopped: Promise<void> | null = null;
+  /** Per provider, for the API: when it last sent a configuration, and the problems it reported with it. */
+  private readonly received = new Map<string, { at: string; errors: ConfigError[] }>();
   apiPort = 0;
 
   constructor(private readonly options: PorteroOptions) {
@@ -66,7 +71,14 @@ export class Portero {
             port: apiEp.port,
             ping: config.ping,
             api: config.api.insecure,
-            publisher: this.publisher,
+            dashboard: config.api.dashboard,
+            sources: {
+              publisher: this.publisher,
+              config,
+              servedEntryPoints: served.map((ep) => ep.name),
+              providers: () => this.providerFacts(),
+              startDate: new Date().toISOString(),
+            },
             isDraining: () => this.draining,
           })
         : null;
@@ -86,6 +98,7 @@ export class Portero {
   /** Applies one provider's new configuration; logs every element it disables. */
   apply(provider: string, config: DynamicConfig, providerErrors: ConfigError[] = []): void {
     const { log } = this.options;
+    this.received.set(provider, { at: new Date().toISOString(), errors: providerErrors });
     const result = this.publisher.update(provider, config);
     for (const e of [...providerErrors, ...result.errors]) {
       log.error({ provider: e.provider, [e.element?.kind ?? 'element']: e.element?.name }, e.message);
@@ -94,6 +107,22 @@ export class Portero {
       const spec = this.publisher.current!.spec;
       log.info({ provider, generation: result.generation, routers: spec.routers.length, services: spec.services.length }, 'route table published');
     }
+  }
+
+  /** What the API shows about each provider; gathered when asked. */
+  providerFacts(): ProviderFacts[] {
+    const { config } = this.options;
+    return this.options.providers.map((p) => {
+      const received = this.received.get(p.name);
+      const facts: ProviderFacts = { name: p.name, lastUpdate: received?.at ?? null, errors: received?.errors ?? [] };
+      if (p instanceof SwarmProvider) facts.swarm = { ...p.status };
+      const file = fileProviderOf(p);
+      if (file !== undefined && config.providers.file !== undefined) {
+        const { filename, directory, watch } = config.providers.file;
+        facts.file = { filename, directory, watch, lastError: file.lastError?.message ?? null };
+      }
+      return facts;
+    });
   }
 
   /** Graceful stop: /ping turns 503, listeners close, in-flight requests finish within the grace period. */
@@ -109,4 +138,15 @@ export class Portero {
     })();
     return this.stopped;
   }
+}
+
+/**
+ * The FileProvider behind a provider, for its last load error. The file
+ * provider's adapter (providers/index.ts) keeps it in a private field: read
+ * there until the adapter exposes `lastError` itself.
+ */
+function fileProviderOf(p: Provider): Pick<FileProvider, 'lastError'> | undefined {
+  if (p instanceof FileProvider) return p;
+  const inner = (p as unknown as { provider?: unknown }).provider;
+  return inner instanceof FileProvider ? inner : undefined;
 }

@@ -1,0 +1,160 @@
+// Traefik's runtime view of the HTTP configuration (pkg/config/runtime: the
+// configured element plus `error`, `status` and `usedBy`/`using`), built on
+// request from the latest compilation, the providers' own errors and the
+// shared per-server health words. Every element the providers sent is here,
+// the disabled ones with their errors; so are the elements a provider had to
+// leave out (a bad label), with only a name, a status and the error.
+import type { ConfigError, MiddlewareConfig, RuleSyntax } from '../dynamic/model.js';
+import { defaultPriority } from '../rules/index.js';
+import type { CompiledTable } from '../table/compile.js';
+import { qualify } from '../table/compile.js';
+import type { SharedState } from '../table/shared-state.js';
+
+export type Status = 'enabled' | 'disabled' | 'warning';
+
+export interface RouterInfo {
+  entryPoints?: string[];
+  middlewares?: string[];
+  /** As configured: bare names are of the router's own provider. */
+  service?: string;
+  rule?: string;
+  ruleSyntax?: RuleSyntax;
+  /** The priority in effect: as configured, or the rule's length. */
+  priority?: number;
+  error?: string[];
+  status: Status;
+  /** The entry points the router is served on (enabled routers only). */
+  using?: string[];
+}
+
+export interface ServiceInfo {
+  loadBalancer?: { servers: { url: string; weight: number }[]; passHostHeader: boolean };
+  weighted?: { services: { name: string; weight: number }[] };
+  error?: string[];
+  status: Status;
+  /** Routers that use the service, qualified, sorted. */
+  usedBy?: string[];
+  /** Server URL -> "UP" | "DOWN", from the health words the workers share (enabled load balancers only). */
+  serverStatus?: Record<string, 'UP' | 'DOWN'>;
+}
+
+export type MiddlewareInfo = MiddlewareConfig & { error?: string[]; status: Status; usedBy?: string[] };
+
+export interface Runtime {
+  routers: Map<string, RouterInfo>;
+  services: Map<string, ServiceInfo>;
+  middlewares: Map<string, MiddlewareInfo>;
+}
+
+export const MIDDLEWARE_NOT_APPLIED = 'portero does not apply middlewares yet: routers that use this middleware are disabled';
+export const NO_SERVERS = 'the service has no servers: its routers answer 503';
+
+export function providerOf(qualified: string): string {
+  const at = qualified.lastIndexOf('@');
+  return at < 0 ? '' : qualified.slice(at + 1);
+}
+
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function addError(info: { error?: string[]; status: Status }, message: string, status: Status): void {
+  const list = (info.error ??= []);
+  if (!list.includes(message)) list.push(message);
+  if (status === 'disabled' || info.status === 'enabled') info.status = status;
+}
+
+export function buildRuntime(
+  compiled: CompiledTable | null,
+  state: SharedState,
+  servedEntryPoints: readonly string[],
+  providerErrors: readonly ConfigError[],
+): Runtime {
+  const runtime: Runtime = { routers: new Map(), services: new Map(), middlewares: new Map() };
+  if (compiled !== null) fromCompiled(runtime, compiled, state, servedEntryPoints);
+
+  // Elements a provider left out (a bad label, a conflicting definition) or
+  // reported a problem with.
+  for (const e of providerErrors) {
+    if (e.element === undefined) continue;
+    const name = qualify(e.element.name, e.provider);
+    const map: Map<string, { error?: string[]; status: Status }> =
+      e.element.kind === 'router' ? runtime.routers : e.element.kind === 'service' ? runtime.services : runtime.middlewares;
+    const present = map.get(name);
+    if (present === undefined) map.set(name, { error: [e.message], status: 'disabled' });
+    else addError(present, e.message, present.status === 'disabled' ? 'disabled' : 'warning');
+  }
+
+  // usedBy, from every router whatever its status, as Traefik does.
+  for (const [routerName, r] of runtime.routers) {
+    const provider = providerOf(routerName);
+    if (r.service !== undefined && r.service !== '') {
+      const s = runtime.services.get(qualify(r.service, provider));
+      if (s !== undefined) (s.usedBy ??= []).push(routerName);
+    }
+    for (const m of r.middlewares ?? []) {
+      const mw = runtime.middlewares.get(qualify(m, provider));
+      if (mw !== undefined && !(mw.usedBy ??= []).includes(routerName)) mw.usedBy.push(routerName);
+    }
+  }
+  for (const s of runtime.services.values()) s.usedBy?.sort(byName);
+  for (const m of runtime.middlewares.values()) m.usedBy?.sort(byName);
+  return runtime;
+}
+
+function fromCompiled(runtime: Runtime, compiled: CompiledTable, state: SharedState, served: readonly string[]): void {
+  const enabledRouters = new Map(compiled.spec.routers.map((r) => [r.name, r]));
+  for (const [name, r] of compiled.configs.routers) {
+    const spec = enabledRouters.get(name);
+    const status = compiled.routerStatus.get(name);
+    const info: RouterInfo = {
+      entryPoints: spec?.entryPoints ?? (r.entryPoints !== undefined && r.entryPoints.length > 0 ? [...r.entryPoints] : [...served]),
+      ...(r.middlewares !== undefined && r.middlewares.length > 0 ? { middlewares: [...r.middlewares] } : {}),
+      ...(r.service !== undefined ? { service: r.service } : {}),
+      rule: r.rule,
+      ruleSyntax: r.ruleSyntax ?? 'v3',
+      priority: spec?.priority ?? (r.priority !== undefined && r.priority > 0 ? r.priority : defaultPriority(r.rule)),
+      ...(status !== undefined && status.errors.length > 0 ? { error: [...status.errors] } : {}),
+      status: spec !== undefined ? 'enabled' : 'disabled',
+      ...(spec !== undefined ? { using: [...new Set(spec.entryPoints)].sort(byName) } : {}),
+    };
+    runtime.routers.set(name, info);
+  }
+
+  const enabledServices = new Map(compiled.spec.services.map((s) => [s.name, s]));
+  for (const [name, s] of compiled.configs.services) {
+    const spec = enabledServices.get(name);
+    const status = compiled.serviceStatus.get(name);
+    const lb = s.loadBalancer;
+    const info: ServiceInfo = {
+      ...(lb !== undefined
+        ? { loadBalancer: { servers: lb.servers.map((v) => ({ url: v.url, weight: v.weight ?? 1 })), passHostHeader: lb.passHostHeader ?? true } }
+        : {}),
+      ...(s.weighted !== undefined ? { weighted: { services: s.weighted.services.map((c) => ({ name: c.name, weight: c.weight ?? 1 })) } } : {}),
+      ...(status !== undefined && status.errors.length > 0 ? { error: [...status.errors] } : {}),
+      status: spec !== undefined ? 'enabled' : 'disabled',
+    };
+    if (spec?.kind === 'lb') {
+      if (spec.servers.length === 0) addError(info, NO_SERVERS, 'warning');
+      else {
+        const serverStatus: Record<string, 'UP' | 'DOWN'> = {};
+        for (const v of spec.servers) serverStatus[v.url] = state.isUp(v.slot) ? 'UP' : 'DOWN';
+        info.serverStatus = serverStatus;
+      }
+    }
+    runtime.services.set(name, info);
+  }
+
+  for (const [name, m] of compiled.configs.middlewares) {
+    runtime.middlewares.set(name, { ...m, error: [MIDDLEWARE_NOT_APPLIED], status: 'warning' });
+  }
+}
+
+/** Traefik's `type` of a service or middleware: its one configured kind, lower-cased. */
+export function elementType(info: object): string {
+  for (const [k, v] of Object.entries(info)) {
+    if (k === 'error' || k === 'status' || k === 'usedBy' || k === 'serverStatus') continue;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return k.toLowerCase();
+  }
+  return '';
+}

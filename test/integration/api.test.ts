@@ -1,0 +1,532 @@
+// The API on the `traefik` entry point: Traefik's endpoints and JSON shapes,
+// paging, filters, disabled elements with their errors, server health, the
+// providers' state, and 404s.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import type { ConfigError, DynamicConfig } from '../../src/dynamic/model.js';
+import { Portero, type Provider } from '../../src/portero.js';
+import { createProviders } from '../../src/providers/index.js';
+import { freePort, startPortero, testStaticConfig } from '../helpers/portero.js';
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any;
+}
+
+async function get(port: number, path: string, method = 'GET'): Promise<Answer> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, { method, redirect: 'manual' });
+  const text = await r.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, headers: r.headers, text, json };
+}
+
+async function until(what: string, fn: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const start = Date.now();
+  while (!(await fn())) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const config = (): DynamicConfig => ({
+  http: {
+    routers: {
+      whoami: { rule: 'Host(`whoami.localhost`)', service: 'whoami' },
+      api: { rule: 'Host(`whoami.localhost`) && PathPrefix(`/api`)', service: 'whoami', priority: 50, entryPoints: ['web'] },
+      canary: { rule: 'Host(`canary.localhost`)', ruleSyntax: 'v2', service: 'canary' },
+      badrule: { rule: 'Host(`x`', service: 'whoami' },
+      secured: { rule: 'Host(`s.localhost`)', service: 'whoami', middlewares: ['auth'] },
+      lost: { rule: 'Host(`lost.localhost`)', service: 'nowhere' },
+      empty: { rule: 'Host(`empty.localhost`)', service: 'empty' },
+    },
+    services: {
+      whoami: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9101' }, { url: 'http://127.0.0.1:9102', weight: 2 }] } },
+      next: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9103' }], passHostHeader: false } },
+      canary: { weighted: { services: [{ name: 'whoami', weight: 3 }, { name: 'next' }] } },
+      badurl: { loadBalancer: { servers: [{ url: 'ftp://127.0.0.1' }] } },
+      empty: { loadBalancer: { servers: [] } },
+    },
+    middlewares: { auth: { basicAuth: { users: ['admin:x'] } } },
+  },
+});
+
+test('/, /ping and /dashboard keep their answers; unknown paths are 404 JSON under /api', async () => {
+  const p = await startPortero(config());
+  try {
+    const root = await get(p.apiPort, '/');
+    assert.equal(root.status, 302);
+    assert.equal(root.headers.get('location'), '/dashboard/');
+    assert.equal(root.text, '<a href="/dashboard/">Found</a>.\n\n');
+    const ping = await get(p.apiPort, '/ping');
+    assert.deepEqual([ping.status, ping.text], [200, 'OK']);
+    const dash = await get(p.apiPort, '/dashboard');
+    assert.deepEqual([dash.status, dash.headers.get('location')], [301, '/dashboard/']);
+
+    for (const path of ['/api/nope', '/api/', '/api/http/routers/a/b', '/api/http/nothing', '/api/tcp/routers']) {
+      const r = await get(p.apiPort, path);
+      assert.equal(r.status, 404, path);
+      assert.match(r.headers.get('content-type')!, /^application\/json/, path);
+      assert.equal(typeof r.json.message, 'string', path);
+    }
+    const post = await get(p.apiPort, '/api/rawdata', 'POST');
+    assert.equal(post.status, 405);
+    assert.equal(typeof post.json.message, 'string');
+    assert.equal((await get(p.apiPort, '/nothing')).status, 404);
+  } finally {
+    await p.stop();
+  }
+});
+
+test('routers: Traefik fields, effective entry points and priority, disabled ones with their errors', async () => {
+  const p = await startPortero(config());
+  try {
+    const list = await get(p.apiPort, '/api/http/routers');
+    assert.equal(list.status, 200);
+    assert.equal(list.headers.get('x-next-page'), '1');
+    const names = list.json.map((r: { name: string }) => r.name);
+    assert.deepEqual(names, ['api@file', 'badrule@file', 'canary@file', 'empty@file', 'lost@file', 'secured@file', 'whoami@file']);
+
+    const whoami = (await get(p.apiPort, '/api/http/routers/whoami%40file')).json;
+    assert.deepEqual(whoami, {
+      entryPoints: ['web'],
+      service: 'whoami',
+      rule: 'Host(`whoami.localhost`)',
+      ruleSyntax: 'v3',
+      priority: 'Host(`whoami.localhost`)'.length,
+      status: 'enabled',
+      using: ['web'],
+      name: 'whoami@file',
+      provider: 'file',
+      priorityStr: String('Host(`whoami.localhost`)'.length),
+    });
+    // The unencoded name works too.
+    assert.equal((await get(p.apiPort, '/api/http/routers/whoami@file')).json.name, 'whoami@file');
+    const api = (await get(p.apiPort, '/api/http/routers/api@file')).json;
+    assert.equal(api.priority, 50);
+    assert.equal((await get(p.apiPort, '/api/http/routers/canary@file')).json.ruleSyntax, 'v2');
+
+    const disabled = {
+      'badrule@file': /invalid rule/,
+      'secured@file': /middlewares are not supported yet/,
+      'lost@file': /unknown service "nowhere@file"/,
+    };
+    for (const [name, message] of Object.entries(disabled)) {
+      const r = (await get(p.apiPort, `/api/http/routers/${encodeURIComponent(name)}`)).json;
+      assert.equal(r.status, 'disabled', name);
+      assert.equal(r.error.length, 1, name);
+      assert.match(r.error[0], message, name);
+      assert.equal(r.using, undefined, name);
+      assert.equal(typeof r.rule, 'string', name);
+    }
+    assert.deepEqual((await get(p.apiPort, '/api/http/routers/secured@file')).json.middlewares, ['auth']);
+
+    const missing = await get(p.apiPort, '/api/http/routers/nope%40file');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json.message, 'router not found: nope@file');
+    assert.equal((await get(p.apiPort, '/api/http/routers/%E0%A4%A')).status, 400);
+  } finally {
+    await p.stop();
+  }
+});
+
+test('services: servers with weights, serverStatus from the shared health words, usedBy, weighted, disabled and warning', async () => {
+  const p = await startPortero(config());
+  try {
+    const whoami = (await get(p.apiPort, '/api/http/services/whoami%40file')).json;
+    assert.deepEqual(whoami, {
+      loadBalancer: {
+        servers: [
+          { url: 'http://127.0.0.1:9101', weight: 1 },
+          { url: 'http://127.0.0.1:9102', weight: 2 },
+        ],
+        passHostHeader: true,
+      },
+      status: 'enabled',
+      serverStatus: { 'http://127.0.0.1:9101': 'UP', 'http://127.0.0.1:9102': 'UP' },
+      usedBy: ['api@file', 'badrule@file', 'secured@file', 'whoami@file'],
+      name: 'whoami@file',
+      provider: 'file',
+      type: 'loadbalancer',
+    });
+
+    // A server marked down in the shared state shows DOWN.
+    const spec = p.portero.publisher.current!.spec.services.find((s) => s.name === 'whoami@file')!;
+    assert.equal(spec.kind, 'lb');
+    const slot = spec.kind === 'lb' ? spec.servers[1].slot : -1;
+    p.portero.publisher.state.setUp(slot, false);
+    try {
+      const after = (await get(p.apiPort, '/api/http/services/whoami@file')).json;
+      assert.deepEqual(after.serverStatus, { 'http://127.0.0.1:9101': 'UP', 'http://127.0.0.1:9102': 'DOWN' });
+    } finally {
+      p.portero.publisher.state.setUp(slot, true);
+    }
+
+    const canary = (await get(p.apiPort, '/api/http/services/canary@file')).json;
+    assert.deepEqual(canary, {
+      weighted: { services: [{ name: 'whoami', weight: 3 }, { name: 'next', weight: 1 }] },
+      status: 'enabled',
+      usedBy: ['canary@file'],
+      name: 'canary@file',
+      provider: 'file',
+      type: 'weighted',
+    });
+    assert.equal((await get(p.apiPort, '/api/http/services/next@file')).json.loadBalancer.passHostHeader, false);
+
+    const bad = (await get(p.apiPort, '/api/http/services/badurl@file')).json;
+    assert.equal(bad.status, 'disabled');
+    assert.match(bad.error[0], /only http/);
+    assert.deepEqual(bad.loadBalancer.servers, [{ url: 'ftp://127.0.0.1', weight: 1 }]);
+    assert.equal(bad.serverStatus, undefined);
+
+    const empty = (await get(p.apiPort, '/api/http/services/empty@file')).json;
+    assert.equal(empty.status, 'warning');
+    assert.match(empty.error[0], /no servers/);
+
+    const missing = await get(p.apiPort, '/api/http/services/nope@file');
+    assert.deepEqual([missing.status, missing.json.message], [404, 'service not found: nope@file']);
+  } finally {
+    await p.stop();
+  }
+});
+
+test('middlewares: configuration, type, usedBy, and a warning that they are not applied', async () => {
+  const p = await startPortero(config());
+  try {
+    const list = await get(p.apiPort, '/api/http/middlewares');
+    assert.equal(list.headers.get('x-next-page'), '1');
+    assert.deepEqual(list.json, [
+      {
+        basicAuth: { users: ['admin:x'] },
+        error: ['portero does not apply middlewares yet: routers that use this middleware are disabled'],
+        status: 'warning',
+        usedBy: ['secured@file'],
+        name: 'auth@file',
+        provider: 'file',
+        type: 'basicauth',
+      },
+    ]);
+    assert.equal((await get(p.apiPort, '/api/http/middlewares/auth%40file')).json.name, 'auth@file');
+    const missing = await get(p.apiPort, '/api/http/middlewares/x@file');
+    assert.deepEqual([missing.status, missing.json.message], [404, 'middleware not found: x@file']);
+  } finally {
+    await p.stop();
+  }
+});
+
+test('paging: per_page (default 100), page, X-Next-Page; bad values are 400', async () => {
+  const routers: DynamicConfig['http']['routers'] = {};
+  for (let i = 0; i < 150; i++) routers[`r${String(i).padStart(3, '0')}`] = { rule: `Host(\`h${i}\`)`, service: 's' };
+  const p = await startPortero({ http: { routers, services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9' }] } } }, middlewares: {} } });
+  try {
+    const first = await get(p.apiPort, '/api/http/routers');
+    assert.equal(first.json.length, 100);
+    assert.equal(first.headers.get('x-next-page'), '2');
+    const second = await get(p.apiPort, '/api/http/routers?page=2');
+    assert.equal(second.json.length, 50);
+    assert.equal(second.json[0].name, 'r100@file');
+    assert.equal(second.headers.get('x-next-page'), '1');
+
+    const small = await get(p.apiPort, '/api/http/routers?per_page=7&page=3');
+    assert.deepEqual(small.json.map((r: { name: string }) => r.name), ['r014@file', 'r015@file', 'r016@file', 'r017@file', 'r018@file', 'r019@file', 'r020@file']);
+    assert.equal(small.headers.get('x-next-page'), '4');
+    const last = await get(p.apiPort, '/api/http/routers?per_page=50&page=3');
+    assert.deepEqual([last.json.length, last.headers.get('x-next-page')], [50, '1']);
+
+    for (const q of ['per_page=50&page=4', 'per_page=0', 'page=-1', 'per_page=abc']) {
+      const r = await get(p.apiPort, `/api/http/routers?${q}`);
+      assert.equal(r.status, 400, q);
+      assert.match(r.json.message, /^invalid request/, q);
+    }
+    // Services and entry points page the same way.
+    const eps = await get(p.apiPort, '/api/entrypoints?per_page=1');
+    assert.deepEqual([eps.json.length, eps.headers.get('x-next-page')], [1, '2']);
+    const svcs = await get(p.apiPort, '/api/http/services?per_page=1');
+    assert.deepEqual([svcs.json.length, svcs.headers.get('x-next-page')], [1, '1']);
+    // Empty lists are [] with X-Next-Page 1.
+    const mws = await get(p.apiPort, '/api/http/middlewares');
+    assert.deepEqual([mws.json, mws.headers.get('x-next-page')], [[], '1']);
+  } finally {
+    await p.stop();
+  }
+});
+
+test('filters and sorting: status, search, serviceName, middlewareName, sortBy/direction', async () => {
+  const p = await startPortero(config());
+  try {
+    const names = async (q: string, kind = 'routers') =>
+      (await get(p.apiPort, `/api/http/${kind}?${q}`)).json.map((r: { name: string }) => r.name);
+    assert.deepEqual(await names('status=disabled'), ['badrule@file', 'lost@file', 'secured@file']);
+    assert.deepEqual(await names('status=enabled&search=canary'), ['canary@file']);
+    assert.deepEqual(await names('search=PATHPREFIX'), ['api@file']);
+    assert.deepEqual(await names('serviceName=canary@file'), ['canary@file']);
+    assert.deepEqual(await names('middlewareName=auth'), ['secured@file']);
+    assert.deepEqual(await names('sortBy=priority&direction=desc&per_page=2'), ['api@file', 'whoami@file']);
+    assert.deepEqual(await names('status=disabled', 'services'), ['badurl@file']);
+    assert.deepEqual(await names('status=warning', 'services'), ['empty@file']);
+    assert.deepEqual(await names('search=nex', 'services'), ['next@file']);
+  } finally {
+    await p.stop();
+  }
+});
+
+test('entry points, version, overview and rawdata', async () => {
+  const p = await startPortero(config(), {
+    tweak: (c) => {
+      c.entryPoints.web.trustedIPs = ['10.0.0.0/8'];
+      c.entryPoints.web.graceTimeoutMs = 90_500;
+      c.providers.file = { filename: '/nonexistent/dynamic.yml', watch: false };
+    },
+  });
+  try {
+    const eps = await get(p.apiPort, '/api/entrypoints');
+    assert.deepEqual(eps.json, [
+      { address: `127.0.0.1:${p.apiPort}`, transport: { lifeCycle: { graceTimeOut: '10s' } }, forwardedHeaders: {}, http: {}, name: 'traefik' },
+      {
+        address: `127.0.0.1:${p.webPort}`,
+        transport: { lifeCycle: { graceTimeOut: '1m30.5s' } },
+        forwardedHeaders: { trustedIPs: ['10.0.0.0/8'] },
+        http: {},
+        name: 'web',
+      },
+    ]);
+    assert.equal((await get(p.apiPort, '/api/entrypoints/web')).json.name, 'web');
+    const missing = await get(p.apiPort, '/api/entrypoints/websecure');
+    assert.deepEqual([missing.status, missing.json.message], [404, 'entry point not found: websecure']);
+
+    const version = (await get(p.apiPort, '/api/version')).json;
+    assert.match(version.Version, /^\d+\.\d+\.\d+/);
+    assert.equal(version.Codename, 'portero');
+    assert.ok(!Number.isNaN(Date.parse(version.startDate)));
+
+    const overview = (await get(p.apiPort, '/api/overview')).json;
+    assert.deepEqual(overview.http, {
+      routers: { total: 7, warnings: 0, errors: 3 },
+      services: { total: 5, warnings: 1, errors: 1 },
+      middlewares: { total: 1, warnings: 1, errors: 0 },
+    });
+    assert.deepEqual(overview.tcp.routers, { total: 0, warnings: 0, errors: 0 });
+    assert.deepEqual(overview.udp.services, { total: 0, warnings: 0, errors: 0 });
+    assert.deepEqual(overview.features, { tracing: '', metrics: '', accessLog: false });
+    assert.deepEqual(overview.providers, ['File']);
+    assert.equal(overview.providerStatus[0].name, 'file');
+    assert.equal(overview.providerStatus[0].state, 'ok');
+
+    const raw = (await get(p.apiPort, '/api/rawdata')).json;
+    assert.equal(raw.routers['whoami@file'].status, 'enabled');
+    assert.equal(raw.routers['whoami@file'].name, undefined, 'rawdata elements are not representations');
+    assert.match(raw.routers['badrule@file'].error[0], /invalid rule/);
+    assert.deepEqual(raw.services['whoami@file'].serverStatus, { 'http://127.0.0.1:9101': 'UP', 'http://127.0.0.1:9102': 'UP' });
+    assert.equal(raw.services['badurl@file'].status, 'disabled');
+    assert.equal(raw.middlewares['auth@file'].status, 'warning');
+    assert.ok(raw.errors.length >= 4);
+    assert.equal(typeof raw.generation, 'number');
+
+    // The API follows the configuration.
+    p.provider.set({ http: { routers: { only: { rule: 'Host(`o`)', service: 'o' } }, services: { o: { loadBalancer: { servers: [] } } }, middlewares: {} } });
+    const routers = (await get(p.apiPort, '/api/http/routers')).json;
+    assert.deepEqual(routers.map((r: { name: string }) => r.name), ['only@file']);
+    const raw2 = (await get(p.apiPort, '/api/rawdata')).json;
+    assert.equal(raw2.middlewares, undefined, 'empty sections are left out, as in Traefik');
+  } finally {
+    await p.stop();
+  }
+});
+
+test('--api off: only /ping; --api.dashboard=false: API without the dashboard', async () => {
+  const off = await startPortero(config(), { tweak: (c) => (c.api.insecure = false) });
+  try {
+    assert.equal((await get(off.apiPort, '/ping')).status, 200);
+    assert.equal((await get(off.apiPort, '/')).status, 404);
+    assert.equal((await get(off.apiPort, '/api/overview')).status, 404);
+    assert.equal((await get(off.apiPort, '/dashboard/')).status, 404);
+  } finally {
+    await off.stop();
+  }
+  const noDash = await startPortero(config(), { tweak: (c) => (c.api.dashboard = false) });
+  try {
+    assert.equal((await get(noDash.apiPort, '/api/overview')).status, 200);
+    assert.equal((await get(noDash.apiPort, '/dashboard/')).status, 404);
+    assert.equal((await get(noDash.apiPort, '/')).status, 404);
+  } finally {
+    await noDash.stop();
+  }
+});
+
+/** A provider that reports errors with its configuration, as the Swarm provider does for a bad label. */
+class ReportingProvider implements Provider {
+  constructor(
+    readonly name: string,
+    private readonly config: DynamicConfig,
+    private readonly errors: ConfigError[],
+  ) {}
+  async start(emit: (c: DynamicConfig, e: ConfigError[]) => void): Promise<void> {
+    emit(this.config, this.errors);
+  }
+  stop(): void {}
+}
+
+test('elements a provider left out (a bad label) are listed as disabled, with the provider error', async () => {
+  const webPort = await freePort();
+  const apiPort = await freePort();
+  const cfg = testStaticConfig(webPort, apiPort, 1);
+  const provider = new ReportingProvider(
+    'swarm',
+    { http: { routers: { whoami: { rule: 'Host(`w`)', service: 'whoami' } }, services: { whoami: { loadBalancer: { servers: [{ url: 'http://10.0.0.5:80' }] } } }, middlewares: {} } },
+    [
+      { provider: 'swarm', element: { kind: 'router', name: 'admin' }, message: 'router "admin" (Swarm service "app_admin"): label "traefik.http.routers.admin.priority": not a number: "high"' },
+      { provider: 'swarm', element: { kind: 'service', name: 'whoami' }, message: 'service "whoami" (Swarm service "b"): a warning about it' },
+      { provider: 'swarm', message: 'Swarm service "odd": something without an element' },
+    ],
+  );
+  const portero = new Portero({ config: cfg, log: pino({ level: 'silent' }), providers: [provider] });
+  await portero.start();
+  try {
+    const admin = await get(apiPort, '/api/http/routers/admin%40swarm');
+    assert.equal(admin.status, 200);
+    assert.deepEqual(admin.json, {
+      error: ['router "admin" (Swarm service "app_admin"): label "traefik.http.routers.admin.priority": not a number: "high"'],
+      status: 'disabled',
+      name: 'admin@swarm',
+      provider: 'swarm',
+    });
+    // A provider error about an element that is still served makes it a warning, not disabled.
+    const svc = (await get(apiPort, '/api/http/services/whoami@swarm')).json;
+    assert.equal(svc.status, 'warning');
+    assert.deepEqual(svc.error, ['service "whoami" (Swarm service "b"): a warning about it']);
+    const prov = (await get(apiPort, '/api/providers')).json;
+    assert.equal(prov[0].name, 'swarm');
+    assert.equal(prov[0].state, 'warning');
+    assert.equal(prov[0].errors.length, 3);
+    const overview = (await get(apiPort, '/api/overview')).json;
+    assert.deepEqual(overview.http.routers, { total: 2, warnings: 0, errors: 1 });
+  } finally {
+    await portero.stop();
+  }
+});
+
+test('providers: the file provider\'s last error while the file is broken', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'portero-api-'));
+  const file = path.join(dir, 'dynamic.yml');
+  writeFileSync(file, 'http:\n  routers:\n    w:\n      rule: Host(`w`)\n      service: w\n  services:\n    w:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:9\n');
+  const webPort = await freePort();
+  const apiPort = await freePort();
+  const cfg = testStaticConfig(webPort, apiPort, 1);
+  cfg.providers.file = { filename: file, watch: true };
+  const log = pino({ level: 'silent' });
+  const portero = new Portero({ config: cfg, log, providers: createProviders(cfg, log) });
+  await portero.start();
+  try {
+    const ok = (await get(apiPort, '/api/providers')).json;
+    assert.equal(ok.length, 1);
+    assert.equal(ok[0].name, 'file');
+    assert.equal(ok[0].state, 'ok');
+    assert.equal(ok[0].filename, file);
+    assert.equal(ok[0].watch, true);
+    assert.equal(ok[0].lastError, null);
+    assert.ok(ok[0].lastUpdate);
+
+    writeFileSync(file, 'http:\n  routers: [unclosed\n');
+    await until('the load error', async () => (await get(apiPort, '/api/providers')).json[0].lastError !== null);
+    const broken = (await get(apiPort, '/api/providers')).json[0];
+    assert.equal(broken.state, 'warning', 'still serving the last good configuration');
+    assert.ok(broken.lastError.startsWith(`${file}:`), broken.lastError);
+    assert.equal((await get(apiPort, '/api/http/routers/w@file')).json.status, 'enabled');
+    assert.equal((await get(apiPort, '/api/overview')).json.providerStatus[0].lastError, broken.lastError);
+  } finally {
+    await portero.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('providers: the Swarm provider\'s endpoint, reachability, last sync and last error', async () => {
+  // A stand-in Docker API with one service, which can be made to vanish.
+  let down = false;
+  const events: http.ServerResponse[] = [];
+  const docker = http.createServer((req, res) => {
+    if (down) return void req.socket.destroy();
+    const p = (req.url ?? '').replace(/^\/v[\d.]+/, '').split('?')[0];
+    const json = (body: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (p === '/services') {
+      return json([
+        {
+          ID: 's1',
+          Spec: {
+            Name: 'app_web',
+            Labels: { 'traefik.http.routers.web.rule': 'Host(`web`)', 'traefik.http.services.web.loadbalancer.server.port': '80' },
+            TaskTemplate: { Networks: [{ Target: 'n1' }] },
+          },
+          Endpoint: { VirtualIPs: [{ NetworkID: 'n1', Addr: '10.0.9.2/24' }] },
+        },
+      ]);
+    }
+    if (p === '/tasks') {
+      return json([
+        { ID: 't1', ServiceID: 's1', Slot: 1, DesiredState: 'running', Status: { State: 'running' }, NetworksAttachments: [{ Network: { ID: 'n1', Spec: { Name: 'net' } }, Addresses: ['10.0.9.5/24'] }] },
+      ]);
+    }
+    if (p === '/networks') return json([{ Id: 'n1', Name: 'net' }]);
+    if (p === '/events') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      events.push(res);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end('{"message":"not found"}');
+  });
+  await new Promise<void>((r) => docker.listen(0, '127.0.0.1', r));
+  const endpoint = `tcp://127.0.0.1:${(docker.address() as AddressInfo).port}`;
+  const webPort = await freePort();
+  const apiPort = await freePort();
+  const cfg = testStaticConfig(webPort, apiPort, 1);
+  cfg.providers.swarm = { endpoint, exposedByDefault: true, refreshSeconds: 0.2, defaultRule: 'Host(`{{ normalize .Name }}`)', watch: true, dialect: 'v3' };
+  const log = pino({ level: 'silent' });
+  const portero = new Portero({ config: cfg, log, providers: createProviders(cfg, log) });
+  await portero.start();
+  try {
+    const up = (await get(apiPort, '/api/providers')).json[0];
+    assert.equal(up.name, 'swarm');
+    assert.equal(up.state, 'ok');
+    assert.equal(up.endpoint, endpoint);
+    assert.equal(up.reachable, true);
+    assert.equal(up.services, 1);
+    assert.equal(up.lastError, null);
+    assert.ok(Date.parse(up.lastSync) > 0);
+    assert.deepEqual((await get(apiPort, '/api/overview')).json.providers, ['Swarm']);
+    const svc = (await get(apiPort, '/api/http/services/web@swarm')).json;
+    assert.deepEqual(svc.serverStatus, { 'http://10.0.9.5:80': 'UP' });
+    assert.deepEqual(svc.usedBy, ['web@swarm']);
+
+    down = true;
+    for (const e of events.splice(0)) e.destroy();
+    await until('the provider to notice', async () => (await get(apiPort, '/api/providers')).json[0].reachable === false);
+    const gone = (await get(apiPort, '/api/providers')).json[0];
+    assert.equal(gone.state, 'error');
+    assert.equal(typeof gone.lastError, 'string');
+    assert.ok(Date.parse(gone.lastSync) >= Date.parse(up.lastSync), 'the last successful sync is kept');
+    // The last table keeps serving, and the API still shows it.
+    assert.equal((await get(apiPort, '/api/http/routers/web@swarm')).json.status, 'enabled');
+  } finally {
+    await portero.stop();
+    for (const e of events) e.destroy();
+    docker.close();
+    docker.closeAllConnections();
+  }
+});
