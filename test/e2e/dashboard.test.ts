@@ -1,0 +1,149 @@
+// The dashboard in a real headless Chromium (Debian's `chromium` package,
+// driven by playwright-core): it loads from portero alone, shows the routers,
+// services and providers of the configuration, and follows changes to it.
+// Without /usr/bin/chromium the test fails in CI (CI=true) and is skipped
+// elsewhere, saying why.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { DynamicConfig } from '../../src/dynamic/model.js';
+import { startPortero } from '../helpers/portero.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const SCREENSHOT = process.env.PORTERO_DASHBOARD_SCREENSHOT ?? path.join(os.tmpdir(), 'portero-dashboard.png');
+
+function skipReason(): string | undefined {
+  if (existsSync(CHROMIUM)) return undefined;
+  const why = `${CHROMIUM} not found: install Debian's chromium package (apt-get install -y chromium) to run the dashboard test`;
+  if (process.env.CI === 'true') throw new Error(why);
+  return why;
+}
+
+const first = (): DynamicConfig => ({
+  http: {
+    routers: {
+      whoami: { rule: 'Host(`whoami.docker.localhost`)', service: 'whoami' },
+      canary: { rule: 'Host(`canary.localhost`) && PathPrefix(`/v2`)', service: 'canary' },
+      broken: { rule: 'Host(`broken.localhost`', service: 'whoami' },
+    },
+    services: {
+      whoami: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9201' }, { url: 'http://127.0.0.1:9202', weight: 2 }] } },
+      next: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9203' }] } },
+      canary: { weighted: { services: [{ name: 'whoami', weight: 9 }, { name: 'next', weight: 1 }] } },
+    },
+    middlewares: {},
+  },
+});
+
+async function rowText(page: Page, table: string, name: string): Promise<string> {
+  const row = page.locator(`#${table} tbody tr[data-name="${name}"]`);
+  await row.waitFor({ state: 'visible', timeout: 10_000 });
+  return (await row.innerText()).replace(/\s+/g, ' ');
+}
+
+test('dashboard: loads from portero alone, shows the configuration, follows its changes', { skip: skipReason() }, async () => {
+  const p = await startPortero(first());
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'portero-chromium-'));
+  let context: BrowserContext | undefined;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1440, height: 900 },
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const base = `http://127.0.0.1:${p.apiPort}`;
+    const elsewhere: string[] = [];
+    const problems: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(`${base}/`)) elsewhere.push(r.url());
+    });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+
+    // The walkthrough's entry: / redirects to the dashboard.
+    await page.goto(`${base}/`);
+    assert.equal(page.url(), `${base}/dashboard/`);
+    assert.equal(await page.title(), 'portero');
+
+    // Routers, with their rule, service and status; the broken one with its error.
+    const whoami = await rowText(page, 'routers', 'whoami@file');
+    assert.match(whoami, /enabled/);
+    assert.match(whoami, /Host\(`whoami\.docker\.localhost`\)/);
+    assert.match(whoami, /whoami@file/);
+    assert.match(whoami, /\bweb\b/);
+    const broken = await rowText(page, 'routers', 'broken@file');
+    assert.match(broken, /disabled/);
+    assert.match(broken, /invalid rule/);
+    await rowText(page, 'routers', 'canary@file');
+
+    // Services: servers with UP and weights, the weighted form, and no invented traffic numbers.
+    const service = await rowText(page, 'services', 'whoami@file');
+    assert.match(service, /UP http:\/\/127\.0\.0\.1:9201 weight 1/);
+    assert.match(service, /UP http:\/\/127\.0\.0\.1:9202 weight 2/);
+    assert.match(service, /— —$/, 'requests/s and error rate show — until portero counts them');
+    assert.match(await rowText(page, 'services', 'canary@file'), /whoami@file weight 9.*next@file weight 1/);
+    assert.equal(await page.locator('#traffic-note').isVisible(), true);
+
+    // Provider and entry points; the overview cards.
+    assert.match(await rowText(page, 'providers', 'file'), /file ok/);
+    assert.match(await rowText(page, 'entrypoints', 'web'), new RegExp(`web 127\\.0\\.0\\.1:${p.webPort}`));
+    assert.match(await page.locator('#card-routers').innerText(), /3\s+1 disabled/);
+    assert.equal(await page.locator('#conn').getAttribute('data-state'), 'live');
+
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    console.log(`# dashboard screenshot: ${SCREENSHOT}`);
+
+    // Rows are updated in place: a row that did not change keeps its element.
+    await page.evaluate('document.querySelector(\'#routers tr[data-name="canary@file"]\').dataset.mark = "kept"');
+
+    // A configuration change shows within a poll or two: a router added, one removed, a server down.
+    const next = first();
+    delete next.http.routers.whoami;
+    next.http.routers.added = { rule: 'Host(`added.localhost`)', service: 'next' };
+    p.provider.set(next);
+    const spec = p.portero.publisher.current!.spec.services.find((s) => s.name === 'whoami@file')!;
+    if (spec.kind === 'lb') p.portero.publisher.state.setUp(spec.servers[0].slot, false);
+    assert.match(await rowText(page, 'routers', 'added@file'), /Host\(`added\.localhost`\).*next@file/);
+    await page.locator('#routers tbody tr[data-name="whoami@file"]').waitFor({ state: 'detached', timeout: 10_000 });
+    await page.locator('#services tbody tr[data-name="whoami@file"]', { hasText: 'DOWN' }).waitFor({ timeout: 10_000 });
+    assert.match(await rowText(page, 'services', 'whoami@file'), /DOWN http:\/\/127\.0\.0\.1:9201.*UP http:\/\/127\.0\.0\.1:9202/);
+    assert.equal(await page.locator('#routers tr[data-name="canary@file"]').getAttribute('data-mark'), 'kept');
+
+    // The filter narrows the tables.
+    await page.locator('#filter').fill('added');
+    await page.locator('#routers tbody tr[data-name="canary@file"]').waitFor({ state: 'detached', timeout: 5000 });
+    assert.equal(await page.locator('#routers tbody tr').count(), 1);
+
+    // When the API goes away the page says so.
+    await p.stop();
+    await page.locator('#conn[data-state="down"]').waitFor({ timeout: 10_000 });
+
+    assert.deepEqual(elsewhere, [], 'the dashboard loads nothing from anywhere but portero');
+    assert.deepEqual(
+      problems.filter((m) => !/Failed to load resource|ERR_CONNECTION_REFUSED|Failed to fetch/.test(m)),
+      [],
+      'no script errors',
+    );
+  } finally {
+    await context?.close();
+    await p.stop();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
