@@ -108,8 +108,8 @@ interface Named {
 }
 
 export type RouterRepresentation = RouterInfo & Named & { priorityStr?: string };
-export type ServiceRepresentation = ServiceInfo & Named & { type: string };
-export type MiddlewareRepresentation = MiddlewareInfo & Named & { type: string };
+export type ServiceRepresentation = ServiceInfo & Named & { type?: string };
+export type MiddlewareRepresentation = MiddlewareInfo & Named & { type?: string };
 
 /** One kind's representations, all of them or (with `only`) the one of that name. */
 function representations(kind: Kind, runtime: Runtime, only?: string): Named[] {
@@ -121,7 +121,8 @@ function representations(kind: Kind, runtime: Runtime, only?: string): Named[] {
       const r = info as RouterInfo;
       return { ...r, name, provider: providerOf(name), ...(r.priority !== undefined ? { priorityStr: String(r.priority) } : {}) };
     }
-    return { ...info, name, provider: providerOf(name), type: elementType(info) };
+    const type = elementType(info);
+    return { ...info, name, provider: providerOf(name), ...(type !== '' ? { type } : {}) };
   });
 }
 

@@ -474,6 +474,15 @@ test('providers: the Swarm provider\'s endpoint, reachability, last sync and las
           },
           Endpoint: { VirtualIPs: [{ NetworkID: 'n1', Addr: '10.0.9.2/24' }] },
         },
+        {
+          ID: 's2',
+          Spec: {
+            Name: 'app_admin',
+            Labels: { 'traefik.http.routers.admin.rule': 'Host(`admin`)', 'traefik.http.services.admin.loadbalancer.server.port': 'eighty' },
+            TaskTemplate: { Networks: [{ Target: 'n1' }] },
+          },
+          Endpoint: { VirtualIPs: [{ NetworkID: 'n1', Addr: '10.0.9.3/24' }] },
+        },
       ]);
     }
     if (p === '/tasks') {
@@ -503,16 +512,22 @@ test('providers: the Swarm provider\'s endpoint, reachability, last sync and las
   try {
     const up = (await get(apiPort, '/api/providers')).json[0];
     assert.equal(up.name, 'swarm');
-    assert.equal(up.state, 'ok');
     assert.equal(up.endpoint, endpoint);
     assert.equal(up.reachable, true);
-    assert.equal(up.services, 1);
+    assert.equal(up.services, 2);
     assert.equal(up.lastError, null);
     assert.ok(Date.parse(up.lastSync) > 0);
     assert.deepEqual((await get(apiPort, '/api/overview')).json.providers, ['Swarm']);
     const svc = (await get(apiPort, '/api/http/services/web@swarm')).json;
     assert.deepEqual(svc.serverStatus, { 'http://10.0.9.5:80': 'UP' });
     assert.deepEqual(svc.usedBy, ['web@swarm']);
+    // A bad label: the element it disables is listed, with the label and the Swarm service named.
+    const admin = (await get(apiPort, '/api/http/services/admin@swarm')).json;
+    assert.equal(admin.status, 'disabled');
+    assert.match(admin.error[0], /app_admin.*traefik\.http\.services\.admin\.loadbalancer\.server\.port.*eighty/);
+    assert.equal(admin.type, undefined, 'no configuration, so no type');
+    assert.equal((await get(apiPort, '/api/http/routers/admin@swarm')).json.status, 'disabled');
+    assert.equal(up.state, 'warning');
 
     down = true;
     for (const e of events.splice(0)) e.destroy();

@@ -86,7 +86,7 @@ tr.row-disabled td { background: #fffafa; }
 .errors li::before { content: "⚠ "; }
 .server { display: flex; gap: 8px; align-items: baseline; }
 .server + .server { margin-top: 3px; }
-.server .badge { font-size: 11px; padding: 0 6px; min-width: 44px; text-align: center; }
+.server .badge { font-size: 11px; padding: 0 6px; min-width: 50px; text-align: center; }
 .weight { color: var(--muted); font-size: 12px; white-space: nowrap; }
 .chips { display: flex; flex-wrap: wrap; gap: 4px; }
 .chip { font-size: 12px; padding: 0 7px; border: 1px solid var(--line); border-radius: 10px; background: #f3f5f8; white-space: nowrap; }
