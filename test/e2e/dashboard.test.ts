@@ -25,12 +25,9 @@ const ARGS = [
 ];
 const SCREENSHOT = process.env.PORTERO_DASHBOARD_SCREENSHOT ?? path.join(os.tmpdir(), 'portero-dashboard.png');
 
-function skipReason(): string | undefined {
-  if (existsSync(CHROMIUM)) return undefined;
-  const why = `${CHROMIUM} not found: install Debian's chromium package (apt-get install -y chromium) to run the dashboard test`;
-  if (process.env.CI === 'true') throw new Error(why);
-  return why;
-}
+const MISSING = existsSync(CHROMIUM)
+  ? undefined
+  : `${CHROMIUM} not found: install Debian's chromium package (apt-get install -y chromium) to run the dashboard test`;
 
 const first = (): DynamicConfig => ({
   http: {
@@ -54,7 +51,11 @@ async function rowText(page: Page, table: string, name: string): Promise<string>
   return (await row.innerText()).replace(/\s+/g, ' ');
 }
 
-test('dashboard: loads from portero alone, shows the configuration, follows its changes', { skip: skipReason() }, async () => {
+// Skipped with the reason on a developer's machine without Chromium; a failure in CI.
+const skip = MISSING !== undefined && process.env.CI !== 'true' ? MISSING : undefined;
+
+test('dashboard: loads from portero alone, shows the configuration, follows its changes', { skip }, async () => {
+  if (MISSING !== undefined) assert.fail(MISSING);
   const p = await startPortero(first());
   const profile = mkdtempSync(path.join(os.tmpdir(), 'portero-chromium-'));
   let context: BrowserContext | undefined;
