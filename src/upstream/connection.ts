@@ -13,6 +13,8 @@ export interface ConnectionOwner {
 export interface ExchangeSink extends ResponseSink {
   /** The connection failed while this exchange owned it. */
   onConnectionError(err: Error, responseStarted: boolean): void;
+  /** No response byte yet, and the request is safe to send to another server. */
+  abandonable(): boolean;
   /** The socket can take more request body. */
   onDrain(): void;
 }
@@ -74,6 +76,16 @@ export class UpstreamConnection {
   detach(): void {
     this.sink = null;
     this.corker = null;
+  }
+
+  /** Whether the request on this connection could be given up and sent elsewhere. */
+  get abandonable(): boolean {
+    return this.sink !== null && !this.parser.started && this.sink.abandonable();
+  }
+
+  /** Gives up on the request in flight: the exchange sees a connection error and retries. */
+  abandon(err: Error): void {
+    this.fail(err);
   }
 
   get isDead(): boolean {

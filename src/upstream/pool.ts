@@ -26,8 +26,17 @@ export class DialError extends Error {
   }
 }
 
+/**
+ * After a server leaves the table, how long requests in flight to it may go
+ * without a response byte before safe ones are retried elsewhere: a replica
+ * that was killed never answers, and its connections get no reset.
+ */
+const ABANDON_AFTER_MS = 2000;
+
 export class ServerPool implements ConnectionOwner {
   private readonly idle: UpstreamConnection[] = [];
+  /** Connections lent to exchanges. */
+  private readonly busy = new Set<UpstreamConnection>();
   private readonly waiters: PoolWaiter[] = [];
   private open = 0;
   private retired = false;
@@ -50,7 +59,10 @@ export class ServerPool implements ConnectionOwner {
   acquire(waiter: PoolWaiter): UpstreamConnection | null {
     while (this.idle.length > 0) {
       const conn = this.idle.pop()!;
-      if (!conn.isDead) return conn;
+      if (!conn.isDead) {
+        this.busy.add(conn);
+        return conn;
+      }
     }
     if (this.options.maxConns > 0 && this.open >= this.options.maxConns) {
       this.waiters.push(waiter);
@@ -79,6 +91,7 @@ export class ServerPool implements ConnectionOwner {
       settled = true;
       if (timer !== null) clearTimeout(timer);
       c.socket.removeListener('error', onDialError);
+      this.busy.add(c);
       waiter.onConnection(c);
     });
     const onDialError = (err: NodeJS.ErrnoException) => {
@@ -98,10 +111,17 @@ export class ServerPool implements ConnectionOwner {
   }
 
   onReusable(conn: UpstreamConnection): void {
+    this.busy.delete(conn);
     const next = this.waiters.shift();
     if (next !== undefined) {
       // Hand over on the next turn: the caller is still inside the parser.
-      setImmediate(() => (conn.isDead ? this.redial(next) : next.onConnection(conn)));
+      setImmediate(() => {
+        if (conn.isDead) this.redial(next);
+        else {
+          this.busy.add(conn);
+          next.onConnection(conn);
+        }
+      });
       return;
     }
     if (this.retired || this.idle.length >= this.options.maxIdle) {
@@ -113,6 +133,7 @@ export class ServerPool implements ConnectionOwner {
 
   onGone(conn: UpstreamConnection): void {
     this.open--;
+    this.busy.delete(conn);
     const i = this.idle.indexOf(conn);
     if (i !== -1) this.idle.splice(i, 1);
     if (this.waiters.length > 0 && (this.options.maxConns === 0 || this.open < this.options.maxConns)) {
@@ -138,6 +159,13 @@ export class ServerPool implements ConnectionOwner {
     this.retired = true;
     for (const conn of this.idle.slice()) conn.destroy();
     for (const w of this.waiters.splice(0)) w.onConnectError(new DialError('server removed from the configuration', 'EREMOVED'));
+    if (this.busy.size > 0) {
+      setTimeout(() => {
+        for (const conn of [...this.busy]) {
+          if (conn.abandonable) conn.abandon(new Error('server left the configuration and did not answer'));
+        }
+      }, ABANDON_AFTER_MS).unref();
+    }
   }
 
   get isRetired(): boolean {

@@ -198,6 +198,10 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   }
 
   // ExchangeSink, upstream -> client
+  abandonable(): boolean {
+    return !this.responseStarted && !this.aborted && !this.finished && this.bodyLength === -1 && IDEMPOTENT.has(this.method);
+  }
+
   onDrain(): void {
     this.resumeBody();
   }

@@ -123,3 +123,29 @@ test('interim 1xx responses from the upstream are not forwarded; the final one i
     early.close();
   }
 });
+
+test('a request stuck on a server that left the table (a killed replica) is retried elsewhere when safe', async () => {
+  // Accepts and never answers, like a container killed mid-request whose connections get no reset.
+  const silent = net.createServer(() => {});
+  const silentPort = await listen(silent);
+  const good = countingBackend();
+  const goodPort = await listen(good.server);
+  const p = await startPortero(simpleConfig('PathPrefix(`/`)', [`http://127.0.0.1:${silentPort}`, `http://127.0.0.1:${goodPort}`]));
+  try {
+    const stuck = request(p.webPort); // round robin: the silent server first
+    const posted = request(p.webPort, { method: 'POST', path: '/p', body: 'x' }); // the good one
+    assert.equal((await posted).status, 200);
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    p.provider.set(simpleConfig('PathPrefix(`/`)', [`http://127.0.0.1:${goodPort}`]));
+    const r = await stuck;
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'ok');
+    const waited = Date.now() - t0;
+    assert.ok(waited >= 1500 && waited < 5000, `retried after ${waited} ms`);
+  } finally {
+    await p.stop();
+    silent.close();
+    good.server.close();
+  }
+});
