@@ -248,6 +248,17 @@ export function ratioText(rep: Pick<Report, 'rows' | 'ratios'>): string {
   return align([head, ...body], 1);
 }
 
+/** How disturbed the run was by processes it did not start. */
+export function noiseSummary(rows: readonly Row[]): string {
+  const measured = rows.filter((r) => r.measurement !== undefined);
+  if (measured.length === 0) return 'no measurements';
+  const kept = measured.filter((r) => r.status === 'ok');
+  const noisy = kept.filter((r) => r.measurement!.machine.others >= NOISY_CORES).length;
+  const discarded = measured.length - kept.length;
+  const mean = kept.reduce((t, r) => t + r.measurement!.machine.others, 0) / Math.max(1, kept.length);
+  return `${kept.length} measurements kept, ${noisy} of them noisy (other processes used >= ${NOISY_CORES} cores), ${discarded} discarded and repeated; other processes used ${f2(mean)} cores on average`;
+}
+
 /** The portero/nginx ratios per cell, one line each (the headline). */
 export function headline(rep: Pick<Report, 'rows' | 'ratios'>): string[] {
   return cellsOf(rep.rows).flatMap((cell) => {
@@ -257,7 +268,7 @@ export function headline(rep: Pick<Report, 'rows' | 'ratios'>): string[] {
 }
 
 export function textReport(rep: Report): string {
-  const parts = rep.rows.length === 0 ? [] : [textTable(rep.rows), '', 'portero relative to each peer, per cell: req/s ratio (req per proxy CPU-second ratio)', ratioText(rep)];
+  const parts = rep.rows.length === 0 ? [] : [textTable(rep.rows), '', noiseSummary(rep.rows), '', 'portero relative to each peer, per cell: req/s ratio (req per proxy CPU-second ratio)', ratioText(rep)];
   if (rep.scale !== undefined) parts.push(...(parts.length === 0 ? [] : ['']), formatScale(rep.scale));
   return parts.join('\n');
 }
@@ -292,7 +303,7 @@ ${mdTable(HEAD, rep.rows.map(cells), TEXT_COLUMNS)}
 - Matrix${s.quick ? ' (--quick)' : ''}: replicas ${s.replicas.join(', ')} x workers ${s.workers.join(', ')} x bodies ${s.bodies.map(bodyText).join(', ')}; ${s.rounds} round(s)
 - Load: autocannon in its own process, ${s.connections} connections, pipelining 1, ${s.warmupS} s warm-up then ${s.durationS} s measured per peer and cell, every response body checked
 - Backends: one uWebSockets.js process per replica on 127.0.0.1; the proxies run with the cell's worker count (nginx worker_processes, HAProxy nbthread, Caddy GOMAXPROCS, portero --workers); each peer is started fresh for each measurement
-- Configs: round robin, upstream keep-alive, no access log, bodies streamed (bench/peers/*.ts; nginx: keepalive 64, proxy_request_buffering off, proxy_max_temp_file_size 0; HAProxy: mode http, http-reuse always; Caddy: lb_policy round_robin, keepalive_idle_conns_per_host 64)
+${rep.rows.length === 0 ? '' : `- Machine noise: ${noiseSummary(rep.rows)}\n`}- Configs: round robin, upstream keep-alive, no access log, bodies streamed (bench/peers/*.ts; nginx: keepalive 64, proxy_request_buffering off, proxy_max_temp_file_size 0; HAProxy: mode http, http-reuse always; Caddy: lb_policy round_robin, keepalive_idle_conns_per_host 64)
 
 ${matrix}
 ${rep.scale === undefined ? '' : `${scaleMarkdown(rep.scale)}\n`}
