@@ -44,7 +44,7 @@ test('an invalid router is disabled with a named error; the others keep serving'
     assert.equal((await request(p.webPort, { headers: { host: 'good' } })).status, 200);
     const raw = JSON.parse((await request(p.apiPort, { path: '/api/rawdata' })).body);
     assert.equal(raw.routers['broken@file'].status, 'disabled');
-    assert.match(raw.routers['broken@file'].errors[0], /Hots.*position \d+/);
+    assert.match(raw.routers['broken@file'].error[0], /Hots.*position \d+/);
     assert.equal(raw.routers['r@file'].status, 'enabled');
   } finally {
     await p.stop();
