@@ -126,7 +126,8 @@ class View implements RequestView {
 export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPointContext): ParsedRequest {
   const method = req.getCaseSensitiveMethod();
   const path = req.getUrl();
-  const query = req.getQuery();
+  // This uWS build returns undefined, not "", when there is no query (its typings say string).
+  const query = req.getQuery() ?? '';
   const clientIp = formatClientIp(res.getRemoteAddress());
   const connection = req.getHeader('connection');
   // Only a Connection header naming other headers needs parsing; plain keep-alive/close is the norm.
