@@ -63,5 +63,13 @@ export class SharedState {
 
   resetService(service: number): void {
     Atomics.store(this.words, this.serviceBase + service * SERVICE_WORDS + SERVICE_RR, 0);
+    this.onServiceReset?.(service);
   }
+
+  /**
+   * Main thread: called when a service slot is (re)assigned, before the table
+   * version that uses it is published, so per-service state kept elsewhere
+   * (the request counters) can start from zero too.
+   */
+  onServiceReset: ((service: number) => void) | null = null;
 }
