@@ -10,7 +10,7 @@ export async function main(argv: readonly string[], onStarted?: (p: Portero) => 
   const parsed = staticConfigForCli(argv);
   if ('exitCode' in parsed) return parsed.exitCode;
   const { config } = parsed;
-  const log = createLogger(config.log.level);
+  const log = createLogger(config.log.level, config.log.format ?? 'common');
   let providers;
   try {
     providers = createProviders(config, log);

@@ -4,6 +4,7 @@
 // --help. To add a setting: add a field to Draft, a row here, and its default
 // in finalize() (parse.ts). The Swarm provider's rows and defaults live in
 // swarm.ts.
+import { OBSERVABILITY_FLAG_SPECS, type ObservabilityDraft } from './observability.js';
 import type { TransportConfig } from './static.js';
 import { SWARM_FLAG_SPECS, type SwarmDrafts } from './swarm.js';
 import {
@@ -40,12 +41,14 @@ export interface Draft {
   workers?: number;
   transport: Partial<TransportConfig>;
   configFile?: string;
+  /** Log format, metrics and access log (observability.ts). */
+  observability: ObservabilityDraft;
   /** Accepted-but-ignored settings in effect: flag -> warning. */
   ignored: Map<string, string>;
 }
 
 export function emptyDraft(): Draft {
-  return { entryPoints: new Map(), swarm: {}, api: {}, transport: {}, ignored: new Map() };
+  return { entryPoints: new Map(), swarm: {}, api: {}, transport: {}, observability: {}, ignored: new Map() };
 }
 
 export interface FlagSpec {
@@ -260,6 +263,8 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
       d.logLevel = parseLogLevel(raw, what);
     },
   },
+
+  ...OBSERVABILITY_FLAG_SPECS,
 
   // Connections to servers
   {

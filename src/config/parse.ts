@@ -8,6 +8,7 @@ import { ConfigUsageError, HelpRequested } from './errors.js';
 import { emptyDraft, FLAG_SPECS, GROUPS, isSectionPath, matchFlag, suggestFlag, type Draft, type FlagMatch } from './flags.js';
 import { parseSource, SourceError } from './source.js';
 import type { EntryPointConfig, StaticConfig } from './static.js';
+import { finalizeObservability, wantsTraefikEntryPoint } from './observability.js';
 import { finalizeSwarm } from './swarm.js';
 import { parseBool, type ListenAddress } from './values.js';
 
@@ -276,18 +277,19 @@ function finalize(d: Draft): StaticConfig {
     defineOwn(entryPoints, ep.name, config);
   }
   // The API and ping live on the "traefik" entry point, :8080 unless defined.
-  const traefikImplicit = !d.entryPoints.has('traefik') && (api.insecure || ping);
+  const traefikImplicit = !d.entryPoints.has('traefik') && (api.insecure || ping || wantsTraefikEntryPoint(d.observability));
   if (traefikImplicit) {
     defineOwn(entryPoints, 'traefik', makeEntryPoint('traefik', { address: ':8080', host: '', port: 8080 }));
   }
   checkListenConflicts(entryPoints, traefikImplicit);
+  const observability = finalizeObservability(d.observability, entryPoints);
 
   const config: StaticConfig = {
     entryPoints,
     providers: {},
     api,
     ping,
-    log: { level: d.logLevel ?? DEFAULT_LOG_LEVEL },
+    log: { level: d.logLevel ?? DEFAULT_LOG_LEVEL, format: observability.logFormat },
     workers: d.workers ?? availableParallelism(),
     serversTransport: {
       maxIdleConnsPerHost: d.transport.maxIdleConnsPerHost ?? 200,
@@ -307,6 +309,8 @@ function finalize(d: Draft): StaticConfig {
     }
     config.providers.file = { ...(filename === undefined ? { directory } : { filename }), watch: watch ?? true };
   }
+  if (observability.prometheus) config.metrics = { prometheus: observability.prometheus };
+  if (observability.accessLog) config.accessLog = observability.accessLog;
   const swarm = finalizeSwarm(d.swarm);
   if (swarm) config.providers.swarm = swarm;
   if (d.configFile !== undefined) config.configFile = d.configFile;

@@ -82,7 +82,15 @@ export interface StaticConfig {
   };
   /** --ping (portero default: true; the health probe is part of the product). */
   ping: boolean;
-  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' };
+  log: {
+    level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+    /** --log.format (default common, as in Traefik). */
+    format?: LogFormat;
+  };
+  /** --metrics.prometheus.*: absent when metrics are off. */
+  metrics?: { prometheus?: PrometheusConfig };
+  /** --accesslog.*: absent when the access log is off. */
+  accessLog?: AccessLogConfig;
   /** --workers (default: number of cores). */
   workers: number;
   serversTransport: TransportConfig;
@@ -90,4 +98,28 @@ export interface StaticConfig {
   configFile?: string;
   /** Settings accepted for compatibility but ignored, one message each; the CLI prints them on stderr. */
   warnings?: string[];
+}
+
+export type LogFormat = 'common' | 'json';
+
+export interface PrometheusConfig {
+  /** --metrics.prometheus.entryPoint (default traefik): where /metrics is served. */
+  entryPoint: string;
+  /** --metrics.prometheus.buckets, seconds, increasing (default 0.1,0.3,1.2,5.0). */
+  buckets: number[];
+  /** --metrics.prometheus.addEntryPointsLabels (default true). */
+  addEntryPointsLabels: boolean;
+  /** --metrics.prometheus.addServicesLabels (default true). */
+  addServicesLabels: boolean;
+}
+
+export type AccessLogFormat = 'common' | 'genericCLF' | 'json';
+
+export interface AccessLogConfig {
+  /** --accesslog.format (default common: Traefik's CLF line). */
+  format: AccessLogFormat;
+  /** --accesslog.filepath; stdout when absent. */
+  filePath?: string;
+  /** --accesslog.bufferingsize: lines held before a write (default 0: write as they arrive). */
+  bufferingSize: number;
 }
