@@ -6,6 +6,7 @@ import { ApiServer } from './api/server.js';
 import type { ProviderFacts } from './api/sources.js';
 import type { StaticConfig } from './config/static.js';
 import type { ConfigError, DynamicConfig } from './dynamic/model.js';
+import { metricsOnlyEntryPoint, Observability } from './metrics/observability.js';
 import { FileProvider } from './providers/file.js';
 import { SwarmProvider } from './providers/swarm/provider.js';
 import { WorkerSupervisor } from './supervisor/workers.js';
@@ -32,6 +33,8 @@ export interface PorteroOptions {
 export class Portero {
   readonly publisher: TablePublisher;
   readonly supervisor: WorkerSupervisor;
+  /** Metrics and the access log. */
+  readonly observability: Observability;
   private readonly api: ApiServer | null;
   private draining = false;
   private stopped: Promise<void> | null = null;
@@ -41,8 +44,9 @@ export class Portero {
 
   constructor(private readonly options: PorteroOptions) {
     const { config } = options;
-    const served = Object.values(config.entryPoints).filter((ep) => ep.name !== API_ENTRY_POINT);
+    const served = Object.values(config.entryPoints).filter((ep) => ep.name !== API_ENTRY_POINT && ep.name !== metricsOnlyEntryPoint(config));
     this.publisher = new TablePublisher({ entryPoints: served.map((ep) => ep.name) });
+    this.observability = new Observability({ config, publisher: this.publisher, servedEntryPoints: served.map((ep) => ep.name), log: options.log });
     const entryPoints: ServeEntryPoint[] = served.map((ep) => ({
       name: ep.name,
       host: ep.host,
@@ -60,12 +64,15 @@ export class Portero {
         transport: config.serversTransport,
         serverName: os.hostname(),
         testHooks: options.testHooks ?? false,
+        ...this.observability.taskFields(),
       },
       options.log,
     );
+    this.supervisor.onMessage((m) => this.observability.onWorkerMessage(m));
+    const metrics = this.observability.metricsOn(API_ENTRY_POINT);
     const apiEp = config.entryPoints[API_ENTRY_POINT];
     this.api =
-      apiEp !== undefined && (config.ping || config.api.insecure)
+      apiEp !== undefined && (config.ping || config.api.insecure || metrics !== undefined)
         ? new ApiServer({
             host: apiEp.host,
             port: apiEp.port,
@@ -78,8 +85,10 @@ export class Portero {
               servedEntryPoints: served.map((ep) => ep.name),
               providers: () => this.providerFacts(),
               startDate: new Date().toISOString(),
+              serviceCounters: this.observability.serviceCounters(),
             },
             isDraining: () => this.draining,
+            metrics,
           })
         : null;
   }
@@ -91,6 +100,7 @@ export class Portero {
     }
     await this.supervisor.start();
     if (this.api !== null) this.apiPort = await this.api.listen();
+    await this.observability.start();
     const eps = Object.values(this.options.config.entryPoints).map((e) => `${e.name}=${e.address}`);
     log.info({ entryPoints: eps, workers: this.options.config.workers }, 'portero is serving');
   }
@@ -104,6 +114,7 @@ export class Portero {
       log.error({ provider: e.provider, [e.element?.kind ?? 'element']: e.element?.name }, e.message);
     }
     if (result.changed) {
+      this.observability.onReload();
       const spec = this.publisher.current!.spec;
       log.info({ provider, generation: result.generation, routers: spec.routers.length, services: spec.services.length }, 'route table published');
     }
@@ -133,6 +144,7 @@ export class Portero {
       this.options.log.info({ graceMs: grace }, 'shutting down: draining in-flight requests');
       for (const p of this.options.providers) await p.stop();
       await this.supervisor.drain(grace);
+      await this.observability.close();
       await this.api?.close();
       this.options.log.info('stopped');
     })();

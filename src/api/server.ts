@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { serveDashboard } from './dashboard/index.js';
 import { handleApi, type ApiResponse } from './routes.js';
 import type { ApiSources } from './sources.js';
+import { serveMetrics } from '../metrics/server.js';
 
 export interface ApiOptions {
   host: string;
@@ -18,6 +19,8 @@ export interface ApiOptions {
   sources: ApiSources;
   /** True once shutdown began: /ping answers 503 so load balancers stop sending. */
   isDraining(): boolean;
+  /** With --metrics.prometheus on this entry point: renders /metrics. */
+  metrics?: () => string;
 }
 
 export class ApiServer {
@@ -56,6 +59,7 @@ export class ApiServer {
       res.end(draining ? 'Service Unavailable' : 'OK');
       return;
     }
+    if (o.metrics !== undefined && serveMetrics(req, res, o.metrics)) return;
     if (o.api) {
       if (o.dashboard && path === '/') {
         res.writeHead(302, { location: '/dashboard/', 'content-type': 'text/html; charset=utf-8' });

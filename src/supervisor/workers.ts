@@ -1,7 +1,7 @@
 // Runs one long-lived serve task per worker thread under piscina and keeps it
 // running: piscina replaces a dead thread but not its task, so a task that
 // ends without being asked to is submitted again at once.
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import type { ServeTask, SupervisorMessage, WorkerMessage } from '../worker/serve.js';
@@ -71,27 +71,31 @@ export class WorkerSupervisor {
     const { port1, port2 } = new MessageChannel();
     slot.port = port1;
     slot.up = false;
-    port1.on('message', (m: WorkerMessage) => {
+    const handle = (m: WorkerMessage) => {
       if (m.type === 'listening') slot.up = true;
       if (m.type === 'log') this.log[m.level]({ worker: m.workerId }, m.msg);
       for (const fn of this.listeners) fn(m);
-    });
+    };
+    port1.on('message', handle);
     const task: ServeTask = { ...this.template, workerId: slot.id, port: port2 };
     const run = this.pool.run(task, { transferList: [port2] }) as Promise<void>;
     slot.running = run.then(
-      () => this.ended(slot, null, port1),
+      () => this.ended(slot, null, port1, handle),
       (err: Error) => {
         if (!slot.listening && onFirstFailure !== undefined && /cannot listen/.test(err.message)) {
           port1.close();
           onFirstFailure(err);
           return;
         }
-        this.ended(slot, err, port1);
+        this.ended(slot, err, port1, handle);
       },
     );
   }
 
-  private ended(slot: Slot, err: Error | null, port: MessagePort): void {
+  private ended(slot: Slot, err: Error | null, port: MessagePort, handle: (m: WorkerMessage) => void): void {
+    // What the worker sent just before its task settled (its last access log
+    // lines) can still be queued: take it before closing the port drops it.
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) handle(m.message as WorkerMessage);
     port.close();
     if (this.stopping) return;
     slot.restarts++;

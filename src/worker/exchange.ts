@@ -11,6 +11,7 @@ import type { ExchangeSink, UpstreamConnection } from '../upstream/connection.js
 import { DialError, type PoolWaiter } from '../upstream/pool.js';
 import { BodyMode, type ResponseHead } from '../upstream/response-parser.js';
 import type { ServerRuntime, ServiceRuntime } from './routes.js';
+import type { Trace } from '../metrics/observe.js';
 
 export interface ExchangeContext {
   state: SharedState;
@@ -18,6 +19,13 @@ export interface ExchangeContext {
   /** Set while the worker drains: responses close their connection. */
   draining: boolean;
   onFinish(): void;
+  /** Metrics and access log; null when both are off (then nothing is measured). */
+  observer: ExchangeObserver | null;
+}
+
+/** Told once about every exchange that carried a trace, when it ends. */
+export interface ExchangeObserver {
+  ended(x: Exchange, trace: Trace): void;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -34,8 +42,25 @@ export function sendError(res: HttpResponse, status: number, body: string, close
 export class Exchange implements ExchangeSink, PoolWaiter {
   private aborted = false;
   private finished = false;
-  private server: ServerRuntime | null = null;
+  /** The server of the current (or last) attempt. */
+  server: ServerRuntime | null = null;
+  /** The service the request went to: the route's, or a twin's it fell back to. */
+  service: ServiceRuntime;
   private serviceIndex = 0;
+  // What the observer reads when the exchange ends (kept whether or not anyone observes: plain stores).
+  /** Set by the handler when metrics or the access log are on. */
+  trace: Trace | null = null;
+  /** Status sent to the client; 0 until known. */
+  status = 0;
+  /** Status the server answered with; 0 when it did not answer. */
+  originStatus = 0;
+  /** Response body bytes handed to the client, request body bytes received from it. */
+  bytesOut = 0;
+  bytesIn = 0;
+  /** Attempts after the first. */
+  retries = 0;
+  /** performance.now() when the first server was asked (traced exchanges only). */
+  originStart = 0;
   /** Whether this exchange currently counts in server's shared in-flight number. */
   private counted = false;
   private tried: ServerRuntime[] | null = null;
@@ -75,11 +100,13 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     private readonly bodyLength: number,
   ) {
     this.bodyDone = bodyLength === -1;
+    this.service = services[0];
     res.onAborted(() => this.abort());
     if (bodyLength !== -1) res.onData((chunk, isLast) => this.onRequestData(chunk, isLast));
   }
 
   start(): void {
+    if (this.trace !== null) this.originStart = performance.now();
     const server = this.pickNext(null);
     if (server === null) {
       this.fail(503, 'Service Unavailable');
@@ -99,6 +126,8 @@ export class Exchange implements ExchangeSink, PoolWaiter {
 
   private attempt(server: ServerRuntime, fresh: boolean): void {
     this.server = server;
+    // (A fresh-connection retry of the last server may come after every service was tried.)
+    if (this.serviceIndex < this.services.length) this.service = this.services[this.serviceIndex];
     this.counted = true;
     this.ctx.state.addInflight(server.slot, 1);
     if (fresh) {
@@ -149,6 +178,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     (this.tried ??= []).push(this.server!);
     const next = this.pickNext(this.tried);
     if (next !== null) {
+      this.retries++;
       this.attempt(next, false);
       return;
     }
@@ -161,6 +191,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     if (chunk.byteLength > 0) {
       // uWS reuses the chunk's memory after this call: copy.
       const copy = Buffer.from(new Uint8Array(chunk));
+      this.bytesIn += copy.length;
       if (this.conn !== null && this.requestWritten) {
         if (!this.writeBody(copy)) this.pauseBody();
       } else {
@@ -213,6 +244,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     }
     if (this.aborted) return;
     this.responseStarted = true;
+    this.status = this.originStatus = head.status;
     const res = this.res;
     res.writeStatus(
       head.status === 200 && head.reason === 'OK'
@@ -235,6 +267,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
 
   onBody(chunk: Buffer): void {
     if (this.aborted || chunk.length === 0) return;
+    this.bytesOut += chunk.length;
     const res = this.res;
     if (this.mode === BodyMode.Length) {
       if (this.offset === 0 && chunk.length === this.total) {
@@ -308,6 +341,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     const tried = (this.tried ??= []);
     if (!responseStarted && this.bodyLength === -1 && IDEMPOTENT.has(this.method) && tried.length < MAX_RETRIES) {
       tried.push(this.server!);
+      this.retries++;
       this.attempt(this.pickNext(tried) ?? this.server!, true);
       return;
     }
@@ -325,6 +359,8 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   }
 
   private fail(status: number, body: string): void {
+    this.status = status;
+    this.bytesOut = body.length;
     if (!this.aborted) sendError(this.res, status, body, this.ctx.draining);
     this.finish();
   }
@@ -355,6 +391,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     if (this.finished) return;
     this.finished = true;
     this.leaveServer();
+    if (this.trace !== null) this.ctx.observer!.ended(this, this.trace);
     this.ctx.onFinish();
   }
 }

@@ -1,6 +1,7 @@
 // The request pipeline of one entry point: check the table version, parse,
 // match a router, rewrite, and hand the request to an Exchange.
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { WorkerObserver } from '../metrics/observe.js';
 import { Exchange, type ExchangeContext, sendError } from './exchange.js';
 import { parseRequest, type EntryPointContext } from './request-head.js';
 import type { RouteTable } from './routes.js';
@@ -9,27 +10,37 @@ export interface WorkerRuntime extends ExchangeContext {
   /** Returns the current table, decoding a new version first if one was published. */
   table(): RouteTable | null;
   inflight: number;
+  observer: WorkerObserver | null;
 }
 
 export function createHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest) => void {
+  // Checked once per request: with metrics and the access log off, nothing is measured.
+  const obs = rt.observer;
   return (res, req) => {
+    const t0 = obs === null ? 0 : performance.now();
     const method = req.getCaseSensitiveMethod();
     if (method === 'CONNECT') {
+      // Observed first: a response must not be touched once it has ended.
+      if (obs !== null) obs.answered(ep, req, res, null, method, 405, 18, t0);
       sendError(res, 405, 'Method Not Allowed');
       return;
     }
     const parsed = parseRequest(req, res, ep);
     if (parsed.invalid !== null) {
-      sendError(res, 400, `Bad Request: ${parsed.invalid}`, true);
+      const body = `Bad Request: ${parsed.invalid}`;
+      if (obs !== null) obs.answered(ep, req, res, parsed, method, 400, body.length, t0);
+      sendError(res, 400, body, true);
       return;
     }
     if (parsed.view.path.charCodeAt(0) !== 47 /* / */) {
+      if (obs !== null) obs.answered(ep, req, res, parsed, method, 400, 42, t0);
       sendError(res, 400, 'Bad Request: request target must be a path', true);
       return;
     }
     const table = rt.table();
     const route = table === null ? null : table.match(ep.name, parsed.view);
     if (route === null) {
+      if (obs !== null) obs.answered(ep, req, res, parsed, method, 404, 19, t0);
       sendError(res, 404, '404 page not found\n', rt.draining);
       return;
     }
@@ -45,7 +56,7 @@ export function createHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: H
     if (parsed.bodyLength === -2) framing = 'transfer-encoding: chunked\r\n';
     else if (parsed.bodyLength >= 0) framing = `content-length: ${parsed.bodyLength}\r\n`;
     rt.inflight++;
-    new Exchange(
+    const x = new Exchange(
       rt,
       res,
       route.services,
@@ -55,6 +66,8 @@ export function createHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: H
       parsed.hostHeader,
       `\r\n${lines}${framing}\r\n`,
       parsed.bodyLength,
-    ).start();
+    );
+    if (obs !== null) x.trace = obs.begin(ep, req, parsed, route.name, t0);
+    x.start();
   };
 }

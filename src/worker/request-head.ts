@@ -7,6 +7,8 @@ import type { RequestView } from '../rules/types.js';
 
 export interface EntryPointContext {
   name: string;
+  /** Its position among the entry points workers serve (shared counters). */
+  index: number;
   port: number;
   /** X-Forwarded-* from these addresses are kept; null = nobody. */
   trusted: BlockList | null;

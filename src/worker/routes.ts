@@ -16,6 +16,9 @@ export interface ServerRuntime {
   authority: string;
   /** From the server's load balancer: forward the client's Host. */
   passHostHeader: boolean;
+  /** Its load balancer's shared slot and name (metrics and access log). */
+  service: number;
+  serviceName: string;
 }
 
 export interface LoadBalancerRuntime {
@@ -191,7 +194,15 @@ function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry, used: Set<ServerPoo
       const pool = pools.get(srv.host, srv.port);
       used.add(pool);
       const host = srv.host.includes(':') ? `[${srv.host}]` : srv.host;
-      return { url: srv.url, slot: srv.slot, pool, authority: srv.port === 80 ? host : `${host}:${srv.port}`, passHostHeader: s.passHostHeader };
+      return {
+        url: srv.url,
+        slot: srv.slot,
+        pool,
+        authority: srv.port === 80 ? host : `${host}:${srv.port}`,
+        passHostHeader: s.passHostHeader,
+        service: s.rr,
+        serviceName: s.name,
+      };
     }),
   };
 }

@@ -6,7 +6,10 @@
 import { BlockList } from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
 import uWS from 'uWebSockets.js';
-import type { TransportConfig } from '../config/static.js';
+import { AccessLogBuffer } from '../accesslog/buffer.js';
+import type { AccessLogFormat, TransportConfig } from '../config/static.js';
+import { WorkerObserver, type MetricsScopes } from '../metrics/observe.js';
+import { SharedCounters, type CountersLayout } from '../table/shared-counters.js';
 import { SharedState, type StateLayout } from '../table/shared-state.js';
 import { TableReader } from '../table/shared-table.js';
 import type { TableSpec } from '../table/spec.js';
@@ -33,12 +36,20 @@ export interface ServeTask {
   port: MessagePort;
   /** Accept the 'crash' message (tests only). */
   testHooks: boolean;
+  /** Shared request counters; null when metrics and the access log are both off. */
+  counters: { buffer: SharedArrayBuffer; layout: CountersLayout } | null;
+  /** Request metrics to keep; null when metrics are off. */
+  metrics: MetricsScopes | null;
+  /** Access log format; null when the access log is off. */
+  accessLog: AccessLogFormat | null;
 }
 
 export type WorkerMessage =
   | { type: 'listening'; workerId: number }
   | { type: 'table'; workerId: number; generation: number }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; workerId: number };
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; workerId: number }
+  /** A batch of formatted access log lines. */
+  | { type: 'accesslog'; workerId: number; text: string; lines: number };
 
 export type SupervisorMessage = { type: 'drain'; graceMs: number } | { type: 'crash' };
 
@@ -92,11 +103,20 @@ export default function serve(task: ServeTask): Promise<void> {
     };
     let settled = false;
     let drainResolve: (() => void) | null = null;
+    const counters = task.counters === null ? null : new SharedCounters(task.counters.buffer, task.counters.layout);
+    // A restarted worker's predecessor may have died with requests in flight.
+    counters?.resetWorker(task.workerId);
+    const accessLog =
+      task.accessLog === null
+        ? null
+        : new AccessLogBuffer(task.accessLog, (text, lines) => send({ type: 'accesslog', workerId: task.workerId, text, lines }));
+    accessLog?.start();
     const rt: WorkerRuntime = {
       state,
       responseHeaderTimeoutMs: task.transport.responseHeaderTimeoutMs,
       draining: false,
       inflight: 0,
+      observer: counters === null ? null : new WorkerObserver(counters, task.workerId, task.metrics, accessLog),
       table() {
         if (reader.changed()) refresh();
         return table;
@@ -111,10 +131,13 @@ export default function serve(task: ServeTask): Promise<void> {
     refresh();
 
     // One app per entry point: each needs its own handler (its name, trust list, port).
-    const apps = task.entryPoints.map((ep) =>
+    const apps = task.entryPoints.map((ep, index) =>
       uWS
         .App()
-        .any('/*', createHandler(rt, { name: ep.name, port: ep.port, trusted: trustList(ep.trustedIPs), trustAll: ep.insecure, serverName: task.serverName })),
+        .any(
+          '/*',
+          createHandler(rt, { name: ep.name, index, port: ep.port, trusted: trustList(ep.trustedIPs), trustAll: ep.insecure, serverName: task.serverName }),
+        ),
     );
     const listenSockets: uWS.us_listen_socket[] = [];
     let pending = apps.length;
@@ -134,6 +157,8 @@ export default function serve(task: ServeTask): Promise<void> {
       for (const a of apps) (a as uWS.TemplatedApp & { close(): void }).close();
       for (const pool of pools.all()) pool.retire();
       task.port.off('message', onMessage);
+      // Last: closing the apps above ends (and logs) the requests still open.
+      accessLog?.stop();
     };
     const finish = (err?: unknown) => {
       if (settled) return;
