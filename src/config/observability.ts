@@ -31,6 +31,8 @@ export interface ObservabilityDraft {
 
 const GROUP_LOG = 'Logs:';
 const GROUP_METRICS = 'Metrics:';
+// flags.ts's GROUPS.ignored (not imported: flags.ts imports this module).
+const GROUP_IGNORED = 'Accepted for compatibility and ignored:';
 
 function pick<T extends string>(raw: unknown, what: string, allowed: readonly T[]): T {
   const text = parseText(raw, what);
@@ -147,7 +149,7 @@ export const OBSERVABILITY_FLAG_SPECS: readonly FlagSpec[] = [
   {
     flag: 'metrics.prometheus.addRoutersLabels',
     type: 'boolean',
-    group: 'Accepted for compatibility and ignored:',
+    group: GROUP_IGNORED,
     describe: 'Traefik reports request metrics per router; portero does not yet',
     apply: (d, raw, _n, what) => {
       prom(d).hasOptions = true;
@@ -155,6 +157,28 @@ export const OBSERVABILITY_FLAG_SPECS: readonly FlagSpec[] = [
       else d.ignored.delete('metrics.prometheus.addRoutersLabels');
     },
   },
+  // Access log filters and field selection, common in Traefik stack files:
+  // accepted (so those stacks start) and ignored, with a warning.
+  ...[
+    'accessLog.filters.statusCodes',
+    'accessLog.filters.retryAttempts',
+    'accessLog.filters.minDuration',
+    'accessLog.fields.defaultMode',
+    'accessLog.fields.names.<name>',
+    'accessLog.fields.headers.defaultMode',
+    'accessLog.fields.headers.names.<name>',
+  ].map(
+    (flag): FlagSpec => ({
+      flag,
+      type: 'string',
+      group: GROUP_IGNORED,
+      describe: 'Not supported yet: every request is logged with the default fields',
+      apply: (d, _raw, names, what) => {
+        access(d).hasOptions = true;
+        d.ignored.set(flag.replace('<name>', names[0] ?? ''), `${what} is ignored: portero logs every request with the default fields`);
+      },
+    }),
+  ),
 ];
 
 export interface ObservabilityConfig {

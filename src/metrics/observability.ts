@@ -102,6 +102,7 @@ export class Observability {
       const exporter = this.exporter;
       this.server = new MetricsServer(ep.host, ep.port, () => exporter.render());
       this.metricsPort = await this.server.listen();
+      this.options.log.warn({ entryPoint: ep.name, address: ep.address }, 'this entry point serves /metrics only: no router is served on it');
     }
   }
 

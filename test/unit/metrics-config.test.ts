@@ -110,3 +110,14 @@ describe('access log and log format settings', () => {
     }
   });
 });
+
+describe("Traefik's access log filters and fields", () => {
+  test('are accepted with a warning, and enable the access log as in Traefik', () => {
+    const c = parse('--accesslog.filters.statuscodes=400-499', '--accesslog.fields.headers.names.User-Agent=keep', '--accesslog.fields.defaultmode=keep');
+    assert.ok(c.accessLog);
+    const warnings = (c.warnings ?? []).join('\n');
+    assert.match(warnings, /--accessLog\.filters\.statusCodes is ignored/);
+    assert.match(warnings, /--accessLog\.fields\.headers\.names\.User-Agent is ignored/);
+    assert.match(warnings, /--accessLog\.fields\.defaultMode is ignored/);
+  });
+});
