@@ -37,6 +37,8 @@ export class ServerPool implements ConnectionOwner {
   private readonly idle: UpstreamConnection[] = [];
   /** Connections lent to exchanges. */
   private readonly busy = new Set<UpstreamConnection>();
+  /** Connects in progress, each with the function that gives it up. */
+  private readonly dialing = new Set<() => void>();
   private readonly waiters: PoolWaiter[] = [];
   private open = 0;
   private retired = false;
@@ -89,6 +91,7 @@ export class ServerPool implements ConnectionOwner {
     let settled = false;
     const conn = new UpstreamConnection(this.host, this.port, this.options.maxHeadBytes, this, (c) => {
       settled = true;
+      this.dialing.delete(giveUp);
       if (timer !== null) clearTimeout(timer);
       c.socket.removeListener('error', onDialError);
       this.busy.add(c);
@@ -97,9 +100,16 @@ export class ServerPool implements ConnectionOwner {
     const onDialError = (err: NodeJS.ErrnoException) => {
       if (settled) return;
       settled = true;
+      this.dialing.delete(giveUp);
       if (timer !== null) clearTimeout(timer);
       waiter.onConnectError(new DialError(`dial ${this.host}:${this.port}: ${err.code ?? err.message}`, err.code));
     };
+    // Nothing was sent yet, so a connect can always be given up for another server.
+    const giveUp = () => {
+      onDialError(Object.assign(new Error('server removed from the configuration'), { code: 'EREMOVED' }));
+      conn.destroy();
+    };
+    this.dialing.add(giveUp);
     conn.socket.prependListener('error', onDialError);
     if (this.options.dialTimeoutMs > 0) {
       timer = setTimeout(() => {
@@ -159,6 +169,8 @@ export class ServerPool implements ConnectionOwner {
     this.retired = true;
     for (const conn of this.idle.slice()) conn.destroy();
     for (const w of this.waiters.splice(0)) w.onConnectError(new DialError('server removed from the configuration', 'EREMOVED'));
+    // A removed server may be a dead one whose connects would hang until the dial timeout.
+    for (const giveUp of [...this.dialing]) giveUp();
     if (this.busy.size > 0) {
       setTimeout(() => {
         for (const conn of [...this.busy]) {

@@ -1,6 +1,7 @@
 // Keep-alive pool behaviour seen from the backend's side.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { test } from 'node:test';
 import { simpleConfig, startPortero } from '../helpers/portero.js';
@@ -149,3 +150,45 @@ test('a request stuck on a server that left the table (a killed replica) is retr
     good.server.close();
   }
 });
+
+test('a connect in progress to a server that leaves the table is given up for another server', async () => {
+  // A listener with a full backlog never completes new connects, like an address with no host behind it.
+  const good = countingBackend();
+  const goodPort = await listen(good.server);
+  const blackhole = await freeBlackholePort();
+  const p = await startPortero(simpleConfig('PathPrefix(`/`)', [`http://127.0.0.1:${blackhole.port}`, `http://127.0.0.1:${goodPort}`]));
+  try {
+    const pending = request(p.webPort); // round robin: the black hole first
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    p.provider.set(simpleConfig('PathPrefix(`/`)', [`http://127.0.0.1:${goodPort}`]));
+    const r = await pending;
+    assert.equal(r.status, 200);
+    assert.ok(Date.now() - t0 < 1500, `answered ${Date.now() - t0} ms after the change`);
+  } finally {
+    await p.stop();
+    good.server.close();
+    blackhole.close();
+  }
+});
+
+/**
+ * A port where connects hang, like an address with no host behind it: a
+ * listener with a one-slot backlog in a stopped process, its queue filled.
+ */
+async function freeBlackholePort(): Promise<{ port: number; close(): void }> {
+  const child = spawn(process.execPath, ['-e', "const s=require('net').createServer();s.listen({port:0,host:'127.0.0.1',backlog:1},()=>console.log(s.address().port))"], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const port = await new Promise<number>((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+  child.kill('SIGSTOP');
+  const fillers = Array.from({ length: 4 }, () => net.connect(port, '127.0.0.1').on('error', () => {}));
+  await new Promise((r) => setTimeout(r, 200));
+  return {
+    port,
+    close: () => {
+      for (const f of fillers) f.destroy();
+      child.kill('SIGKILL');
+    },
+  };
+}
