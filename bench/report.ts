@@ -226,7 +226,12 @@ function comparedPeers(rep: Pick<Report, 'rows'>): string[] {
   return [...new Set(rep.rows.map((r) => r.peer))].filter((p) => p !== 'portero');
 }
 
-/** Per cell: portero/peer as "req/s ratio (req per CPU-s ratio)". */
+/** Whether portero's or the peer's kept measurement in this cell was noisy. */
+function noisyPair(rows: readonly Row[], cell: Cell, peer: string): boolean {
+  return rows.some((r) => sameCell(r, cell) && (r.peer === peer || r.peer === 'portero') && r.status === 'ok' && (r.measurement?.machine.others ?? 0) >= NOISY_CORES);
+}
+
+/** Per cell: portero/peer as "req/s ratio (req per CPU-s ratio)", * when a side was noisy. */
 function ratioGrid(rep: Pick<Report, 'rows' | 'ratios'>): { head: string[]; body: string[][] } {
   const peers = comparedPeers(rep);
   const head = ['cell', ...peers.map((p) => (p === 'direct' ? 'portero / direct req/s' : `portero / ${p} req/s (per CPU-s)`))];
@@ -235,7 +240,8 @@ function ratioGrid(rep: Pick<Report, 'rows' | 'ratios'>): { head: string[]; body
     ...peers.map((p) => {
       const r = cellRatio(rep.ratios, cell, p);
       if (r === undefined) return '-';
-      return r.reqPerCpuS === null || p === 'direct' ? f2(r.reqPerSec) : `${f2(r.reqPerSec)} (${f2(r.reqPerCpuS)})`;
+      const mark = noisyPair(rep.rows, cell, p) ? ' *' : '';
+      return r.reqPerCpuS === null || p === 'direct' ? `${f2(r.reqPerSec)}${mark}` : `${f2(r.reqPerSec)} (${f2(r.reqPerCpuS)})${mark}`;
     }),
   ]);
   return { head, body };
@@ -268,7 +274,7 @@ export function headline(rep: Pick<Report, 'rows' | 'ratios'>): string[] {
 }
 
 export function textReport(rep: Report): string {
-  const parts = rep.rows.length === 0 ? [] : [textTable(rep.rows), '', noiseSummary(rep.rows), '', 'portero relative to each peer, per cell: req/s ratio (req per proxy CPU-second ratio)', ratioText(rep)];
+  const parts = rep.rows.length === 0 ? [] : [textTable(rep.rows), '', noiseSummary(rep.rows), '', 'portero relative to each peer, per cell: req/s ratio (req per proxy CPU-second ratio); * a side was noisy', ratioText(rep)];
   if (rep.scale !== undefined) parts.push(...(parts.length === 0 ? [] : ['']), formatScale(rep.scale));
   return parts.join('\n');
 }
@@ -285,7 +291,8 @@ export function markdown(rep: Report, svgFile?: string): string {
 
 Each cell: portero's requests/s divided by the peer's, measured in this run,
 and in parentheses the same for requests per CPU-second of the proxy.
-Above 1: portero did better.
+Above 1: portero did better. \\* : portero's or the peer's measurement in
+that cell was noisy (other processes used >= ${NOISY_CORES} cores): read it with care.
 
 ${mdTable(grid.head, grid.body, 1)}
 ${svgFile === undefined ? '' : `\n![requests/s by replicas, one line per proxy](${svgFile})\n`}

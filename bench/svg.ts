@@ -23,12 +23,18 @@ export function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
-/** A round upper bound for an axis: 1, 2, 2.5 or 5 times a power of ten, at least max. */
-export function niceMax(max: number): number {
-  if (!(max > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(max));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= max) return m * p;
+/** A round tick step (1, 2, 2.5 or 5 times a power of ten) of at least v. */
+export function niceStep(v: number): number {
+  if (!(v > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v * (1 - 1e-9)) return m * p;
   return 10 * p;
+}
+
+/** A y axis from 0 that holds max, in 2 to 5 round steps. */
+export function axis(max: number): { top: number; step: number } {
+  const step = niceStep((max > 0 ? max : 1) / 5);
+  return { top: Math.max(step, Math.ceil(max / step - 1e-9) * step), step };
 }
 
 export function shortNumber(v: number): string {
@@ -85,16 +91,15 @@ export function chartSvg(rep: Pick<Report, 'rows' | 'settings' | 'env'>): string
         peer: p,
         points: replicas.map((n) => ({ n, v: meanReqPerSec(rows.filter((r) => r.peer === p && r.workers === w && r.body === body && r.replicas === n)) })),
       }));
-      const max = niceMax(Math.max(0, ...series.flatMap((s) => s.points.map((pt) => pt.v ?? 0))));
+      const { top: max, step } = axis(Math.max(0, ...series.flatMap((s) => s.points.map((pt) => pt.v ?? 0))));
       const xAt = (i: number) => left + (replicas.length === 1 ? plotW / 2 : (i * plotW) / (replicas.length - 1));
       const yAt = (v: number) => top + plotH - (v / max) * plotH;
       out.push(`<g>`);
       out.push(`<text x="${x0 + PANEL_W / 2}" y="${y0 + 16}" text-anchor="middle" font-weight="bold">${escapeXml(`${w} worker${w === 1 ? '' : 's'}, ${bodyText(body)}`)}</text>`);
       // Grid and y axis labels.
-      for (let t = 0; t <= 4; t++) {
-        const v = (max * t) / 4;
+      for (let v = 0; v <= max + step / 2; v += step) {
         const y = yAt(v);
-        out.push(`<line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" stroke="${t === 0 ? '#333333' : '#e5e5e5'}"/>`);
+        out.push(`<line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" stroke="${v === 0 ? '#333333' : '#e5e5e5'}"/>`);
         out.push(`<text x="${left - 6}" y="${y + 4}" text-anchor="end">${shortNumber(v)}</text>`);
       }
       out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="#333333"/>`);

@@ -13,7 +13,7 @@ import { duration, Progress } from '../../bench/progress.js';
 import { cellRatio, markdown, ratios, type Report, type Row, textReport } from '../../bench/report.js';
 import { FULL, parseOptions, QUICK } from '../../bench/run.js';
 import { overlapping, routersYaml, spreadHosts } from '../../bench/scale.js';
-import { chartSvg, niceMax } from '../../bench/svg.js';
+import { axis, chartSvg } from '../../bench/svg.js';
 
 test('body cases: sizes by name, bodies cut from the pattern', () => {
   assert.deepEqual(parseBodyCase('20'), { name: '20', method: 'GET', path: '/bytes/20', requestBytes: 0, responseBytes: 20 });
@@ -149,12 +149,14 @@ test('report: Markdown and terminal text carry the ratios; the chart is SVG with
   assert.ok(empty.startsWith('<svg') && !/NaN/.test(empty));
 });
 
-test('axis bounds and durations', () => {
-  assert.equal(niceMax(0), 1);
-  assert.equal(niceMax(17_000), 20_000);
-  assert.equal(niceMax(21_000), 25_000);
-  assert.equal(niceMax(41_000), 50_000);
-  assert.equal(niceMax(100), 100);
+test('axis steps and durations', () => {
+  assert.deepEqual(axis(0), { top: 0.2, step: 0.2 });
+  assert.deepEqual(axis(17_000), { top: 20_000, step: 5000 });
+  assert.deepEqual(axis(21_000), { top: 25_000, step: 5000 });
+  assert.deepEqual(axis(41_000), { top: 50_000, step: 10_000 });
+  assert.deepEqual(axis(100), { top: 100, step: 20 });
+  assert.deepEqual(axis(230), { top: 250, step: 50 });
+  assert.deepEqual(axis(12_000), { top: 12_500, step: 2500 });
   assert.equal(duration(59), '59s');
   assert.equal(duration(61), '1m01s');
   assert.equal(duration(3700), '1h01m');
