@@ -295,6 +295,7 @@ function download(url: URL): Promise<{ bytes: number; seconds: number }> {
 
 async function stream(ctx: ScaleContext, backends: Backends): Promise<NonNullable<ScaleReport['stream']>> {
   // The same download straight from a backend: what this client and backend manage without a proxy.
+  await quiet(ctx.settings);
   const direct = await download(new URL(bytesPath(STREAM_BYTES), `http://127.0.0.1:${backends.ports[0]}`));
   const p = await startPortero(ctx.porteroCli ?? DEFAULT_CLI, { backends: backends.ports, workers: SCALE_WORKERS, dir: join(ctx.tmp, 'scale-stream'), cpuProf: false });
   try {
