@@ -51,31 +51,69 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+/**
+ * A string per whole second, cached for the last two seconds seen: the lines
+ * of a batch mostly share their start second, and the batch's write time
+ * (JSON's "time") is another.
+ */
+function perSecond(make: (second: number) => string): (ms: number) => string {
+  let s0 = NaN;
+  let t0 = '';
+  let s1 = NaN;
+  let t1 = '';
+  return (ms) => {
+    const sec = Math.floor(ms / 1000);
+    if (sec === s0) return t0;
+    if (sec === s1) return t1;
+    s1 = s0;
+    t1 = t0;
+    s0 = sec;
+    t0 = make(sec);
+    return t0;
+  };
+}
+
 /** "26/Nov/2026:03:06:21 +0000": CLF's time, in UTC as Traefik's StartUTC. */
-export function clfTime(ms: number): string {
-  const d = new Date(ms);
+export const clfTime = perSecond((sec) => {
+  const d = new Date(sec * 1000);
   return `${pad2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} +0000`;
+});
+
+/** "2026-11-26T03:06:21" in UTC. */
+const utcSecond = perSecond((sec) => new Date(sec * 1000).toISOString().slice(0, 19));
+
+/** The zone offset in minutes east of UTC and its "+01:00" text ("Z" for UTC), refreshed each second. */
+const zoneOf = perSecond((sec) => {
+  const off = -new Date(sec * 1000).getTimezoneOffset();
+  if (off === 0) return '0 Z';
+  const abs = Math.abs(off);
+  return `${off} ${off > 0 ? '+' : '-'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+});
+
+/** ".14325": the fraction of a second as Go prints it (nanoseconds, trailing zeros dropped), "" when none. */
+function fraction(ms: number): string {
+  const nanos = Math.min(Math.round((ms - Math.floor(ms / 1000) * 1000) * 1e6), 999_999_999);
+  if (nanos === 0) return '';
+  let digits = String(nanos).padStart(9, '0');
+  let end = digits.length;
+  while (digits.charCodeAt(end - 1) === 48 /* 0 */) end--;
+  digits = digits.slice(0, end);
+  return `.${digits}`;
 }
 
 /** RFC 3339 with nanosecond digits as Go prints them (trailing zeros dropped), UTC. */
 export function rfc3339Nano(ms: number): string {
-  const whole = Math.floor(ms);
-  const iso = new Date(whole).toISOString(); // 2026-11-26T03:06:21.143Z
-  const nanos = Math.round((ms - whole) * 1e6) + (whole % 1000) * 1e6;
-  const frac = String(Math.min(nanos, 999_999_999)).padStart(9, '0').replace(/0+$/, '');
-  return `${iso.slice(0, 19)}${frac === '' ? '' : `.${frac}`}Z`;
+  return `${utcSecond(ms)}${fraction(ms)}Z`;
 }
 
-/** RFC 3339 in the machine's zone, seconds precision (logrus' "time"). */
+/** RFC 3339 in the machine's zone (logrus' "time" and Traefik's StartLocal). */
 function localTime(ms: number, nano: boolean): string {
-  const d = new Date(ms);
-  const off = -d.getTimezoneOffset();
-  if (off === 0) return nano ? rfc3339Nano(ms) : `${d.toISOString().slice(0, 19)}Z`;
-  const sign = off > 0 ? '+' : '-';
-  const abs = Math.abs(off);
-  const local = new Date(ms + off * 60_000).toISOString().slice(0, 19);
-  const frac = nano ? rfc3339Nano(ms).slice(19, -1) : '';
-  return `${local}${frac}${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+  const zone = zoneOf(ms);
+  const space = zone.indexOf(' ');
+  const off = Number(zone.slice(0, space));
+  const frac = nano ? fraction(ms) : '';
+  if (off === 0) return `${utcSecond(ms)}${frac}Z`;
+  return `${new Date(Math.floor(ms / 1000) * 1000 + off * 60_000).toISOString().slice(0, 19)}${frac}${zone.slice(space + 1)}`;
 }
 
 function quoted(s: string): string {
@@ -104,47 +142,42 @@ function hostAndPort(host: string): [string, string] {
 
 const NS_PER_MS = 1e6;
 
+/** Whether a string can go between quotes as it is: no quote, backslash, control character or surrogate. */
+function plain(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
+}
+
+/** A JSON string literal; most values need no escaping, and a scan is cheaper than JSON.stringify. */
+function str(s: string): string {
+  return plain(s) ? `"${s}"` : JSON.stringify(s);
+}
+
+/** Built by hand (no object, no generic stringify): the JSON format is the costliest part of the access log. */
 function json(e: AccessLogEntry, now: number): string {
   const [requestHost, requestPort] = hostAndPort(e.host);
   const durationNs = Math.round(e.durationMs * NS_PER_MS);
-  // Keys in Go's order for a map: sorted, upper case before lower case.
-  const o: Record<string, string | number> = {
-    ClientAddr: e.clientHost,
-    ClientHost: e.clientHost,
-    ClientUsername: '-',
-    DownstreamContentSize: e.size,
-    DownstreamStatus: e.status,
-    Duration: durationNs,
-  };
+  const client = str(e.clientHost);
+  // Keys in the order Go writes a map: sorted, upper case before lower case.
+  let out = `{"ClientAddr":${client},"ClientHost":${client},"ClientUsername":"-","DownstreamContentSize":${e.size},"DownstreamStatus":${e.status},"Duration":${durationNs}`;
   if (e.originDurationMs >= 0) {
-    o.OriginContentSize = e.originStatus === 0 ? 0 : e.size;
-    o.OriginDuration = Math.round(e.originDurationMs * NS_PER_MS);
-    o.OriginStatus = e.originStatus;
-    o.Overhead = Math.max(0, durationNs - (o.OriginDuration as number));
+    const originNs = Math.round(e.originDurationMs * NS_PER_MS);
+    out += `,"OriginContentSize":${e.originStatus === 0 ? 0 : e.size},"OriginDuration":${originNs},"OriginStatus":${e.originStatus},"Overhead":${Math.max(0, durationNs - originNs)}`;
   } else {
-    o.Overhead = durationNs;
+    out += `,"Overhead":${durationNs}`;
   }
-  o.RequestAddr = e.host;
-  o.RequestContentSize = e.requestSize;
-  o.RequestCount = e.requestCount;
-  o.RequestHost = requestHost;
-  o.RequestMethod = e.method;
-  o.RequestPath = e.path;
-  o.RequestPort = requestPort === '' ? '-' : requestPort;
-  o.RequestProtocol = e.protocol;
-  o.RequestScheme = 'http';
-  o.RetryAttempts = e.retries;
-  if (e.router !== '') o.RouterName = e.router;
-  if (e.serviceAddr !== '') o.ServiceAddr = e.serviceAddr;
-  if (e.service !== '') o.ServiceName = e.service;
-  if (e.serviceUrl !== '') o.ServiceURL = e.serviceUrl;
-  o.StartLocal = localTime(e.startMs, true);
-  o.StartUTC = rfc3339Nano(e.startMs);
-  o.entryPointName = e.entryPoint;
-  o.level = 'info';
-  o.msg = '';
-  o.time = localTime(now, false);
-  return JSON.stringify(o);
+  out +=
+    `,"RequestAddr":${str(e.host)},"RequestContentSize":${e.requestSize},"RequestCount":${e.requestCount},"RequestHost":${str(requestHost)}` +
+    `,"RequestMethod":${str(e.method)},"RequestPath":${str(e.path)},"RequestPort":${str(requestPort === '' ? '-' : requestPort)}` +
+    `,"RequestProtocol":${str(e.protocol)},"RequestScheme":"http","RetryAttempts":${e.retries}`;
+  if (e.router !== '') out += `,"RouterName":${str(e.router)}`;
+  if (e.serviceAddr !== '') out += `,"ServiceAddr":${str(e.serviceAddr)}`;
+  if (e.service !== '') out += `,"ServiceName":${str(e.service)}`;
+  if (e.serviceUrl !== '') out += `,"ServiceURL":${str(e.serviceUrl)}`;
+  return `${out},"StartLocal":"${localTime(e.startMs, true)}","StartUTC":"${rfc3339Nano(e.startMs)}","entryPointName":${str(e.entryPoint)},"level":"info","msg":"","time":"${localTime(now, false)}"}`;
 }
 
 /** One access log line, without its newline. `now` is when it is written (JSON's "time"). */
