@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { bodyText } from './body.js';
 import { describeCheckout, type Environment } from './env.js';
 import type { Measurement } from './measure.js';
+import { duration } from './progress.js';
 import type { Quiet } from './quiet.js';
 import { formatScale, scaleMarkdown, type ScaleReport } from './scale-report.js';
 import { chartSvg } from './svg.js';
@@ -302,7 +303,7 @@ ${mdTable(HEAD, rep.rows.map(cells), TEXT_COLUMNS)}
 `;
   return `# portero bench: the matrix against direct, nginx, HAProxy and Caddy
 
-- Date: ${env.date} (${Math.round(rep.elapsedS / 60)} min)
+- Date: ${env.date} (the run took ${duration(rep.elapsedS)})
 - Machine: ${env.cpuModel}, ${env.cores} cores, ${env.memGiB} GiB, Linux ${env.kernel}
 - Node ${env.node}; autocannon ${env.autocannon}; uWebSockets.js ${env.uWebSockets}
 - Peers: ${versions}${rep.skipped.length === 0 ? '' : `; not installed: ${rep.skipped.map((x) => x.peer).join(', ')}`}
