@@ -3,11 +3,11 @@
 // Traefik's API (routes.ts). Never on the request path of proxied traffic:
 // every answer is computed here, when asked.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { serveDashboard } from './dashboard/index.js';
 import { handleApi, type ApiResponse } from './routes.js';
 import type { ApiSources } from './sources.js';
 import { serveMetrics } from '../metrics/server.js';
+import { closeServer, listenOn } from './http-server.js';
 
 export interface ApiOptions {
   host: string;
@@ -32,20 +32,11 @@ export class ApiServer {
   }
 
   listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host === '' ? undefined : this.options.host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listenOn(this.server, this.options.host, this.options.port);
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeServer(this.server);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

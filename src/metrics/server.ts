@@ -3,8 +3,8 @@
 // main thread, it answers GET/HEAD /metrics and 404 to everything else.
 // Routers are not served on it.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CONTENT_TYPE } from './exposition.js';
+import { closeServer, listenOn } from '../api/http-server.js';
 
 /** Answers /metrics on a node:http request; false when the path is not /metrics. */
 export function serveMetrics(req: http.IncomingMessage, res: http.ServerResponse, render: () => string): boolean {
@@ -38,19 +38,10 @@ export class MetricsServer {
   }
 
   listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.port, this.host === '' ? undefined : this.host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listenOn(this.server, this.host, this.port);
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeServer(this.server);
   }
 }
