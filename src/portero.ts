@@ -114,6 +114,7 @@ export class Portero {
       log.error({ provider: e.provider, [e.element?.kind ?? 'element']: e.element?.name }, e.message);
     }
     if (result.changed) {
+      this.supervisor.tableChanged();
       this.observability.onReload();
       const spec = this.publisher.current!.spec;
       log.info({ provider, generation: result.generation, routers: spec.routers.length, services: spec.services.length }, 'route table published');

@@ -107,6 +107,11 @@ export class WorkerSupervisor {
     else setTimeout(() => !this.stopping && this.launch(slot), delay).unref();
   }
 
+  /** Tells every worker a new table version is out, so idle ones load it too. */
+  tableChanged(): void {
+    for (const slot of this.slots) slot.port?.postMessage({ type: 'table' } satisfies SupervisorMessage);
+  }
+
   /** Test hook: makes a worker throw an uncaught exception. */
   crash(id: number): void {
     this.slots[id].port?.postMessage({ type: 'crash' } satisfies SupervisorMessage);

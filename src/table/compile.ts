@@ -5,16 +5,19 @@
 import type { ConfigError, DynamicConfig, MiddlewareConfig, RouterConfig, RuleSyntax, ServiceConfig } from '../dynamic/model.js';
 import { compileRule, defaultPriority } from '../rules/index.js';
 import { weightedOrder } from '../balancer/wrr.js';
-import type { RouterSpec, ServerSpec, ServiceSpec, TableSpec } from './spec.js';
+import type { LoadBalancerCompiler } from './load-balancers.js';
+import type { SlotLookup } from './slots.js';
+import type { RouterSpec, ServiceSpec, TableSpec } from './spec.js';
 
 export interface CompileInput {
   /** Provider name ("file", "swarm") to its current configuration. */
   providers: ReadonlyMap<string, DynamicConfig>;
   /** Entry points served by workers (routers without entryPoints attach to all of them). */
   entryPoints: readonly string[];
-  /** Slot lookups; called with every server/service key the table uses. */
-  serverSlots: (keys: string[]) => Map<string, number>;
-  serviceSlots: (keys: string[]) => Map<string, number>;
+  /** Load balancers and their server slots, remembered across compilations. */
+  loadBalancers: LoadBalancerCompiler;
+  /** Slot lookup; called with every service name the table uses. */
+  serviceSlots: (keys: string[]) => SlotLookup;
 }
 
 export interface CompiledTable {
@@ -42,32 +45,38 @@ function providerOf(qualified: string): string {
   return qualified.slice(qualified.lastIndexOf('@') + 1);
 }
 
-export function serverKey(service: string, url: string): string {
-  return `${service} ${url}`;
-}
+// Rule compilation results of the previous compilation: null when the rule
+// compiles, else its error. Most rules are the same from one update to the next.
+let ruleCache = new Map<string, string | null>();
+let nextRuleCache = new Map<string, string | null>();
 
-interface ParsedServer {
-  url: string;
-  host: string;
-  port: number;
-  weight: number;
-}
-
-function parseServerUrl(raw: string): ParsedServer | string {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    return `invalid server url ${JSON.stringify(raw)}`;
+function ruleError(rule: string, syntax: RuleSyntax): string | null {
+  const key = `${syntax}\0${rule}`;
+  let error = nextRuleCache.get(key);
+  if (error !== undefined) return error;
+  error = ruleCache.get(key);
+  if (error === undefined) {
+    try {
+      compileRule(rule, syntax);
+      error = null;
+    } catch (err) {
+      error = (err as Error).message;
+    }
   }
-  if (u.protocol !== 'http:') return `server url ${JSON.stringify(raw)}: only http:// upstreams are supported`;
-  if (u.hostname === '') return `server url ${JSON.stringify(raw)} has no host`;
-  if (u.pathname !== '/' && u.pathname !== '') return `server url ${JSON.stringify(raw)}: a path in a server url is not supported`;
-  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { url: raw, host, port: u.port === '' ? 80 : Number(u.port), weight: 1 };
+  nextRuleCache.set(key, error);
+  return error;
 }
 
 export function compileTable(input: CompileInput): CompiledTable {
+  try {
+    return compileUncached(input);
+  } finally {
+    // Keep only what this compilation used.
+    [ruleCache, nextRuleCache] = [nextRuleCache, new Map()];
+  }
+}
+
+function compileUncached(input: CompileInput): CompiledTable {
   const errors: ConfigError[] = [];
   const routerStatus: CompiledTable['routerStatus'] = new Map();
   const serviceStatus: CompiledTable['serviceStatus'] = new Map();
@@ -92,28 +101,20 @@ export function compileTable(input: CompileInput): CompiledTable {
   };
 
   // 2. Load balancers.
-  const lbServers = new Map<string, { servers: ParsedServer[]; passHostHeader: boolean }>();
+  const lbc = input.loadBalancers;
+  const loadBalancers = new Set<string>();
+  lbc.begin();
   for (const [name, svc] of services) {
     if (svc.loadBalancer !== undefined && svc.weighted !== undefined) {
       fail('service', name, 'a service must have exactly one of loadBalancer or weighted');
       continue;
     }
     if (svc.loadBalancer === undefined) continue;
-    const parsed: ParsedServer[] = [];
-    let bad = false;
-    for (const s of svc.loadBalancer.servers) {
-      const p = parseServerUrl(s.url);
-      if (typeof p === 'string') {
-        fail('service', name, p);
-        bad = true;
-        continue;
-      }
-      p.weight = s.weight ?? 1;
-      parsed.push(p);
-    }
-    if (bad) continue;
-    lbServers.set(name, { servers: parsed, passHostHeader: svc.loadBalancer.passHostHeader ?? true });
+    const problems = lbc.compile(name, svc.loadBalancer);
+    for (const p of problems) fail('service', name, p);
+    if (problems.length === 0) loadBalancers.add(name);
   }
+  lbc.end();
 
   // 3. Weighted services: children must resolve, without cycles.
   const weighted = new Map<string, { name: string; weight: number }[]>();
@@ -129,7 +130,7 @@ export function compileTable(input: CompileInput): CompiledTable {
   const resolve = (name: string, path: string[]): boolean => {
     const known = usable.get(name);
     if (known !== undefined) return known;
-    if (lbServers.has(name)) return usable.set(name, true), true;
+    if (loadBalancers.has(name)) return usable.set(name, true), true;
     const children = weighted.get(name);
     if (children === undefined) return false;
     if (path.includes(name)) {
@@ -152,25 +153,11 @@ export function compileTable(input: CompileInput): CompiledTable {
   for (const name of weighted.keys()) resolve(name, []);
 
   // 4. Service specs, with stable slots.
-  const serviceNames = [...services.keys()].filter((n) => lbServers.has(n) || usable.get(n) === true).sort();
-  const serverKeys: string[] = [];
-  for (const n of serviceNames) for (const s of lbServers.get(n)?.servers ?? []) serverKeys.push(serverKey(n, s.url));
-  const serverSlots = input.serverSlots(serverKeys);
+  const serviceNames = [...services.keys()].filter((n) => loadBalancers.has(n) || usable.get(n) === true).sort();
   const serviceSlots = input.serviceSlots(serviceNames);
   const serviceIndex = new Map(serviceNames.map((n, i) => [n, i]));
   const serviceSpecs: ServiceSpec[] = serviceNames.map((name) => {
-    const lb = lbServers.get(name);
-    if (lb !== undefined) {
-      const servers: ServerSpec[] = lb.servers.map((s) => ({ ...s, slot: serverSlots.get(serverKey(name, s.url))! }));
-      return {
-        kind: 'lb',
-        name,
-        servers,
-        passHostHeader: lb.passHostHeader,
-        rr: serviceSlots.get(name)!,
-        order: weightedOrder(servers.map((s) => s.weight)),
-      };
-    }
+    if (loadBalancers.has(name)) return lbc.spec(name, serviceSlots.get(name)!);
     const children = weighted.get(name)!;
     return {
       kind: 'weighted',
@@ -187,10 +174,9 @@ export function compileTable(input: CompileInput): CompiledTable {
   for (const [name, r] of [...routers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const provider = providerOf(name);
     const syntax: RuleSyntax = r.ruleSyntax ?? 'v3';
-    try {
-      compileRule(r.rule, syntax);
-    } catch (err) {
-      fail('router', name, `invalid rule ${JSON.stringify(r.rule)}: ${(err as Error).message}`);
+    const ruleErr = ruleError(r.rule, syntax);
+    if (ruleErr !== null) {
+      fail('router', name, `invalid rule ${JSON.stringify(r.rule)}: ${ruleErr}`);
       continue;
     }
     if (r.service === undefined || r.service === '') {

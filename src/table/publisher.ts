@@ -2,9 +2,11 @@
 // table versions, and publishes a version only when its content changed.
 import type { ConfigError, DynamicConfig } from '../dynamic/model.js';
 import { compileTable, type CompiledTable } from './compile.js';
+import { LoadBalancerCompiler } from './load-balancers.js';
 import { createStateBuffer, SharedState, type StateLayout } from './shared-state.js';
 import { createTableBuffer, TableWriter } from './shared-table.js';
 import { SlotAllocator } from './slots.js';
+import { encodeTable } from './wire.js';
 
 export interface PublisherOptions {
   entryPoints: readonly string[];
@@ -26,7 +28,7 @@ export class TablePublisher {
   readonly state: SharedState;
   private readonly writer: TableWriter;
   private readonly providers = new Map<string, DynamicConfig>();
-  private readonly serverSlots: SlotAllocator;
+  private readonly loadBalancers: LoadBalancerCompiler;
   private readonly serviceSlots: SlotAllocator;
   private lastText = '';
   /** The most recent compilation, for the API. */
@@ -39,10 +41,12 @@ export class TablePublisher {
     this.stateBuffer = createStateBuffer(this.layout);
     this.state = new SharedState(this.stateBuffer, this.layout);
     this.writer = new TableWriter(this.tableBuffer);
-    this.serverSlots = new SlotAllocator(
-      this.layout.maxServers,
-      (slot) => this.state.inflight(slot) === 0,
-      (slot) => this.state.resetServer(slot),
+    this.loadBalancers = new LoadBalancerCompiler(
+      new SlotAllocator(
+        this.layout.maxServers,
+        (slot) => this.state.inflight(slot) === 0,
+        (slot) => this.state.resetServer(slot),
+      ),
     );
     this.serviceSlots = new SlotAllocator(this.layout.maxServices, () => true, (slot) => this.state.resetService(slot));
   }
@@ -66,13 +70,16 @@ export class TablePublisher {
     const compiled = compileTable({
       providers: this.providers,
       entryPoints: this.options.entryPoints,
-      serverSlots: (keys) => this.serverSlots.assign(keys),
+      loadBalancers: this.loadBalancers,
       serviceSlots: (keys) => this.serviceSlots.assign(keys),
     });
     this.current = compiled;
-    const text = JSON.stringify(compiled.spec);
+    // Encoded with version 0 so that an unchanged table compares equal to the published one.
+    const text = encodeTable(0, compiled.spec);
     if (text === this.lastText) return { changed: false, generation: this.writer.generation, errors: compiled.errors };
-    const generation = this.writer.publish(`{"version":${this.writer.generation + 1},${text.slice(1)}`);
+    const nl = text.indexOf('\n');
+    const header = `{"version":${this.writer.generation + 1},${text.slice(text.indexOf(',') + 1, nl === -1 ? text.length : nl)}`;
+    const generation = this.writer.publish(nl === -1 ? header : header + text.slice(nl));
     this.lastText = text;
     this.reloads++;
     return { changed: true, generation, errors: compiled.errors };

@@ -28,12 +28,14 @@ export class TableWriter {
   private readonly header: Int32Array;
   private readonly bytes: Uint8Array;
   private readonly slotBytes: number;
-  private readonly encoder = new TextEncoder();
+  /** The same bytes as a Buffer: Buffer.write encodes UTF-8 straight into shared memory, several times faster than TextEncoder. */
+  private readonly buffer: Buffer;
 
   constructor(readonly sab: SharedArrayBuffer) {
     this.header = new Int32Array(sab, 0, HEADER_INTS);
     this.slotBytes = slotBytesOf(sab);
     this.bytes = new Uint8Array(sab, HEADER_INTS * 4);
+    this.buffer = Buffer.from(sab, HEADER_INTS * 4);
   }
 
   get generation(): number {
@@ -42,15 +44,16 @@ export class TableWriter {
 
   /** Writes a new version; returns its generation. */
   publish(payload: Uint8Array | string): number {
-    const data = typeof payload === 'string' ? this.encoder.encode(payload) : payload;
-    if (data.length > this.slotBytes) {
-      throw new TableTooLargeError(`route table of ${data.length} bytes exceeds the ${this.slotBytes}-byte slot`);
+    const length = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
+    if (length > this.slotBytes) {
+      throw new TableTooLargeError(`route table of ${length} bytes exceeds the ${this.slotBytes}-byte slot`);
     }
     const gen = Atomics.load(this.header, GENERATION) + 1;
     const slot = gen & 1;
     Atomics.add(this.header, SEQ[slot], 1); // odd: writing
-    this.bytes.set(data, slot * this.slotBytes);
-    Atomics.store(this.header, LENGTH[slot], data.length);
+    if (typeof payload === 'string') this.buffer.write(payload, slot * this.slotBytes, length, 'utf8');
+    else this.bytes.set(payload, slot * this.slotBytes);
+    Atomics.store(this.header, LENGTH[slot], length);
     Atomics.add(this.header, SEQ[slot], 1); // even: stable
     Atomics.store(this.header, GENERATION, gen);
     return gen;
@@ -61,7 +64,6 @@ export class TableReader {
   private readonly header: Int32Array;
   private readonly bytes: Uint8Array;
   private readonly slotBytes: number;
-  private readonly decoder = new TextDecoder();
   /** Generation of the last successful read. */
   seen = 0;
 
@@ -76,8 +78,8 @@ export class TableReader {
     return Atomics.load(this.header, GENERATION) !== this.seen;
   }
 
-  /** Reads the newest version, or null when there is nothing new. */
-  read(): { generation: number; text: string } | null {
+  /** Reads (copies) the newest version, or null when there is nothing new. */
+  read(): { generation: number; bytes: Uint8Array } | null {
     for (;;) {
       const gen = Atomics.load(this.header, GENERATION);
       if (gen === this.seen) return null;
@@ -89,7 +91,7 @@ export class TableReader {
       const copy = this.bytes.slice(start, start + len);
       if (Atomics.load(this.header, SEQ[slot]) !== seq) continue;
       this.seen = gen;
-      return { generation: gen, text: this.decoder.decode(copy) };
+      return { generation: gen, bytes: copy };
     }
   }
 }

@@ -3,9 +3,14 @@
 // (e.g. no request in flight to the server that held it), so a worker still
 // on an older table version never updates another server's counters.
 
-export class SlotAllocator {
+export interface SlotLookup {
+  get(key: string): number | undefined;
+}
+
+export class SlotAllocator implements SlotLookup {
   private readonly byKey = new Map<string, number>();
   private readonly free: number[] = [];
+  /** Released, and waiting until quiet to be reused. */
   private readonly released: number[] = [];
   private next = 0;
 
@@ -15,29 +20,47 @@ export class SlotAllocator {
     private readonly onAssign: (slot: number) => void = () => {},
   ) {}
 
-  /** Assigns slots for exactly these keys; keys not listed are released. Throws when full. */
-  assign(keys: Iterable<string>): Map<string, number> {
+  /**
+   * Assigns slots for exactly these keys; keys not listed are released. Throws
+   * when full. The result is this allocator (valid until the next change).
+   */
+  assign(keys: Iterable<string>): SlotLookup {
+    this.sweep();
     const wanted = new Set(keys);
-    for (const [key, slot] of this.byKey) {
-      if (!wanted.has(key)) {
-        this.byKey.delete(key);
-        this.released.push(slot);
-      }
+    for (const key of this.byKey.keys()) if (!wanted.has(key)) this.release(key);
+    for (const key of wanted) this.take(key);
+    return this;
+  }
+
+  /** Makes released slots that became quiet available again. */
+  sweep(): void {
+    let kept = 0;
+    for (const slot of this.released) {
+      if (this.isQuiet(slot)) this.free.push(slot);
+      else this.released[kept++] = slot;
     }
-    for (let i = this.released.length - 1; i >= 0; i--) {
-      if (this.isQuiet(this.released[i])) this.free.push(...this.released.splice(i, 1));
+    this.released.length = kept;
+  }
+
+  /** The key's slot, assigned now if it has none. Throws when full. */
+  take(key: string): number {
+    let slot = this.byKey.get(key);
+    if (slot !== undefined) return slot;
+    slot = this.free.pop();
+    if (slot === undefined) {
+      if (this.next >= this.capacity) throw new Error(`no free slot: more than ${this.capacity} in use`);
+      slot = this.next++;
     }
-    for (const key of wanted) {
-      if (this.byKey.has(key)) continue;
-      let slot = this.free.pop();
-      if (slot === undefined) {
-        if (this.next >= this.capacity) throw new Error(`no free slot: more than ${this.capacity} in use`);
-        slot = this.next++;
-      }
-      this.onAssign(slot);
-      this.byKey.set(key, slot);
-    }
-    return new Map(this.byKey);
+    this.onAssign(slot);
+    this.byKey.set(key, slot);
+    return slot;
+  }
+
+  release(key: string): void {
+    const slot = this.byKey.get(key);
+    if (slot === undefined) return;
+    this.byKey.delete(key);
+    this.released.push(slot);
   }
 
   get(key: string): number | undefined {

@@ -1,10 +1,9 @@
-// Worker side of the route table: decodes a TableSpec once per version into
-// worker-local structures the hot path reads: compiled matchers, a host hash
-// index per entry point, services bound to this worker's connection pools.
-import { compileRule } from '../rules/index.js';
+// Worker side of the route table: the structures the hot path reads (compiled
+// matchers, a host hash index per entry point, services bound to this
+// worker's connection pools). table-build.ts fills them from the shared buffer.
 import type { Matcher, RequestView } from '../rules/types.js';
-import { compileRewrites, type PathRewrite } from './rewrite.js';
-import type { LoadBalancerSpec, TableSpec } from '../table/spec.js';
+import type { PathRewrite } from './rewrite.js';
+import type { LoadBalancerSpec } from '../table/spec.js';
 import type { PoolOptions } from '../upstream/pool.js';
 import { ServerPool } from '../upstream/pool.js';
 
@@ -100,65 +99,12 @@ export class PoolRegistry {
   }
 }
 
+/** Routers of one table version, indexed for matching. Built by RouteIndex. */
 export class RouteTable {
-  private readonly entryPoints = new Map<string, EntryPointRoutes>();
-
   constructor(
     readonly version: number,
-    spec: TableSpec,
-    pools: PoolRegistry,
-  ) {
-    const used = new Set<ServerPool>();
-    const services: ServiceRuntime[] = spec.services.map((s) =>
-      s.kind === 'lb' ? lbRuntime(s, pools, used) : { kind: 'weighted', name: s.name, children: [], rr: s.rr, order: s.order },
-    );
-    spec.services.forEach((s, i) => {
-      if (s.kind === 'weighted') (services[i] as WeightedRuntime).children = s.children.map((c) => services[c]);
-    });
-    pools.retain(used);
-
-    const twins = new Map<string, RouteEntry[]>();
-    for (const r of spec.routers) {
-      // The main thread already compiled every rule; a failure here would be a bug, so it throws.
-      const compiled = compileRule(r.rule, r.syntax);
-      const entry: RouteEntry = {
-        name: r.name,
-        priority: r.priority,
-        match: compiled.match,
-        rewrite: compileRewrites(compiled.rewrites),
-        services: [services[r.service]],
-      };
-      const twinKey = `${r.priority}\0${r.syntax}\0${[...r.entryPoints].sort().join(',')}\0${r.rule}`;
-      const group = twins.get(twinKey);
-      if (group === undefined) twins.set(twinKey, [entry]);
-      else group.push(entry);
-      for (const ep of r.entryPoints) {
-        let routes = this.entryPoints.get(ep);
-        if (routes === undefined) {
-          routes = { byHost: new Map(), generic: [] };
-          this.entryPoints.set(ep, routes);
-        }
-        if (compiled.hosts === null) {
-          routes.generic.push(entry);
-        } else {
-          for (const h of compiled.hosts) {
-            const list = routes.byHost.get(h);
-            if (list === undefined) routes.byHost.set(h, [entry]);
-            else list.push(entry);
-          }
-        }
-      }
-    }
-    for (const group of twins.values()) {
-      if (group.length < 2) continue;
-      group.sort(byPriority);
-      for (const e of group) for (const t of group) if (t !== e && !e.services.includes(t.services[0])) e.services.push(t.services[0]);
-    }
-    for (const routes of this.entryPoints.values()) {
-      routes.generic.sort(byPriority);
-      for (const list of routes.byHost.values()) list.sort(byPriority);
-    }
-  }
+    private readonly entryPoints: ReadonlyMap<string, EntryPointRoutes>,
+  ) {}
 
   /** How many routers a request for `host` is tested against (the hash index at work). */
   candidateCount(entryPoint: string, host: string): number {
@@ -183,7 +129,57 @@ export class RouteTable {
   }
 }
 
-function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry, used: Set<ServerPool>): LoadBalancerRuntime {
+/** What indexing needs to know of a router beyond its RouteEntry. */
+export interface RouterPlacement {
+  entryPoints: readonly string[];
+  /** Host names the rule can only match, or null when it may match any host. */
+  hosts: readonly string[] | null;
+  /** Equal for routers with the same rule, syntax, priority and entry points. */
+  twinKey: string;
+}
+
+/** Collects a version's routers one at a time, then sorts and links them once. */
+export class RouteIndex {
+  private readonly entryPoints = new Map<string, EntryPointRoutes>();
+  private readonly twins = new Map<string, RouteEntry[]>();
+
+  add(entry: RouteEntry, at: RouterPlacement): void {
+    const group = this.twins.get(at.twinKey);
+    if (group === undefined) this.twins.set(at.twinKey, [entry]);
+    else group.push(entry);
+    for (const ep of at.entryPoints) {
+      let routes = this.entryPoints.get(ep);
+      if (routes === undefined) {
+        routes = { byHost: new Map(), generic: [] };
+        this.entryPoints.set(ep, routes);
+      }
+      if (at.hosts === null) {
+        routes.generic.push(entry);
+      } else {
+        for (const h of at.hosts) {
+          const list = routes.byHost.get(h);
+          if (list === undefined) routes.byHost.set(h, [entry]);
+          else list.push(entry);
+        }
+      }
+    }
+  }
+
+  finish(version: number): RouteTable {
+    for (const group of this.twins.values()) {
+      if (group.length < 2) continue;
+      group.sort(byPriority);
+      for (const e of group) for (const t of group) if (t !== e && !e.services.includes(t.services[0])) e.services.push(t.services[0]);
+    }
+    for (const routes of this.entryPoints.values()) {
+      routes.generic.sort(byPriority);
+      for (const list of routes.byHost.values()) if (list.length > 1) list.sort(byPriority);
+    }
+    return new RouteTable(version, this.entryPoints);
+  }
+}
+
+export function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry): LoadBalancerRuntime {
   return {
     kind: 'lb',
     name: s.name,
@@ -192,7 +188,6 @@ function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry, used: Set<ServerPoo
     order: s.order,
     servers: s.servers.map((srv) => {
       const pool = pools.get(srv.host, srv.port);
-      used.add(pool);
       const host = srv.host.includes(':') ? `[${srv.host}]` : srv.host;
       return {
         url: srv.url,

@@ -12,9 +12,9 @@ import { WorkerObserver, type MetricsScopes } from '../metrics/observe.js';
 import { SharedCounters, type CountersLayout } from '../table/shared-counters.js';
 import { SharedState, type StateLayout } from '../table/shared-state.js';
 import { TableReader } from '../table/shared-table.js';
-import type { TableSpec } from '../table/spec.js';
 import { createHandler, type WorkerRuntime } from './handler.js';
-import { PoolRegistry, RouteTable } from './routes.js';
+import { PoolRegistry, type RouteTable } from './routes.js';
+import { TableBuilder, type TableBuild } from './table-build.js';
 
 export interface ServeEntryPoint {
   name: string;
@@ -51,9 +51,12 @@ export type WorkerMessage =
   /** A batch of formatted access log lines. */
   | { type: 'accesslog'; workerId: number; text: string; lines: number };
 
-export type SupervisorMessage = { type: 'drain'; graceMs: number } | { type: 'crash' };
+/** 'table': a new version was published (workers also notice it on the next request). */
+export type SupervisorMessage = { type: 'drain'; graceMs: number } | { type: 'crash' } | { type: 'table' };
 
 const MAX_HEAD_BYTES = 64 * 1024;
+/** Longest a table build holds the event loop before letting requests through. */
+const BUILD_SLICE_MS = 2;
 
 function trustList(ips: string[]): BlockList | null {
   if (ips.length === 0) return null;
@@ -90,18 +93,48 @@ export default function serve(task: ServeTask): Promise<void> {
       idleTimeoutMs: task.transport.idleConnTimeoutMs,
       maxHeadBytes: MAX_HEAD_BYTES,
     });
+    let settled = false;
     let table: RouteTable | null = null;
+    const builder = new TableBuilder(pools);
+    let building: TableBuild | null = null;
+    const loaded = (generation: number) => send({ type: 'table', workerId: task.workerId, generation });
+    const failed = (generation: number, err: unknown) =>
+      send({ type: 'log', level: 'error', msg: `cannot load table ${generation}: ${(err as Error).message}`, workerId: task.workerId });
+    // A new version is built in slices between requests; the current table
+    // serves until the new one is whole.
+    const buildSlice = () => {
+      if (building === null || settled) return;
+      const b = building;
+      try {
+        if (!b.step(performance.now() + BUILD_SLICE_MS)) {
+          setImmediate(buildSlice);
+          return;
+        }
+        table = b.result;
+        loaded(b.generation);
+      } catch (err) {
+        failed(b.generation, err);
+      }
+      building = null;
+      if (reader.changed()) refresh();
+    };
     const refresh = () => {
+      if (building !== null) return;
+      const next = reader.read();
+      if (next === null) return;
+      building = builder.begin(next.generation, next.bytes);
+      setImmediate(buildSlice);
+    };
+    const loadFirst = () => {
       const next = reader.read();
       if (next === null) return;
       try {
-        table = new RouteTable(next.generation, JSON.parse(next.text) as TableSpec, pools);
-        send({ type: 'table', workerId: task.workerId, generation: next.generation });
+        table = builder.buildNow(next.generation, next.bytes);
+        loaded(next.generation);
       } catch (err) {
-        send({ type: 'log', level: 'error', msg: `cannot load table ${next.generation}: ${(err as Error).message}`, workerId: task.workerId });
+        failed(next.generation, err);
       }
     };
-    let settled = false;
     let drainResolve: (() => void) | null = null;
     const counters = task.counters === null ? null : new SharedCounters(task.counters.buffer, task.counters.layout);
     // A restarted worker's predecessor may have died with requests in flight.
@@ -128,7 +161,7 @@ export default function serve(task: ServeTask): Promise<void> {
         if (rt.draining && rt.inflight === 0 && drainResolve !== null) setImmediate(drainResolve);
       },
     };
-    refresh();
+    loadFirst();
 
     // One app per entry point: each needs its own handler (its name, trust list, port).
     const apps = task.entryPoints.map((ep, index) =>
@@ -180,6 +213,8 @@ export default function serve(task: ServeTask): Promise<void> {
           finish();
         };
         if (rt.inflight === 0) drainResolve();
+      } else if (m.type === 'table') {
+        refresh();
       } else if (m.type === 'crash' && task.testHooks) {
         setImmediate(() => {
           throw new Error('crash requested by the supervisor (test hook)');

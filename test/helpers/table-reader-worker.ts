@@ -5,6 +5,7 @@ import { TableReader } from '../../src/table/shared-table.js';
 
 const reader = new TableReader(workerData.sab as SharedArrayBuffer);
 const stop = new Int32Array(workerData.stop as SharedArrayBuffer);
+const decoder = new TextDecoder();
 let reads = 0;
 let torn = 0;
 let last = 0;
@@ -14,7 +15,7 @@ while (Atomics.load(stop, 0) === 0) {
   if (v === null) continue;
   reads++;
   try {
-    const t = JSON.parse(v.text) as { n: number; fill: string; check: number };
+    const t = JSON.parse(decoder.decode(v.bytes)) as { n: number; fill: string; check: number };
     if (t.fill.length !== t.check || t.fill !== String(t.n % 10).repeat(t.check)) torn++;
     if (t.n < last) backwards++;
     last = t.n;

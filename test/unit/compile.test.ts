@@ -3,17 +3,18 @@ import { test } from 'node:test';
 import type { DynamicConfig } from '../../src/dynamic/model.js';
 import type { RequestView } from '../../src/rules/types.js';
 import { compileTable } from '../../src/table/compile.js';
+import { LoadBalancerCompiler } from '../../src/table/load-balancers.js';
 import { SlotAllocator } from '../../src/table/slots.js';
-import type { TableSpec } from '../../src/table/spec.js';
-import { PoolRegistry, RouteTable } from '../../src/worker/routes.js';
+import { encodeTable } from '../../src/table/wire.js';
+import { PoolRegistry } from '../../src/worker/routes.js';
+import { TableBuilder } from '../../src/worker/table-build.js';
 
 function compile(providers: Record<string, DynamicConfig['http']>, entryPoints = ['web']) {
-  const servers = new SlotAllocator(1000);
   const services = new SlotAllocator(1000);
   return compileTable({
     providers: new Map(Object.entries(providers).map(([k, http]) => [k, { http }])),
     entryPoints,
-    serverSlots: (k) => servers.assign(k),
+    loadBalancers: new LoadBalancerCompiler(new SlotAllocator(1000)),
     serviceSlots: (k) => services.assign(k),
   });
 }
@@ -22,6 +23,8 @@ const http = (p: Partial<DynamicConfig['http']>): DynamicConfig['http'] => ({ ro
 const lb = (...urls: string[]) => ({ loadBalancer: { servers: urls.map((url) => ({ url })) } });
 const view = (host: string, path = '/'): RequestView => ({ method: 'GET', host, path, query: '', headers: {}, clientIp: '127.0.0.1' });
 const pools = () => new PoolRegistry({ maxIdle: 1, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 1000, maxHeadBytes: 1024 });
+/** The worker's table for a compiled spec, through the same encoding the shared buffer carries. */
+const tableOf = (spec: ReturnType<typeof compile>['spec']) => new TableBuilder(pools()).buildNow(1, Buffer.from(encodeTable(1, spec)));
 
 test('names are qualified by provider; routers reach services across providers with @', () => {
   const c = compile({
@@ -92,7 +95,7 @@ test('priority: explicit, else the rule length; the longer rule wins by default'
   });
   const prio = Object.fromEntries(c.spec.routers.map((r) => [r.name, r.priority]));
   assert.deepEqual(prio, { 'long@file': 18, 'pinned@file': 1, 'short@file': 15 });
-  const table = new RouteTable(1, { version: 1, ...c.spec } as TableSpec, pools());
+  const table = tableOf(c.spec);
   assert.equal(table.match('web', view('x', '/api/v1'))?.name, 'long@file');
   assert.equal(table.match('web', view('x', '/other'))?.name, 'short@file');
 });
@@ -108,7 +111,7 @@ test('host routers and generic routers merge by priority', () => {
       services: { s: lb('http://127.0.0.1:1') },
     }),
   });
-  const table = new RouteTable(1, { version: 1, ...c.spec } as TableSpec, pools());
+  const table = tableOf(c.spec);
   assert.equal(table.match('web', view('a.com'))?.name, 'catchall@file');
   assert.equal(table.match('web', view('b.com'))?.name, 'catchall@file');
   assert.equal(table.match('other', view('a.com')), null);
@@ -119,7 +122,7 @@ test('10,000 Host routers: a request is tested against its own host bucket only'
   for (let i = 0; i < 10_000; i++) routers[`r${i}`] = { rule: `Host(\`host${i}.example.com\`)`, service: 's' };
   const c = compile({ file: http({ routers, services: { s: lb('http://127.0.0.1:1') } }) });
   assert.equal(c.spec.routers.length, 10_000);
-  const table = new RouteTable(1, { version: 1, ...c.spec } as TableSpec, pools());
+  const table = tableOf(c.spec);
   assert.equal(table.candidateCount('web', 'host7777.example.com'), 1);
   assert.equal(table.candidateCount('web', 'unknown.example.com'), 0);
   assert.equal(table.match('web', view('host7777.example.com'))?.name, 'r7777@file');

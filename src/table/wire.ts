@@ -1,0 +1,77 @@
+// The route table as bytes in the shared buffer: one JSON record per line.
+//
+//   {"version":7,"services":2,"routers":1}          header
+//   {"kind":"lb","name":"api@swarm",...}             one line per service
+//   {"name":"api@swarm","service":"api@swarm",...}   one line per router
+//
+// Records name the services they use instead of pointing at an index, so a
+// record's text changes only when that element changes. Workers rebuild a new
+// version line by line and reuse whatever they built for an identical line of
+// the previous version: an update that touches one router out of 10,000
+// compiles one router, and the work can be spread over several event-loop turns.
+import type { LoadBalancerSpec, RouterSpec, ServiceSpec, TableSpec } from './spec.js';
+
+export interface TableHeader {
+  version: number;
+  services: number;
+  routers: number;
+}
+
+export type LoadBalancerRecord = LoadBalancerSpec;
+
+export interface WeightedRecord {
+  kind: 'weighted';
+  name: string;
+  /** Service names. */
+  children: string[];
+  rr: number;
+  order: number[];
+}
+
+export type ServiceRecord = LoadBalancerRecord | WeightedRecord;
+
+export interface RouterRecord extends Omit<RouterSpec, 'service'> {
+  /** The service's name. */
+  service: string;
+}
+
+/** Encodes a table version as lines (no trailing newline). */
+export function encodeTable(version: number, spec: Omit<TableSpec, 'version'>): string {
+  const { services, routers } = spec;
+  const lines = new Array<string>(1 + services.length + routers.length);
+  lines[0] = JSON.stringify({ version, services: services.length, routers: routers.length } satisfies TableHeader);
+  let i = 1;
+  for (const s of services) lines[i++] = serviceLine(s, services);
+  for (const r of routers) lines[i++] = JSON.stringify({ ...r, service: services[r.service].name } satisfies RouterRecord);
+  return lines.join('\n');
+}
+
+// Load balancer specs are kept while unchanged (load-balancers.ts), so their
+// lines are too: with thousands of services, encoding was a large share of an update.
+const lbLines = new WeakMap<LoadBalancerSpec, string>();
+
+function serviceLine(s: ServiceSpec, all: readonly ServiceSpec[]): string {
+  if (s.kind !== 'lb') return JSON.stringify(serviceRecord(s, all));
+  let line = lbLines.get(s);
+  if (line === undefined) {
+    line = JSON.stringify(s satisfies LoadBalancerRecord);
+    lbLines.set(s, line);
+  }
+  return line;
+}
+
+function serviceRecord(s: ServiceSpec, all: readonly ServiceSpec[]): ServiceRecord {
+  if (s.kind === 'lb') return s;
+  return { kind: 'weighted', name: s.name, children: s.children.map((c) => all[c].name), rr: s.rr, order: s.order };
+}
+
+/** Decodes a whole encoded table (tests, tools); workers decode incrementally instead. */
+export function decodeTable(text: string): { header: TableHeader; services: ServiceRecord[]; routers: RouterRecord[] } {
+  const lines = text.split('\n');
+  const header = JSON.parse(lines[0]) as TableHeader;
+  return {
+    header,
+    services: lines.slice(1, 1 + header.services).map((l) => JSON.parse(l) as ServiceRecord),
+    routers: lines.slice(1 + header.services, 1 + header.services + header.routers).map((l) => JSON.parse(l) as RouterRecord),
+  };
+}
