@@ -8,23 +8,17 @@
 // still has, so in-flight counts and health stay attached to them.
 import { weightedOrder } from '../balancer/wrr.js';
 import type { LoadBalancerConfig } from '../dynamic/model.js';
-import type { SlotAllocator } from './slots.js';
+import type { SlotPool } from './slots.js';
 import type { LoadBalancerSpec, ServerSpec } from './spec.js';
 
 interface Entry {
-  servers: { url: string; weight: number }[];
   passHostHeader: boolean;
+  /** One per configured server, in order, each with its slot. */
   specs: ServerSpec[];
-  /** Server slot keys held by this entry. */
-  keys: string[];
   order: number[];
   spec: LoadBalancerSpec | null;
   /** The compilation that last used it. */
   epoch: number;
-}
-
-export function serverKey(service: string, url: string): string {
-  return `${service} ${url}`;
 }
 
 function parseServerUrl(raw: string): Omit<ServerSpec, 'weight' | 'slot'> | string {
@@ -43,9 +37,9 @@ function parseServerUrl(raw: string): Omit<ServerSpec, 'weight' | 'slot'> | stri
 
 function sameServers(entry: Entry, config: LoadBalancerConfig): boolean {
   const servers = config.servers;
-  if (entry.passHostHeader !== (config.passHostHeader ?? true) || entry.servers.length !== servers.length) return false;
+  if (entry.passHostHeader !== (config.passHostHeader ?? true) || entry.specs.length !== servers.length) return false;
   for (let i = 0; i < servers.length; i++) {
-    if (entry.servers[i].url !== servers[i].url || entry.servers[i].weight !== (servers[i].weight ?? 1)) return false;
+    if (entry.specs[i].url !== servers[i].url || entry.specs[i].weight !== (servers[i].weight ?? 1)) return false;
   }
   return true;
 }
@@ -54,7 +48,7 @@ export class LoadBalancerCompiler {
   private readonly entries = new Map<string, Entry>();
   private epoch = 0;
 
-  constructor(private readonly serverSlots: SlotAllocator) {}
+  constructor(private readonly serverSlots: SlotPool) {}
 
   /** Starts a compilation: every service it does not compile is dropped by end(). */
   begin(): void {
@@ -80,17 +74,22 @@ export class LoadBalancerCompiler {
       this.drop(name);
       return errors;
     }
-    const keys = specs.map((s) => serverKey(name, s.url));
-    for (let i = 0; i < specs.length; i++) specs[i].slot = this.serverSlots.take(keys[i]);
-    if (known !== undefined) {
-      const kept = new Set(keys);
-      for (const k of known.keys) if (!kept.has(k)) this.serverSlots.release(k);
+    // A server the service already had keeps its slot (its in-flight count and health).
+    const held = new Map<string, number>();
+    for (const s of known?.specs ?? []) if (!held.has(s.url)) held.set(s.url, s.slot);
+    for (const s of specs) {
+      const slot = held.get(s.url);
+      if (slot === undefined) {
+        s.slot = this.serverSlots.allocate();
+      } else {
+        s.slot = slot;
+        held.delete(s.url);
+      }
     }
+    for (const slot of held.values()) this.serverSlots.release(slot);
     this.entries.set(name, {
-      servers: config.servers.map((s) => ({ url: s.url, weight: s.weight ?? 1 })),
       passHostHeader: config.passHostHeader ?? true,
       specs,
-      keys,
       order: weightedOrder(specs.map((s) => s.weight)),
       spec: null,
       epoch: this.epoch,
@@ -115,7 +114,7 @@ export class LoadBalancerCompiler {
   private drop(name: string): void {
     const entry = this.entries.get(name);
     if (entry === undefined) return;
-    for (const k of entry.keys) this.serverSlots.release(k);
+    for (const s of entry.specs) this.serverSlots.release(s.slot);
     this.entries.delete(name);
   }
 }

@@ -7,8 +7,8 @@ export interface SlotLookup {
   get(key: string): number | undefined;
 }
 
-export class SlotAllocator implements SlotLookup {
-  private readonly byKey = new Map<string, number>();
+/** Slot numbers without keys: the caller remembers which slot is whose. */
+export class SlotPool {
   private readonly free: number[] = [];
   /** Released, and waiting until quiet to be reused. */
   private readonly released: number[] = [];
@@ -20,18 +20,6 @@ export class SlotAllocator implements SlotLookup {
     private readonly onAssign: (slot: number) => void = () => {},
   ) {}
 
-  /**
-   * Assigns slots for exactly these keys; keys not listed are released. Throws
-   * when full. The result is this allocator (valid until the next change).
-   */
-  assign(keys: Iterable<string>): SlotLookup {
-    this.sweep();
-    const wanted = new Set(keys);
-    for (const key of this.byKey.keys()) if (!wanted.has(key)) this.release(key);
-    for (const key of wanted) this.take(key);
-    return this;
-  }
-
   /** Makes released slots that became quiet available again. */
   sweep(): void {
     let kept = 0;
@@ -42,25 +30,46 @@ export class SlotAllocator implements SlotLookup {
     this.released.length = kept;
   }
 
-  /** The key's slot, assigned now if it has none. Throws when full. */
-  take(key: string): number {
-    let slot = this.byKey.get(key);
-    if (slot !== undefined) return slot;
-    slot = this.free.pop();
+  /** Throws when every slot is taken. */
+  allocate(): number {
+    let slot = this.free.pop();
     if (slot === undefined) {
       if (this.next >= this.capacity) throw new Error(`no free slot: more than ${this.capacity} in use`);
       slot = this.next++;
     }
     this.onAssign(slot);
-    this.byKey.set(key, slot);
     return slot;
   }
 
-  release(key: string): void {
-    const slot = this.byKey.get(key);
-    if (slot === undefined) return;
-    this.byKey.delete(key);
+  release(slot: number): void {
     this.released.push(slot);
+  }
+}
+
+/** Slots by key. */
+export class SlotAllocator implements SlotLookup {
+  private readonly byKey = new Map<string, number>();
+  private readonly pool: SlotPool;
+
+  constructor(capacity: number, isQuiet?: (slot: number) => boolean, onAssign?: (slot: number) => void) {
+    this.pool = new SlotPool(capacity, isQuiet, onAssign);
+  }
+
+  /**
+   * Assigns slots for exactly these keys; keys not listed are released. Throws
+   * when full. The result is this allocator (valid until the next change).
+   */
+  assign(keys: Iterable<string>): SlotLookup {
+    const wanted = new Set(keys);
+    for (const [key, slot] of this.byKey) {
+      if (wanted.has(key)) continue;
+      this.byKey.delete(key);
+      this.pool.release(slot);
+    }
+    // Slots released just now are reusable at once if quiet.
+    this.pool.sweep();
+    for (const key of wanted) if (!this.byKey.has(key)) this.byKey.set(key, this.pool.allocate());
+    return this;
   }
 
   get(key: string): number | undefined {

@@ -4,7 +4,7 @@ import type { DynamicConfig } from '../../src/dynamic/model.js';
 import type { RequestView } from '../../src/rules/types.js';
 import { compileTable } from '../../src/table/compile.js';
 import { LoadBalancerCompiler } from '../../src/table/load-balancers.js';
-import { SlotAllocator } from '../../src/table/slots.js';
+import { SlotAllocator, SlotPool } from '../../src/table/slots.js';
 import { encodeTable } from '../../src/table/wire.js';
 import { PoolRegistry } from '../../src/worker/routes.js';
 import { TableBuilder } from '../../src/worker/table-build.js';
@@ -14,7 +14,7 @@ function compile(providers: Record<string, DynamicConfig['http']>, entryPoints =
   return compileTable({
     providers: new Map(Object.entries(providers).map(([k, http]) => [k, { http }])),
     entryPoints,
-    loadBalancers: new LoadBalancerCompiler(new SlotAllocator(1000)),
+    loadBalancers: new LoadBalancerCompiler(new SlotPool(1000)),
     serviceSlots: (k) => services.assign(k),
   });
 }
@@ -127,4 +127,27 @@ test('10,000 Host routers: a request is tested against its own host bucket only'
   assert.equal(table.candidateCount('web', 'unknown.example.com'), 0);
   assert.equal(table.match('web', view('host7777.example.com'))?.name, 'r7777@file');
   assert.equal(table.match('web', view('host10000.example.com')), null);
+});
+
+test('load balancers: servers keep their slots while their service changes around them', () => {
+  const busy = new Set<number>();
+  const lbc = new LoadBalancerCompiler(new SlotPool(10, (s) => !busy.has(s)));
+  const round = (services: Record<string, string[]>) => {
+    lbc.begin();
+    for (const [name, urls] of Object.entries(services)) assert.deepEqual(lbc.compile(name, { servers: urls.map((url) => ({ url })) }), []);
+    lbc.end();
+    return Object.fromEntries(Object.keys(services).map((name) => [name, lbc.spec(name, 0).servers.map((s) => s.slot)]));
+  };
+  assert.deepEqual(round({ a: ['http://h:1', 'http://h:2'], b: ['http://h:3'] }), { a: [0, 1], b: [2] });
+  const unchanged = lbc.spec('a', 0);
+  assert.equal(round({ a: ['http://h:1', 'http://h:2'], b: ['http://h:3'] }) && lbc.spec('a', 0), unchanged, 'an unchanged service keeps its spec object');
+  busy.add(1);
+  // Scaled: h:2 leaves (busy: its slot waits), h:4 arrives; h:1 keeps slot 0.
+  assert.deepEqual(round({ a: ['http://h:1', 'http://h:4'], b: ['http://h:3'] }).a, [0, 3]);
+  // b removed: slot 2 is released; once quiet, slots are reused.
+  busy.clear();
+  assert.deepEqual(round({ a: ['http://h:1', 'http://h:4'] }), { a: [0, 3] });
+  assert.deepEqual(round({ a: ['http://h:1', 'http://h:4'], c: ['http://h:5', 'http://h:6'] }).c.sort(), [1, 2]);
+  lbc.begin();
+  assert.match(lbc.compile('bad', { servers: [{ url: 'ftp://x' }] })[0], /only http/);
 });
