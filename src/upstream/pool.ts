@@ -42,12 +42,17 @@ export class ServerPool implements ConnectionOwner {
   private readonly waiters: PoolWaiter[] = [];
   private open = 0;
   private retired = false;
+  /** "host:port" (":80" left out, IPv6 bracketed), as sent in Host when the client's is not passed on. */
+  readonly authority: string;
 
   constructor(
     readonly host: string,
     readonly port: number,
     private readonly options: PoolOptions,
-  ) {}
+  ) {
+    const h = host.includes(':') ? `[${host}]` : host;
+    this.authority = port === 80 ? h : `${h}:${port}`;
+  }
 
   get openCount(): number {
     return this.open;

@@ -138,44 +138,68 @@ export interface RouterPlacement {
   twinKey: string;
 }
 
+/** A router as indexed: its placement and this version's entry. */
+export interface PlacedEntry extends RouterPlacement {
+  entry: RouteEntry;
+}
+
 /** Collects a version's routers one at a time, then sorts and links them once. */
 export class RouteIndex {
   private readonly entryPoints = new Map<string, EntryPointRoutes>();
-  private readonly twins = new Map<string, RouteEntry[]>();
+  /** By twin key: the first router with it, then all of them once a second arrives (rare: blue-green stacks). */
+  private readonly twins = new Map<string, PlacedEntry | PlacedEntry[]>();
 
-  add(entry: RouteEntry, at: RouterPlacement): void {
-    const group = this.twins.get(at.twinKey);
-    if (group === undefined) this.twins.set(at.twinKey, [entry]);
-    else group.push(entry);
-    for (const ep of at.entryPoints) {
-      let routes = this.entryPoints.get(ep);
-      if (routes === undefined) {
-        routes = { byHost: new Map(), generic: [] };
-        this.entryPoints.set(ep, routes);
-      }
-      if (at.hosts === null) {
-        routes.generic.push(entry);
-      } else {
-        for (const h of at.hosts) {
-          const list = routes.byHost.get(h);
-          if (list === undefined) routes.byHost.set(h, [entry]);
-          else list.push(entry);
-        }
-      }
-    }
+  /** `at.entry` may be shared with the serving table: the index never changes it. */
+  add(at: PlacedEntry): void {
+    const seen = this.twins.get(at.twinKey);
+    if (seen === undefined) this.twins.set(at.twinKey, at);
+    else if (Array.isArray(seen)) seen.push(at);
+    else this.twins.set(at.twinKey, [seen, at]);
+    for (const list of this.lists(at, true)) list.push(at.entry);
   }
 
   finish(version: number): RouteTable {
     for (const group of this.twins.values()) {
-      if (group.length < 2) continue;
-      group.sort(byPriority);
-      for (const e of group) for (const t of group) if (t !== e && !e.services.includes(t.services[0])) e.services.push(t.services[0]);
+      if (!Array.isArray(group)) continue;
+      // Twins fall back to each other's services: fresh entries, linked.
+      const fresh = group.map((at) => {
+        const copy: RouteEntry = { ...at.entry, services: [at.entry.services[0]] };
+        for (const list of this.lists(at, false)) list[list.indexOf(at.entry)] = copy;
+        return copy;
+      });
+      fresh.sort(byPriority);
+      for (const e of fresh) for (const t of fresh) if (t !== e && !e.services.includes(t.services[0])) e.services.push(t.services[0]);
     }
     for (const routes of this.entryPoints.values()) {
       routes.generic.sort(byPriority);
       for (const list of routes.byHost.values()) if (list.length > 1) list.sort(byPriority);
     }
     return new RouteTable(version, this.entryPoints);
+  }
+
+  /** The lists a router belongs in: its hosts' (or the generic one) on each of its entry points. */
+  private *lists(at: RouterPlacement, create: boolean): Generator<RouteEntry[]> {
+    for (const ep of at.entryPoints) {
+      let routes = this.entryPoints.get(ep);
+      if (routes === undefined) {
+        if (!create) continue;
+        routes = { byHost: new Map(), generic: [] };
+        this.entryPoints.set(ep, routes);
+      }
+      if (at.hosts === null) {
+        yield routes.generic;
+        continue;
+      }
+      for (const h of at.hosts) {
+        let list = routes.byHost.get(h);
+        if (list === undefined) {
+          if (!create) continue;
+          list = [];
+          routes.byHost.set(h, list);
+        }
+        yield list;
+      }
+    }
   }
 }
 
@@ -188,12 +212,12 @@ export function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry): LoadBalance
     order: s.order,
     servers: s.servers.map((srv) => {
       const pool = pools.get(srv.host, srv.port);
-      const host = srv.host.includes(':') ? `[${srv.host}]` : srv.host;
       return {
         url: srv.url,
         slot: srv.slot,
         pool,
-        authority: srv.port === 80 ? host : `${host}:${srv.port}`,
+        // One string per address, not per server of every service.
+        authority: pool.authority,
         passHostHeader: s.passHostHeader,
         service: s.rr,
         serviceName: s.name,

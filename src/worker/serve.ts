@@ -46,7 +46,8 @@ export interface ServeTask {
 
 export type WorkerMessage =
   | { type: 'listening'; workerId: number }
-  | { type: 'table'; workerId: number; generation: number }
+  /** A table version is serving; the longest the build held the event loop at once. */
+  | { type: 'table'; workerId: number; generation: number; longestSliceMs: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; workerId: number }
   /** A batch of formatted access log lines. */
   | { type: 'accesslog'; workerId: number; text: string; lines: number };
@@ -56,7 +57,7 @@ export type SupervisorMessage = { type: 'drain'; graceMs: number } | { type: 'cr
 
 const MAX_HEAD_BYTES = 64 * 1024;
 /** Longest a table build holds the event loop before letting requests through. */
-const BUILD_SLICE_MS = 2;
+const BUILD_SLICE_MS = 1;
 
 function trustList(ips: string[]): BlockList | null {
   if (ips.length === 0) return null;
@@ -97,7 +98,7 @@ export default function serve(task: ServeTask): Promise<void> {
     let table: RouteTable | null = null;
     const builder = new TableBuilder(pools);
     let building: TableBuild | null = null;
-    const loaded = (generation: number) => send({ type: 'table', workerId: task.workerId, generation });
+    const loaded = (generation: number, longestSliceMs: number) => send({ type: 'table', workerId: task.workerId, generation, longestSliceMs });
     const failed = (generation: number, err: unknown) =>
       send({ type: 'log', level: 'error', msg: `cannot load table ${generation}: ${(err as Error).message}`, workerId: task.workerId });
     // A new version is built in slices between requests; the current table
@@ -111,7 +112,7 @@ export default function serve(task: ServeTask): Promise<void> {
           return;
         }
         table = b.result;
-        loaded(b.generation);
+        loaded(b.generation, b.longestSliceMs);
       } catch (err) {
         failed(b.generation, err);
       }
@@ -129,8 +130,9 @@ export default function serve(task: ServeTask): Promise<void> {
       const next = reader.read();
       if (next === null) return;
       try {
+        const t0 = performance.now();
         table = builder.buildNow(next.generation, next.bytes);
-        loaded(next.generation);
+        loaded(next.generation, performance.now() - t0);
       } catch (err) {
         failed(next.generation, err);
       }

@@ -55,7 +55,7 @@ test('an unchanged router keeps its compiled matcher; a changed one is compiled 
   const second = load(changed).table;
   const after = second.match('web', view('h5.test'))!;
   assert.equal(after.match, before.match, 'same compiled rule reused');
-  assert.notEqual(after, before, 'but a fresh entry: twin linking must not touch the serving table');
+  assert.equal(after, before, 'and the same entry: nothing about it changed');
   assert.equal(second.match('web', view('h7.test')), null);
   assert.equal(second.match('web', view('seven.test'))?.name, 'r7@file');
   assert.equal(first.match('web', view('h7.test'))?.name, 'r7@file', 'the previous table is left as it was');
@@ -91,6 +91,18 @@ test('twin routers (same rule, two stacks) fall back to each other', () => {
     services: { b: lb('http://127.0.0.1:1'), g: lb('http://127.0.0.1:2') },
   });
   assert.deepEqual(table.match('web', view('app'))!.services.map((s) => s.name), ['b@file', 'g@file']);
+});
+
+test('a router that gains a twin gets a fresh entry; the serving table is left untouched', () => {
+  const { load } = setup();
+  const services = { b: lb('http://127.0.0.1:1'), g: lb('http://127.0.0.1:2') };
+  const first = load({ routers: { blue: { rule: 'Host(`app`)', service: 'b' } }, services }).table;
+  const blue = first.match('web', view('app'))!;
+  const second = load({ routers: { blue: { rule: 'Host(`app`)', service: 'b' }, green: { rule: 'Host(`app`)', service: 'g' } }, services }).table;
+  assert.deepEqual(blue.services.map((s) => s.name), ['b@file'], 'the old entry is unchanged');
+  assert.deepEqual(second.match('web', view('app'))!.services.map((s) => s.name), ['b@file', 'g@file']);
+  const third = load({ routers: { blue: { rule: 'Host(`app`)', service: 'b' } }, services }).table;
+  assert.deepEqual(third.match('web', view('app'))!.services.map((s) => s.name), ['b@file'], 'the twin gone, no fallback remains');
 });
 
 test('built in slices, a version equals the one built at once', () => {
