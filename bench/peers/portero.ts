@@ -13,6 +13,9 @@ import type { Peer, PeerContext, RunningPeer } from './peer.js';
 /** dist/bench/peers/portero.js -> dist/src/cli.js: this checkout's build. */
 export const DEFAULT_CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
+/** Node flags portero runs with: the Dockerfile's ENTRYPOINT has the same (a unit test checks). */
+export const PORTERO_NODE_FLAGS = ['--max-semi-space-size=2'];
+
 /** Traefik dynamic configuration; JSON is valid YAML. */
 export function porteroDynamicConfig(ctx: Pick<PeerContext, 'backends'>): string {
   const config = {
@@ -43,7 +46,7 @@ export async function startPortero(cli: string, ctx: PeerContext, options: Start
   mkdirSync(ctx.dir, { recursive: true });
   const file = join(ctx.dir, 'dynamic.yml');
   writeFileSync(file, options.dynamic ?? porteroDynamicConfig(ctx));
-  const nodeArgs: string[] = [];
+  const nodeArgs: string[] = [...PORTERO_NODE_FLAGS];
   if (ctx.cpuProf) {
     const dir = join(ctx.dir, 'cpuprof');
     mkdirSync(dir, { recursive: true });

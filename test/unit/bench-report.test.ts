@@ -1,6 +1,7 @@
 // The bench's pure parts: flags, body cases, peer configs, ratios, the
 // chart, the progress estimate, the scale helpers. No processes, no load.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { BODY, bodyOf, bodyText, parseBodyCase } from '../../bench/body.js';
@@ -9,6 +10,7 @@ import type { Measurement } from '../../bench/measure.js';
 import { caddyfile } from '../../bench/peers/caddy.js';
 import { haproxyConfig } from '../../bench/peers/haproxy.js';
 import { nginxConfig } from '../../bench/peers/nginx.js';
+import { PORTERO_NODE_FLAGS } from '../../bench/peers/portero.js';
 import { duration, Progress } from '../../bench/progress.js';
 import { cellRatio, markdown, ratios, type Report, type Row, textReport } from '../../bench/report.js';
 import { FULL, parseOptions, QUICK } from '../../bench/run.js';
@@ -190,4 +192,13 @@ test('scale helpers: 10,000-router YAML, hosts spread over the routers, requests
   const probe = { startMs: [0, 10, 20, 30], latencyMs: [5, 15, 1, 1] };
   assert.deepEqual(overlapping(probe, 12, 22), [15, 1]);
   assert.deepEqual(overlapping(probe, 6, 9), []);
+});
+
+test('the bench runs portero with the node flags the Dockerfile runs it with', () => {
+  const dockerfile = readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8');
+  const entry = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile);
+  assert.ok(entry, 'the Dockerfile has an exec-form ENTRYPOINT');
+  const argv = JSON.parse(entry[1]) as string[];
+  assert.equal(argv[0], 'node');
+  assert.deepEqual(argv.slice(1, argv.indexOf('dist/src/cli.js')), PORTERO_NODE_FLAGS);
 });
