@@ -77,6 +77,18 @@ export interface ScaleContext {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * RSS after IDLE_MS without load: V8's memory reducer hands start-up garbage
+ * back to the system only once an isolate has been idle for some seconds
+ * (about 15-20 s here), so an earlier sample mostly measures garbage.
+ */
+const IDLE_MS = 25_000;
+
+async function idleRssKiB(pid: number): Promise<number | null> {
+  await sleep(IDLE_MS);
+  return rssKiB(pid);
+}
+
 async function quiet(s: Settings) {
   return s.quietWaitS > 0 ? await waitForQuiet(QUIET_CORES, s.quietWaitS) : undefined;
 }
@@ -95,13 +107,18 @@ async function throughput(ctx: ScaleContext, backends: Backends, routers: number
     row.startupMs = Date.now() - t0;
     try {
       row.quiet = await quiet(s);
-      // At least a second after the first answer: every worker has decoded the table.
-      await sleep(row.quiet === undefined ? 1000 : 0);
-      row.rssIdleKiB = rssKiB(p.child.pid);
-      row.measurement = await measure(
-        { urls: [new URL('/', p.urls[0]).href], connections: s.connections, warmupS: s.warmupS, durationS: s.durationS, hosts: spreadHosts(routers), expectBody: BODY },
-        { proxy: p.pids, backends: () => backends.pids },
-      );
+      row.rssIdleKiB = await idleRssKiB(p.child.pid);
+      let loadKiB = 0;
+      const sampler = setInterval(() => (loadKiB = Math.max(loadKiB, rssKiB(p.child.pid) ?? 0)), 100);
+      try {
+        row.measurement = await measure(
+          { urls: [new URL('/', p.urls[0]).href], connections: s.connections, warmupS: s.warmupS, durationS: s.durationS, hosts: spreadHosts(routers), expectBody: BODY },
+          { proxy: p.pids, backends: () => backends.pids },
+        );
+      } finally {
+        clearInterval(sampler);
+      }
+      row.rssLoadKiB = loadKiB;
       row.rssPeakKiB = peakRssKiB(p.child.pid);
     } finally {
       await p.stop();
@@ -168,10 +185,13 @@ async function updates(ctx: ScaleContext, backends: Backends): Promise<NonNullab
   const portero = new Portero({ config, log, providers: [] });
   // Per worker: the generations it reported, and when this thread heard of them.
   const seen = Array.from({ length: SCALE_WORKERS }, () => new Map<number, number>());
+  /** Per worker: generation -> the longest its build held the event loop. */
+  const holds = Array.from({ length: SCALE_WORKERS }, () => new Map<number, number>());
   const waiters = new Set<() => void>();
   portero.supervisor.onMessage((m: WorkerMessage) => {
     if (m.type !== 'table') return;
     seen[m.workerId]?.set(m.generation, epochMs());
+    holds[m.workerId]?.set(m.generation, m.longestSliceMs);
     for (const w of [...waiters]) w();
   });
   /** Epoch ms when worker id reported generation gen or a later one; null after timeoutMs. */
@@ -236,7 +256,8 @@ async function updates(ctx: ScaleContext, backends: Backends): Promise<NonNullab
         const at = await Promise.all(seen.map((_, id) => reached(id, generation, 5000)));
         const workerMs = at.map((t) => (t === null ? null : t - t0));
         const allWorkersMs = workerMs.includes(null) ? null : Math.max(...(workerMs as number[]));
-        done.push({ generation, publishMs, workerMs, allWorkersMs, requestsDuring: 0, maxLatencyMsDuring: null });
+        const longestSliceMs = holds.map((h) => h.get(generation) ?? null);
+        done.push({ generation, publishMs, workerMs, allWorkersMs, requestsDuring: 0, maxLatencyMsDuring: null, longestSliceMs });
         windows.push([t0, t0 + (allWorkersMs ?? 5000)]);
       }
       await sleep(500);
@@ -355,7 +376,7 @@ export async function runScale(ctx: ScaleContext): Promise<ScaleReport> {
         if (row.status === 'failed') report.failures.push(`throughput with ${routers} routers, round ${round}: ${row.note}`);
         report.throughput.rows.push(row);
         const m = row.measurement;
-        console.log(`  ${routers} routers: ${m === undefined ? row.note : `${Math.round(m.load.reqPerSec)} req/s, ${m.load.errors + m.load.timeouts + m.load.non2xx + m.load.mismatches} bad answers, RSS ${((row.rssIdleKiB ?? 0) / 1024).toFixed(1)} MiB idle / ${((row.rssPeakKiB ?? 0) / 1024).toFixed(1)} MiB peak`}`);
+        console.log(`  ${routers} routers: ${m === undefined ? row.note : `${Math.round(m.load.reqPerSec)} req/s, ${m.load.errors + m.load.timeouts + m.load.non2xx + m.load.mismatches} bad answers, RSS ${((row.rssIdleKiB ?? 0) / 1024).toFixed(1)} MiB idle / ${((row.rssLoadKiB ?? 0) / 1024).toFixed(1)} MiB under load`}`);
       }
     }
     report.throughput.ratios = throughputRatios(report.throughput.rows, SCALE_ROUTERS);
