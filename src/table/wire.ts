@@ -44,7 +44,10 @@ export function encodeTable(version: number, spec: Omit<TableSpec, 'version'>): 
   lines[0] = JSON.stringify({ version, services: services.length, routers: routers.length } satisfies TableHeader);
   let i = 1;
   for (const s of services) lines[i++] = serviceLine(s, services);
-  for (const r of routers) lines[i++] = `${JSON.stringify(r.name)}\t${JSON.stringify({ ...r, service: services[r.service].name } satisfies RouterRecord)}`;
+  for (const r of routers) {
+    const record: RouterRecord = { name: r.name, rule: r.rule, syntax: r.syntax, priority: r.priority, entryPoints: r.entryPoints, service: services[r.service].name };
+    lines[i++] = `${JSON.stringify(r.name)}\t${JSON.stringify(record)}`;
+  }
   return lines.join('\n');
 }
 

@@ -163,7 +163,8 @@ export class RouteIndex {
       if (!Array.isArray(group)) continue;
       // Twins fall back to each other's services: fresh entries, linked.
       const fresh = group.map((at) => {
-        const copy: RouteEntry = { ...at.entry, services: [at.entry.services[0]] };
+        const { name, priority, match, rewrite } = at.entry;
+        const copy: RouteEntry = { name, priority, match, rewrite, services: [at.entry.services[0]] };
         for (const list of this.lists(at, false)) list[list.indexOf(at.entry)] = copy;
         return copy;
       });
