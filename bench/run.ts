@@ -18,7 +18,7 @@ import { direct } from './peers/direct.js';
 import { haproxy } from './peers/haproxy.js';
 import { nginx } from './peers/nginx.js';
 import type { Peer, PeerContext } from './peers/peer.js';
-import { porteroPeer } from './peers/portero.js';
+import { PORTERO_VARIANTS, porteroPeer } from './peers/portero.js';
 import { formatSummary, profilesIn, summarize } from './profile.js';
 import { duration, Progress } from './progress.js';
 import { waitForQuiet } from './quiet.js';
@@ -27,7 +27,7 @@ import { runScale, scaleSteps } from './scale.js';
 import { installCleanup, stopAll } from './spawn.js';
 import { chartSvg } from './svg.js';
 
-export const PEER_NAMES = ['direct', 'nginx', 'haproxy', 'caddy', 'portero'];
+export const PEER_NAMES = ['direct', 'nginx', 'haproxy', 'caddy', 'portero', 'portero-metrics', 'portero-accesslog'];
 /** Wait before a measurement while processes outside the bench use this much CPU. */
 const QUIET_CORES = 0.1;
 
@@ -40,7 +40,8 @@ export const usage = `node dist/bench/run.js [options]        (npm run bench -- 
   --workers=1,2              proxy workers/threads (every peer gets the same count)
   --bodies=20,16k,1m,post16k response body sizes; postN: POST an N-byte body, 20-byte answer
   --post                     add post16k to --bodies
-  --peers=direct,nginx,haproxy,caddy,portero
+  --peers=direct,nginx,haproxy,caddy,portero,portero-metrics,portero-accesslog
+                             (the last two: portero with --metrics.prometheus / --accesslog, 20 B cells only)
   --rounds=1 --duration=5 --warmup=2 --connections=64
   --quiet-wait=30            seconds (at most) to wait for other processes to go quiet before each measurement
   --retries=1                repeat a measurement during which other processes used >= ${NOISY_CORES} cores
@@ -158,7 +159,14 @@ async function main(): Promise<number> {
   const root = findRoot(dirname(fileURLToPath(import.meta.url)));
   const opts = parseOptions(process.argv.slice(2), root);
   const { keepTmp, porteroCli, resultsDir, out, ...settings } = opts;
-  const peers: Record<string, Peer> = { direct, nginx, haproxy, caddy, portero: porteroPeer(porteroCli) };
+  const peers: Record<string, Peer> = {
+    direct,
+    nginx,
+    haproxy,
+    caddy,
+    portero: porteroPeer(porteroCli),
+    ...Object.fromEntries(Object.keys(PORTERO_VARIANTS).map((v) => [v, porteroPeer(porteroCli, v)])),
+  };
   const tmp = join(root, 'bench', 'results', 'tmp', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(tmp, { recursive: true });
   mkdirSync(resultsDir, { recursive: true });
@@ -184,12 +192,12 @@ async function main(): Promise<number> {
   console.log(`${env.cpuModel}, ${env.cores} cores, node ${env.node}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 
   const cells = settings.scale === 'only' ? [] : settings.replicas.flatMap((replicas) => settings.workers.flatMap((workers) => settings.bodies.map((body) => ({ replicas, workers, body }))));
-  const steps = cells.length * settings.rounds * usable.length;
+  const steps = cells.reduce((n, cell) => n + usable.filter((p) => p.runsIn?.(cell) ?? true).length, 0) * settings.rounds;
   const scaleN = settings.scale === 'no' || !('portero' in versions) ? 0 : scaleSteps(settings);
   // Per measurement: start, quiet check, load start-up, warm-up, measured run, stop.
   const progress = new Progress(steps + scaleN, settings.warmupS + settings.durationS + 4);
   if (steps > 0) {
-    console.log(`matrix: ${cells.length} cells x ${usable.length} peers x ${settings.rounds} round(s) = ${steps} measurements of ${settings.warmupS} s + ${settings.durationS} s, ${settings.connections} connections; about ${duration(progress.etaS())}`);
+    console.log(`matrix: ${cells.length} cells x up to ${usable.length} peers x ${settings.rounds} round(s) = ${steps} measurements of ${settings.warmupS} s + ${settings.durationS} s, ${settings.connections} connections; about ${duration(progress.etaS())}`);
   }
   const rows: Row[] = [];
   const profiles: string[] = [];
@@ -205,6 +213,7 @@ async function main(): Promise<number> {
           const cell = { replicas, workers, body: body.name };
           for (let round = 1; round <= settings.rounds; round++) {
             for (const peer of usable) {
+              if (peer.runsIn !== undefined && !peer.runsIn(cell)) continue;
               const profiled = settings.cpuProf && peer.name === 'portero';
               for (let attempt = 0; ; attempt++) {
                 const what = `cell ${cellIndex}/${cells.length} (${cellText(cell)}): ${peer.name}${settings.rounds > 1 ? `, round ${round}/${settings.rounds}` : ''}${attempt > 0 ? `, retry ${attempt}` : ''}`;

@@ -24,8 +24,17 @@ export interface RunningPeer {
 
 export type Availability = { ok: true; version: string } | { ok: false; reason: string };
 
+export interface Cell {
+  replicas: number;
+  workers: number;
+  /** Body case name ("20", "16k", "1m", "post16k"). */
+  body: string;
+}
+
 export interface Peer {
   readonly name: string;
+  /** The cells it runs in (all when absent). */
+  runsIn?(cell: Cell): boolean;
   /** Whether it can run here; when not, the reason says how to install it. */
   available(): Promise<Availability>;
   start(ctx: PeerContext): Promise<RunningPeer>;

@@ -8,7 +8,7 @@ import { checkout, describeCheckout, findRoot } from '../env.js';
 import { freePort, waitForBody } from '../net.js';
 import { peakRssKiB } from '../proc.js';
 import { type Child, spawnChild } from '../spawn.js';
-import type { Peer, PeerContext, RunningPeer } from './peer.js';
+import type { Cell, Peer, PeerContext, RunningPeer } from './peer.js';
 
 /** dist/bench/peers/portero.js -> dist/src/cli.js: this checkout's build. */
 export const DEFAULT_CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -33,6 +33,8 @@ export interface PorteroProcess extends RunningPeer {
 }
 
 export interface StartOptions {
+  /** More portero flags (a variant's). */
+  extraArgs?: readonly string[];
   /** The dynamic configuration file's content (default: porteroDynamicConfig). */
   dynamic?: string;
   /** Host header of the readiness request (default: the URL's). */
@@ -59,6 +61,7 @@ export async function startPortero(cli: string, ctx: PeerContext, options: Start
     `--entrypoints.traefik.address=127.0.0.1:${apiPort}`,
     `--providers.file.filename=${file}`,
     `--workers=${ctx.workers}`,
+    ...(options.extraArgs ?? []),
   ], { logFile: join(ctx.dir, 'portero.log') });
   const url = `http://127.0.0.1:${port}/`;
   try {
@@ -84,9 +87,19 @@ export async function startPortero(cli: string, ctx: PeerContext, options: Start
   };
 }
 
-/** cli: a built dist/src/cli.js (another checkout's, to compare builds). */
-export const porteroPeer = (cli = DEFAULT_CLI): Peer => ({
-  name: 'portero',
+/**
+ * portero with observability on, to show what it costs: run beside plain
+ * portero in the 20-byte cells, where a per-request cost shows most.
+ */
+export const PORTERO_VARIANTS: Record<string, (dir: string) => string[]> = {
+  'portero-metrics': () => ['--metrics.prometheus'],
+  'portero-accesslog': (dir) => ['--accesslog', `--accesslog.filepath=${join(dir, 'access.log')}`],
+};
+
+/** cli: a built dist/src/cli.js (another checkout's, to compare builds); variant: a PORTERO_VARIANTS name. */
+export const porteroPeer = (cli = DEFAULT_CLI, variant?: string): Peer => ({
+  name: variant ?? 'portero',
+  ...(variant === undefined ? {} : { runsIn: (cell: Cell) => cell.body === '20' }),
   available: () => {
     if (!existsSync(cli)) return Promise.resolve({ ok: false, reason: `${cli} missing: build first (npx tsc -p tsconfig.json)` });
     // <root>/dist/src/cli.js
@@ -99,5 +112,5 @@ export const porteroPeer = (cli = DEFAULT_CLI): Peer => ({
     const where = cli === DEFAULT_CLI ? '' : ` (${root})`;
     return Promise.resolve({ ok: true, version: `${describeCheckout(checkout(root))}${where}` });
   },
-  start: (ctx) => startPortero(cli, ctx),
+  start: (ctx) => startPortero(cli, ctx, { extraArgs: variant === undefined ? [] : PORTERO_VARIANTS[variant]!(ctx.dir) }),
 });

@@ -10,7 +10,7 @@ import type { Measurement } from '../../bench/measure.js';
 import { caddyfile } from '../../bench/peers/caddy.js';
 import { haproxyConfig } from '../../bench/peers/haproxy.js';
 import { nginxConfig } from '../../bench/peers/nginx.js';
-import { PORTERO_NODE_FLAGS } from '../../bench/peers/portero.js';
+import { PORTERO_NODE_FLAGS, PORTERO_VARIANTS, porteroPeer } from '../../bench/peers/portero.js';
 import { duration, Progress } from '../../bench/progress.js';
 import { cellRatio, markdown, ratios, type Report, type Row, textReport } from '../../bench/report.js';
 import { FULL, parseOptions, QUICK } from '../../bench/run.js';
@@ -36,7 +36,7 @@ test('flags: the full matrix by default, --quick reduced, lists and aliases', ()
   assert.deepEqual(full.replicas, [1, 2, 4, 8]);
   assert.deepEqual(full.workers, [1, 2]);
   assert.deepEqual(full.bodies, ['20', '16k', '1m', 'post16k']);
-  assert.deepEqual(full.peers, ['direct', 'nginx', 'haproxy', 'caddy', 'portero']);
+  assert.deepEqual(full.peers, ['direct', 'nginx', 'haproxy', 'caddy', 'portero', 'portero-metrics', 'portero-accesslog']);
   assert.equal(full.durationS, FULL.durationS);
   assert.equal(full.scale, 'no');
   assert.equal(full.resultsDir, '/repo/bench/results');
@@ -201,4 +201,14 @@ test('the bench runs portero with the node flags the Dockerfile runs it with', (
   const argv = JSON.parse(entry[1]) as string[];
   assert.equal(argv[0], 'node');
   assert.deepEqual(argv.slice(1, argv.indexOf('dist/src/cli.js')), PORTERO_NODE_FLAGS);
+});
+
+test('portero variants: observability flags, and only the 20-byte cells', () => {
+  const metrics = porteroPeer('/x/cli.js', 'portero-metrics');
+  assert.equal(metrics.name, 'portero-metrics');
+  assert.equal(metrics.runsIn?.({ replicas: 4, workers: 1, body: '20' }), true);
+  assert.equal(metrics.runsIn?.({ replicas: 4, workers: 1, body: '1m' }), false);
+  assert.equal(porteroPeer('/x/cli.js').runsIn, undefined, 'plain portero runs everywhere');
+  assert.deepEqual(PORTERO_VARIANTS['portero-metrics']!('/d'), ['--metrics.prometheus']);
+  assert.deepEqual(PORTERO_VARIANTS['portero-accesslog']!('/d'), ['--accesslog', '--accesslog.filepath=/d/access.log']);
 });
