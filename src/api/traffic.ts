@@ -1,11 +1,6 @@
-// The hook for live per-service traffic on the dashboard (requests/s, error
-// rate). portero does not count requests per service yet (metrics are issue 5,
-// part 3): until a ServiceCounters is passed to the API, GET /api/traffic
-// answers {"available": false} and the dashboard shows "—" rather than a
-// number. Whoever adds the counters implements this interface (e.g. over
-// per-service words of the shared state, found by the service's `rr` slot)
-// and passes it as ApiSources.serviceCounters from portero.ts; nothing else
-// needs to change.
+// Live per-service traffic for the dashboard (requests/s, error rate): the
+// counts come from metrics/service-traffic.ts, kept whether or not Prometheus
+// metrics are on; the dashboard turns two reports into rates.
 import type { ServiceSpec } from '../table/spec.js';
 
 /** Cumulative counts for one service since portero started (or since its slot was assigned). */
@@ -22,7 +17,7 @@ export interface ServiceCounters {
 }
 
 export interface TrafficReport {
-  /** False until portero counts requests per service; the dashboard then shows "—". */
+  /** False when no counts are available (the dashboard then shows "—"). */
   available: boolean;
   /** When the counts were read (ms since the epoch), so clients can turn two reports into rates. */
   at: number;

@@ -12,6 +12,7 @@ import { createCountersBuffer, defaultCellCount, SharedCounters, type CountersLa
 import type { ServeTask, WorkerMessage } from '../worker/serve.js';
 import { PrometheusExporter } from './prometheus.js';
 import { MetricsServer } from './server.js';
+import { ServiceTraffic } from './service-traffic.js';
 
 /** The entry point that serves /metrics only (main thread, no routers), or null. */
 export function metricsOnlyEntryPoint(config: StaticConfig): string | null {
@@ -32,6 +33,7 @@ export class Observability {
   readonly exporter: PrometheusExporter | null = null;
   private readonly accessLog: AccessLogWriter | null = null;
   private server: MetricsServer | null = null;
+  private traffic: ServiceTraffic | null = null;
   private readonly reopen = () => this.accessLog?.reopen();
   /** Port of the metrics-only entry point once listening (0 when there is none). */
   metricsPort = 0;
@@ -53,7 +55,7 @@ export class Observability {
     this.counters = counters;
     if (prom !== undefined) {
       // A service slot handed to another service starts from zero, before the table that uses it is published.
-      publisher.state.onServiceReset = (slot) => counters.resetService(slot);
+      publisher.state.serviceResetListeners.add((slot) => counters.resetService(slot));
       this.exporter = new PrometheusExporter({ config: prom, counters, entryPoints: servedEntryPoints, publisher });
     }
     if (config.accessLog !== undefined) {
@@ -78,11 +80,11 @@ export class Observability {
     return () => exporter.render();
   }
 
-  /** Per-service request counts for the API's traffic view (undefined without service metrics). */
-  serviceCounters(): ServiceCounters | undefined {
-    const exporter = this.exporter;
-    if (exporter === null || this.options.config.metrics?.prometheus?.addServicesLabels !== true) return undefined;
-    return { read: (service) => exporter.serviceTotals(service.rr) };
+  /** Per-service request counts for the API's traffic view: always counted, metrics on or off. */
+  serviceCounters(): ServiceCounters {
+    const { publisher } = this.options;
+    this.traffic ??= new ServiceTraffic(publisher.state, () => (publisher.current?.spec.services ?? []).map((s) => s.rr));
+    return this.traffic;
   }
 
   onWorkerMessage(m: WorkerMessage): void {
@@ -109,6 +111,7 @@ export class Observability {
   /** After the workers stopped: writes the last access log lines, closes the metrics entry point. */
   async close(): Promise<void> {
     process.off('SIGUSR1', this.reopen);
+    this.traffic?.stop();
     await this.server?.close();
     await this.accessLog?.close();
   }

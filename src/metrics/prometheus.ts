@@ -52,19 +52,6 @@ export class PrometheusExporter {
     this.lastReloadSeconds = Date.now() / 1000;
   }
 
-  /** Requests and 5xx answers a service has counted (for the dashboard's traffic view). */
-  serviceTotals(slot: number): { requests: number; errors: number } | null {
-    if (!this.options.config.addServicesLabels) return null;
-    const c = this.options.counters;
-    let requests = 0n;
-    let errors = 0n;
-    for (const cell of c.read(c.serviceScope(slot))) {
-      requests += cell.count;
-      if (cell.code >= 500 && cell.code <= 599) errors += cell.count;
-    }
-    return { requests: Number(requests), errors: Number(errors) };
-  }
-
   render(): string {
     const { config, counters: c, entryPoints, publisher } = this.options;
     const out = new Exposition();

@@ -10,8 +10,11 @@ export const SERVER_INFLIGHT = 0;
 /** 1 = up (default), 0 = down. Stored inverted so a fresh zeroed buffer means "up". */
 export const SERVER_DOWN = 1;
 
-export const SERVICE_WORDS = 1;
+export const SERVICE_WORDS = 3;
 export const SERVICE_RR = 0;
+/** Requests answered for the service, and of those the 5xx: always counted, for the dashboard. Uint32, wrapping. */
+export const SERVICE_REQUESTS = 1;
+export const SERVICE_ERRORS = 2;
 
 export interface StateLayout {
   maxServers: number;
@@ -39,6 +42,19 @@ export class SharedState {
     return Atomics.add(this.words, this.serviceBase + service * SERVICE_WORDS + SERVICE_RR, 1) >>> 0;
   }
 
+  /** One request answered for a service: two Atomics.add, cheaper than the optional Prometheus metrics. */
+  countRequest(service: number, error: boolean): void {
+    const base = this.serviceBase + service * SERVICE_WORDS;
+    Atomics.add(this.words, base + SERVICE_REQUESTS, 1);
+    if (error) Atomics.add(this.words, base + SERVICE_ERRORS, 1);
+  }
+
+  /** The raw (wrapping) request and error counts of a service. */
+  requestCounts(service: number): { requests: number; errors: number } {
+    const base = this.serviceBase + service * SERVICE_WORDS;
+    return { requests: Atomics.load(this.words, base + SERVICE_REQUESTS) >>> 0, errors: Atomics.load(this.words, base + SERVICE_ERRORS) >>> 0 };
+  }
+
   inflight(server: number): number {
     return Atomics.load(this.words, server * SERVER_WORDS + SERVER_INFLIGHT);
   }
@@ -62,8 +78,9 @@ export class SharedState {
   }
 
   resetService(service: number): void {
-    Atomics.store(this.words, this.serviceBase + service * SERVICE_WORDS + SERVICE_RR, 0);
-    this.onServiceReset?.(service);
+    const base = this.serviceBase + service * SERVICE_WORDS;
+    for (let w = 0; w < SERVICE_WORDS; w++) Atomics.store(this.words, base + w, 0);
+    for (const fn of this.serviceResetListeners) fn(service);
   }
 
   /**
@@ -71,5 +88,5 @@ export class SharedState {
    * version that uses it is published, so per-service state kept elsewhere
    * (the request counters) can start from zero too.
    */
-  onServiceReset: ((service: number) => void) | null = null;
+  readonly serviceResetListeners = new Set<(service: number) => void>();
 }

@@ -390,6 +390,8 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    // For the dashboard: the service that answered (a twin's, after a fallback), else the route's.
+    this.ctx.state.countRequest(this.server !== null ? this.server.service : this.services[0].rr, this.status >= 500);
     this.leaveServer();
     if (this.trace !== null) this.ctx.observer!.ended(this, this.trace);
     this.ctx.onFinish();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { DynamicConfig } from '../../src/dynamic/model.js';
+import { request } from '../helpers/http.js';
 import { startPortero } from '../helpers/portero.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -94,13 +95,26 @@ test('dashboard: loads from portero alone, shows the configuration, follows its 
     assert.match(broken, /invalid rule/);
     await rowText(page, 'routers', 'canary@file');
 
-    // Services: servers with UP and weights, the weighted form, and no invented traffic numbers.
+    // Services: servers with UP and weights, the weighted form.
     const service = await rowText(page, 'services', 'whoami@file');
     assert.match(service, /UP http:\/\/127\.0\.0\.1:9201 weight 1/);
     assert.match(service, /UP http:\/\/127\.0\.0\.1:9202 weight 2/);
-    assert.match(service, /— —$/, 'requests/s and error rate show — until portero counts them');
     assert.match(await rowText(page, 'services', 'canary@file'), /whoami@file weight 9.*next@file weight 1/);
-    assert.equal(await page.locator('#traffic-note').isVisible(), true);
+    assert.equal(await page.locator('#traffic-note').isVisible(), false, 'per-service counts need no --metrics.prometheus');
+
+    // Live numbers, without metrics enabled: whoami's servers do not listen, so
+    // requests to it are 502s, shown as a request rate and a 100 % error rate.
+    let sending = true;
+    const load = (async () => {
+      for (let i = 0; sending && i < 2000; i++) await request(p.webPort, { headers: { host: 'whoami.docker.localhost' } });
+    })();
+    try {
+      await page.locator('#services tbody tr[data-name="whoami@file"] td.err', { hasText: '100.0 %' }).waitFor({ timeout: 15_000 });
+      assert.notEqual(await page.locator('#services tbody tr[data-name="whoami@file"] td.rps').innerText(), '—');
+    } finally {
+      sending = false;
+      await load;
+    }
 
     // Provider and entry points; the overview cards.
     assert.match(await rowText(page, 'providers', 'file'), /file ok/);

@@ -60,7 +60,7 @@ export const DASHBOARD_HTML = `<!doctype html>
       <tbody></tbody>
     </table>
     <p class="empty" id="services-empty" hidden>No services.</p>
-    <p class="note" id="traffic-note" hidden>Req/s and error rate show “—”: portero does not count requests per service yet.</p>
+    <p class="note" id="traffic-note" hidden>Req/s and error rate show “—”: the traffic counts cannot be read right now.</p>
   </section>
 
   <section id="middlewares-section" hidden>

@@ -3,9 +3,9 @@
 // does not flicker and a selection or the scroll position survives a poll.
 //
 // Live requests/s and error rate come from GET ../api/traffic, cumulative
-// per-service counts turned into rates between two polls. Until portero
-// counts requests per service, that answers {"available": false} and the
-// columns show "—" (see src/api/traffic.ts for the hook).
+// per-service counts (kept whether or not Prometheus metrics are on) turned
+// into rates between two polls; "—" until two polls were seen, or when the
+// counts cannot be read.
 export const DASHBOARD_JS = String.raw`(function () {
   'use strict';
   var POLL_MS = 2000;
@@ -269,9 +269,8 @@ export const DASHBOARD_JS = String.raw`(function () {
     });
   }
 
-  // The live-numbers hook: cumulative counts from /api/traffic, turned into
-  // rates over the time between two reports. Nothing is shown (—) until
-  // portero reports available: true.
+  // Cumulative counts from /api/traffic, turned into rates over the time
+  // between two reports. Nothing is shown (—) unless it reports available: true.
   function updateRates(report) {
     trafficAvailable = !!(report && report.available);
     if (!trafficAvailable) {
