@@ -8,6 +8,7 @@ import type { StaticConfig } from './config/static.js';
 import type { ConfigError, DynamicConfig } from './dynamic/model.js';
 import { metricsOnlyEntryPoint, Observability } from './metrics/observability.js';
 import { FileProvider } from './providers/file.js';
+import { FileSource } from './providers/index.js';
 import { SwarmProvider } from './providers/swarm/provider.js';
 import { WorkerSupervisor } from './supervisor/workers.js';
 import { TablePublisher } from './table/publisher.js';
@@ -153,13 +154,7 @@ export class Portero {
   }
 }
 
-/**
- * The FileProvider behind a provider, for its last load error. The file
- * provider's adapter (providers/index.ts) keeps it in a private field: read
- * there until the adapter exposes `lastError` itself.
- */
+/** The file provider behind a provider, for its last load error. */
 function fileProviderOf(p: Provider): Pick<FileProvider, 'lastError'> | undefined {
-  if (p instanceof FileProvider) return p;
-  const inner = (p as unknown as { provider?: unknown }).provider;
-  return inner instanceof FileProvider ? inner : undefined;
+  return p instanceof FileProvider || p instanceof FileSource ? p : undefined;
 }

@@ -161,7 +161,11 @@ function overview(sources: ApiSources): unknown {
     http: { routers: sectionOf(runtime.routers), services: sectionOf(runtime.services), middlewares: sectionOf(runtime.middlewares) },
     tcp: { routers: zero, services: zero, middlewares: zero },
     udp: { routers: zero, services: zero },
-    features: { tracing: '', metrics: '', accessLog: false },
+    features: {
+      tracing: '',
+      metrics: sources.config.metrics?.prometheus !== undefined ? 'prometheus' : '',
+      accessLog: sources.config.accessLog !== undefined,
+    },
     ...(providers.length > 0 ? { providers } : {}),
     // portero's own: what each provider is doing (Traefik's `providers` is only their names).
     providerStatus: sources.providers().map(providerReport),

@@ -1,11 +1,12 @@
 // The providers the static configuration enables, behind one interface.
 import type { Logger } from 'pino';
+import type { SourceError } from '../config/source.js';
 import type { StaticConfig } from '../config/static.js';
 import type { Provider } from '../portero.js';
 import { FileProvider } from './file.js';
 import { SwarmProvider } from './swarm/provider.js';
 
-class FileSource implements Provider {
+export class FileSource implements Provider {
   readonly name = 'file';
   private provider: FileProvider | null = null;
 
@@ -21,6 +22,11 @@ class FileSource implements Provider {
 
   async stop(): Promise<void> {
     await this.provider?.stop();
+  }
+
+  /** Why the last load failed (the previous configuration kept serving), if it did. */
+  get lastError(): SourceError | undefined {
+    return this.provider?.lastError;
   }
 }
 

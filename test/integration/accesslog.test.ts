@@ -86,6 +86,8 @@ describe('access log', () => {
     const file = join(dir, 'common.log');
     const p = await start({ format: 'common', filePath: file, bufferingSize: 0 });
     try {
+      const overview = JSON.parse((await request(p.apiPort, { path: '/api/overview' })).body) as { features: unknown };
+      assert.deepEqual(overview.features, { tracing: '', metrics: '', accessLog: true }, 'the API overview says the access log is on');
       const n = 40;
       await Promise.all(
         Array.from({ length: n }, (_, i) =>

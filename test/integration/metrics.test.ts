@@ -128,6 +128,11 @@ describe('Prometheus metrics, two workers', () => {
     await backend.close();
   });
 
+  test('the API overview says metrics are on (Prometheus) and the access log off', async () => {
+    const overview = JSON.parse((await request(p.apiPort, { path: '/api/overview' })).body) as { features: unknown };
+    assert.deepEqual(overview.features, { tracing: '', metrics: 'prometheus', accessLog: false });
+  });
+
   test('N requests add exactly N, per code and method, on the entry point and the service', async () => {
     const plan: { method: string; host: string; path: string; status: number; body?: string }[] = [];
     for (let i = 0; i < 150; i++) plan.push({ method: 'GET', host: 'app.test', path: '/', status: 200 });
