@@ -9,6 +9,7 @@ import type { ConfigError, DynamicConfig } from './dynamic/model.js';
 import { metricsOnlyEntryPoint, Observability } from './metrics/observability.js';
 import { FileProvider } from './providers/file.js';
 import { FileSource } from './providers/index.js';
+import { HealthChecker } from './health/checker.js';
 import { SwarmProvider } from './providers/swarm/provider.js';
 import { WorkerSupervisor } from './supervisor/workers.js';
 import { TablePublisher } from './table/publisher.js';
@@ -36,6 +37,8 @@ export class Portero {
   readonly supervisor: WorkerSupervisor;
   /** Metrics and the access log. */
   readonly observability: Observability;
+  /** Active health checks: one loop per checked server, here on the main thread. */
+  readonly health: HealthChecker;
   private readonly api: ApiServer | null;
   private draining = false;
   private stopped: Promise<void> | null = null;
@@ -48,6 +51,7 @@ export class Portero {
     const served = Object.values(config.entryPoints).filter((ep) => ep.name !== API_ENTRY_POINT && ep.name !== metricsOnlyEntryPoint(config));
     this.publisher = new TablePublisher({ entryPoints: served.map((ep) => ep.name) });
     this.observability = new Observability({ config, publisher: this.publisher, servedEntryPoints: served.map((ep) => ep.name), log: options.log });
+    this.health = new HealthChecker(this.publisher.state, options.log);
     const entryPoints: ServeEntryPoint[] = served.map((ep) => ({
       name: ep.name,
       host: ep.host,
@@ -114,6 +118,8 @@ export class Portero {
     for (const e of [...providerErrors, ...result.errors]) {
       log.error({ provider: e.provider, [e.element?.kind ?? 'element']: e.element?.name }, e.message);
     }
+    // Also when the table did not change: a health check's settings are not part of it.
+    if (!this.draining) this.health.update(this.publisher.healthTargets());
     if (result.changed) {
       this.supervisor.tableChanged();
       this.observability.onReload();
@@ -145,6 +151,7 @@ export class Portero {
       const grace = Math.max(0, ...Object.values(this.options.config.entryPoints).map((e) => e.graceTimeoutMs));
       this.options.log.info({ graceMs: grace }, 'shutting down: draining in-flight requests');
       for (const p of this.options.providers) await p.stop();
+      this.health.stop();
       await this.supervisor.drain(grace);
       await this.observability.close();
       await this.api?.close();

@@ -5,34 +5,35 @@ import type { ServerRuntime, ServiceRuntime } from '../worker/routes.js';
 import type { SharedState } from '../table/shared-state.js';
 
 /**
- * The next server of `service` that is up and not in `tried`; when every
- * untried server is down, an untried one anyway (a guess beats a certain 503).
- * Null when the service has no untried server.
+ * The next server of `service` that is up and not in `tried`, across weighted
+ * children too; when every untried server is down, an untried one anyway (a
+ * guess beats a certain 503). Null when the service has no untried server.
  */
 export function pickServer(service: ServiceRuntime, state: SharedState, tried: readonly ServerRuntime[] | null): ServerRuntime | null {
+  return pickFrom(service, state, tried, false) ?? pickFrom(service, state, tried, true);
+}
+
+function pickFrom(service: ServiceRuntime, state: SharedState, tried: readonly ServerRuntime[] | null, downToo: boolean): ServerRuntime | null {
   const order = service.order;
   const n = order.length;
   if (n === 0) return null;
   if (service.kind === 'weighted') {
     for (let i = 0; i < n; i++) {
       const child = service.children[order[state.nextRoundRobin(service.rr) % n]];
-      const s = pickServer(child, state, tried);
+      const s = pickFrom(child, state, tried, downToo);
       if (s !== null) return s;
     }
     return null;
   }
-  let fallback: ServerRuntime | null = null;
   for (let i = 0; i < n; i++) {
     const s = service.servers[order[state.nextRoundRobin(service.rr) % n]];
     if (tried !== null && tried.includes(s)) continue;
-    if (state.isUp(s.slot)) return s;
-    fallback ??= s;
+    if (downToo || state.isUp(s.slot)) return s;
   }
-  if (fallback !== null) return fallback;
   // Positions may have been taken by other workers meanwhile: scan once.
   for (const idx of order) {
     const s = service.servers[idx];
-    if (tried === null || !tried.includes(s)) return s;
+    if ((tried === null || !tried.includes(s)) && (downToo || state.isUp(s.slot))) return s;
   }
   return null;
 }

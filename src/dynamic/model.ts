@@ -21,6 +21,33 @@ export interface ServerConfig {
 export interface LoadBalancerConfig {
   servers: ServerConfig[];
   passHostHeader?: boolean;
+  healthCheck?: HealthCheckConfig;
+  passiveHealthCheck?: PassiveHealthCheckConfig;
+}
+
+/** Active checks (Traefik's loadBalancer.healthCheck). Durations as given ("10s"), validated. */
+export interface HealthCheckConfig {
+  path?: string;
+  scheme?: 'http' | 'https';
+  mode?: 'http';
+  hostname?: string;
+  port?: number;
+  interval?: string;
+  unhealthyInterval?: string;
+  timeout?: string;
+  headers?: Record<string, string>;
+  followRedirects?: boolean;
+  method?: string;
+  /** The expected status; without it, any 2xx or 3xx is healthy. */
+  status?: number;
+}
+
+/** Passive checks (Traefik's loadBalancer.passiveHealthCheck): transport failures take a server out. */
+export interface PassiveHealthCheckConfig {
+  /** How long failures are counted, and how long a failing server stays out ("10s"). */
+  failureWindow?: string;
+  /** Failures within the window that take the server out (default 1). */
+  maxFailedAttempts?: number;
 }
 
 export interface WeightedServiceRef {

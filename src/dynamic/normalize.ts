@@ -2,10 +2,13 @@
 // case-insensitively, as in Traefik ("loadBalancer" = "loadbalancer"). An
 // element with a bad shape becomes a ConfigError naming it and is left out;
 // everything else is kept.
+import { parseDuration } from '../config/values.js';
 import {
   emptyDynamicConfig,
   type ConfigError,
   type DynamicConfig,
+  type HealthCheckConfig,
+  type PassiveHealthCheckConfig,
   type LoadBalancerConfig,
   type MiddlewareConfig,
   type RouterConfig,
@@ -160,8 +163,8 @@ function serverUrl(v: unknown, at: string): string {
 function normalizeLoadBalancer(raw: unknown): LoadBalancerConfig {
   const keys = readKeys(
     mapping(raw, 'loadBalancer'),
-    ['servers', 'passHostHeader'],
-    ['sticky', 'healthCheck', 'serversTransport', 'responseForwarding', 'strategy'],
+    ['servers', 'passHostHeader', 'healthCheck', 'passiveHealthCheck'],
+    ['sticky', 'serversTransport', 'responseForwarding', 'strategy'],
     'loadBalancer: ',
   );
   const servers = list(keys.get('servers'), 'loadBalancer.servers').map((item, i): ServerConfig => {
@@ -174,7 +177,87 @@ function normalizeLoadBalancer(raw: unknown): LoadBalancerConfig {
   });
   const lb: LoadBalancerConfig = { servers };
   if (keys.has('passHostHeader')) lb.passHostHeader = bool(keys.get('passHostHeader'), 'loadBalancer.passHostHeader');
+  if (keys.has('healthCheck')) lb.healthCheck = normalizeHealthCheck(keys.get('healthCheck'));
+  if (keys.has('passiveHealthCheck')) lb.passiveHealthCheck = normalizePassiveHealthCheck(keys.get('passiveHealthCheck'));
   return lb;
+}
+
+/** A Go duration ("10s", "1m30s") or a number of seconds, kept as written. */
+function duration(v: unknown, at: string, minMs = 1): string {
+  let ms: number;
+  try {
+    ms = parseDuration(v, at);
+  } catch {
+    throw new Problem(`${at} must be a duration such as 10s or 500ms, got ${describe(v)}`);
+  }
+  if (ms < minMs) throw new Problem(`${at} must be at least ${minMs} ms, got ${describe(v)}`);
+  return typeof v === 'number' ? `${v}s` : String(v).trim();
+}
+
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function normalizeHealthCheck(raw: unknown): HealthCheckConfig {
+  const at = 'loadBalancer.healthCheck';
+  const keys = readKeys(
+    mapping(raw, at),
+    ['path', 'scheme', 'mode', 'hostname', 'port', 'interval', 'unhealthyInterval', 'timeout', 'headers', 'followRedirects', 'method', 'status'],
+    [],
+    `${at}: `,
+  );
+  const hc: HealthCheckConfig = {};
+  if (keys.has('path')) {
+    const path = str(keys.get('path'), `${at}.path`);
+    if (!path.startsWith('/')) throw new Problem(`${at}.path must start with /, got ${JSON.stringify(path)}`);
+    hc.path = path;
+  }
+  if (keys.has('scheme')) {
+    const scheme = str(keys.get('scheme'), `${at}.scheme`).toLowerCase();
+    if (scheme !== 'http' && scheme !== 'https') throw new Problem(`${at}.scheme must be http or https, got ${JSON.stringify(scheme)}`);
+    hc.scheme = scheme;
+  }
+  if (keys.has('mode')) {
+    const mode = str(keys.get('mode'), `${at}.mode`).toLowerCase();
+    if (mode !== 'http') throw new Problem(`${at}.mode ${JSON.stringify(mode)} is not supported by portero (only http)`);
+    hc.mode = 'http';
+  }
+  if (keys.has('hostname')) hc.hostname = str(keys.get('hostname'), `${at}.hostname`);
+  if (keys.has('port')) {
+    const port = int(keys.get('port'), `${at}.port`, 1);
+    if (port > 65535) throw new Problem(`${at}.port must be at most 65535, got ${port}`);
+    hc.port = port;
+  }
+  for (const k of ['interval', 'unhealthyInterval', 'timeout'] as const) if (keys.has(k)) hc[k] = duration(keys.get(k), `${at}.${k}`);
+  if (keys.has('headers')) {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(mapping(keys.get('headers'), `${at}.headers`))) {
+      if (!HTTP_TOKEN.test(name)) throw new Problem(`${at}.headers: ${JSON.stringify(name)} is not a valid header name`);
+      const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
+      if (typeof text !== 'string' || /[\0\r\n]/.test(text)) throw new Problem(`${at}.headers.${name} must be a single-line string, got ${describe(value)}`);
+      defineOwn(headers, name, text);
+    }
+    hc.headers = headers;
+  }
+  if (keys.has('followRedirects')) hc.followRedirects = bool(keys.get('followRedirects'), `${at}.followRedirects`);
+  if (keys.has('method')) {
+    const method = str(keys.get('method'), `${at}.method`).toUpperCase();
+    if (!HTTP_TOKEN.test(method)) throw new Problem(`${at}.method ${JSON.stringify(method)} is not an HTTP method`);
+    hc.method = method;
+  }
+  if (keys.has('status')) {
+    const status = int(keys.get('status'), `${at}.status`, 100);
+    if (status > 599) throw new Problem(`${at}.status must be an HTTP status (100-599), got ${status}`);
+    hc.status = status;
+  }
+  return hc;
+}
+
+function normalizePassiveHealthCheck(raw: unknown): PassiveHealthCheckConfig {
+  const at = 'loadBalancer.passiveHealthCheck';
+  const keys = readKeys(mapping(raw, at), ['failureWindow', 'maxFailedAttempts'], [], `${at}: `);
+  const p: PassiveHealthCheckConfig = {};
+  if (keys.has('failureWindow')) p.failureWindow = duration(keys.get('failureWindow'), `${at}.failureWindow`, 100);
+  if (keys.has('maxFailedAttempts')) p.maxFailedAttempts = int(keys.get('maxFailedAttempts'), `${at}.maxFailedAttempts`, 1);
+  return p;
 }
 
 function normalizeWeighted(raw: unknown): { services: WeightedServiceRef[] } {

@@ -7,12 +7,16 @@
 // encoded line, see wire.ts); a changed one keeps the slots of the servers it
 // still has, so in-flight counts and health stay attached to them.
 import { weightedOrder } from '../balancer/wrr.js';
-import type { LoadBalancerConfig } from '../dynamic/model.js';
+import type { HealthCheckConfig, LoadBalancerConfig } from '../dynamic/model.js';
+import type { HealthTarget } from '../health/checker.js';
 import type { SlotPool } from './slots.js';
 import type { LoadBalancerSpec, ServerSpec } from './spec.js';
 
 interface Entry {
   passHostHeader: boolean;
+  healthCheck: HealthCheckConfig | undefined;
+  /** JSON of the health check settings, to notice a change. */
+  checks: string;
   /** One per configured server, in order, each with its slot. */
   specs: ServerSpec[];
   order: number[];
@@ -35,8 +39,13 @@ function parseServerUrl(raw: string): Omit<ServerSpec, 'weight' | 'slot'> | stri
   return { url: raw, host, port: u.port === '' ? 80 : Number(u.port) };
 }
 
+function checksOf(config: LoadBalancerConfig): string {
+  return config.healthCheck === undefined && config.passiveHealthCheck === undefined ? '' : JSON.stringify([config.healthCheck, config.passiveHealthCheck]);
+}
+
 function sameServers(entry: Entry, config: LoadBalancerConfig): boolean {
   const servers = config.servers;
+  if (entry.checks !== checksOf(config)) return false;
   if (entry.passHostHeader !== (config.passHostHeader ?? true) || entry.specs.length !== servers.length) return false;
   for (let i = 0; i < servers.length; i++) {
     if (entry.specs[i].url !== servers[i].url || entry.specs[i].weight !== (servers[i].weight ?? 1)) return false;
@@ -90,6 +99,8 @@ export class LoadBalancerCompiler {
     for (const slot of held.values()) this.serverSlots.release(slot);
     this.entries.set(name, {
       passHostHeader: config.passHostHeader ?? true,
+      healthCheck: config.healthCheck,
+      checks: checksOf(config),
       specs,
       order: weightedOrder(specs.map((s) => s.weight)),
       spec: null,
@@ -110,6 +121,17 @@ export class LoadBalancerCompiler {
       entry.spec = { kind: 'lb', name, servers: entry.specs, passHostHeader: entry.passHostHeader, rr, order: entry.order };
     }
     return entry.spec;
+  }
+
+  /** Every server of a service with an active health check, for the checker. */
+  healthTargets(): HealthTarget[] {
+    const out: HealthTarget[] = [];
+    for (const [service, entry] of this.entries) {
+      const check = entry.healthCheck;
+      if (check === undefined) continue;
+      for (const s of entry.specs) out.push({ slot: s.slot, service, url: s.url, host: s.host, port: s.port, check });
+    }
+    return out;
   }
 
   private drop(name: string): void {

@@ -2,6 +2,7 @@
 // table versions, and publishes a version only when its content changed.
 import { createHash } from 'node:crypto';
 import type { ConfigError, DynamicConfig } from '../dynamic/model.js';
+import type { HealthTarget } from '../health/checker.js';
 import { compileTable, type CompiledTable } from './compile.js';
 import { LoadBalancerCompiler } from './load-balancers.js';
 import { createStateBuffer, SharedState, type StateLayout } from './shared-state.js';
@@ -51,6 +52,11 @@ export class TablePublisher {
       ),
     );
     this.serviceSlots = new SlotAllocator(this.layout.maxServices, () => true, (slot) => this.state.resetService(slot));
+  }
+
+  /** Servers to check actively, as of the last compilation. */
+  healthTargets(): HealthTarget[] {
+    return this.loadBalancers.healthTargets();
   }
 
   get generation(): number {

@@ -88,7 +88,11 @@ describe('normalizeDynamicConfig', () => {
             ftp: { loadBalancer: { servers: [{ url: 'ftp://x' }] } },
             negweight: { loadBalancer: { servers: [{ url: 'http://a', weight: -1 }] } },
             fracweight: { loadBalancer: { servers: [{ url: 'http://a', weight: 1.5 }] } },
-            unknownkey: { loadBalancer: { servers: [], healthcheck: { path: '/' } } },
+            unknownkey: { loadBalancer: { servers: [], sticky: { cookie: {} } } },
+            badhc: { loadBalancer: { servers: [], healthCheck: { path: '/h', interval: 'soon' } } },
+            grpchc: { loadBalancer: { servers: [], healthCheck: { mode: 'grpc' } } },
+            hcpath: { loadBalancer: { servers: [], healthCheck: { path: 'health' } } },
+            badpassive: { loadBalancer: { servers: [], passiveHealthCheck: { maxFailedAttempts: 0 } } },
             unknowntop: { loadBalancer: { servers: [] }, extra: 1 },
             both: { loadBalancer: { servers: [] }, weighted: { services: [{ name: 'good' }] } },
             neither: {},
@@ -124,7 +128,11 @@ describe('normalizeDynamicConfig', () => {
       ['service:ftp', /http:\/\/ or https:\/\//],
       ['service:negweight', /servers\[0\]\.weight must be a non-negative integer/],
       ['service:fracweight', /servers\[0\]\.weight must be a non-negative integer/],
-      ['service:unknownkey', /"healthcheck" is not supported/],
+      ['service:unknownkey', /"sticky" is not supported/],
+      ['service:badhc', /healthCheck\.interval must be a duration/],
+      ['service:grpchc', /mode "grpc" is not supported/],
+      ['service:hcpath', /healthCheck\.path must start with \//],
+      ['service:badpassive', /maxFailedAttempts must be/],
       ['service:unknowntop', /unknown key "extra"/],
       ['service:both', /only one of/],
       ['service:neither', /needs a "loadBalancer" or a "weighted"/],
@@ -176,5 +184,27 @@ describe('normalizeDynamicConfig', () => {
     const { errors } = normalizeDynamicConfig({ http: { routers: { x: {} } } }, { provider: 'swarm' });
     assert.equal(errors[0]!.provider, 'swarm');
     assert.deepEqual(errors[0]!.element, { kind: 'router', name: 'x' });
+  });
+});
+
+test('health checks: Traefik v3 keys, any case, durations kept as written', () => {
+  const r = normalizeDynamicConfig({
+    http: {
+      services: {
+        api: {
+          loadBalancer: {
+            servers: [{ url: 'http://10.0.0.1:80' }],
+            healthcheck: { Path: '/health', interval: '5s', timeout: 2, port: '8081', headers: { 'X-Probe': 'portero' }, method: 'head', status: '204', followRedirects: 'false' },
+            passiveHealthCheck: { failureWindow: '3s', maxFailedAttempts: '2' },
+          },
+        },
+      },
+    },
+  });
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.config.http.services.api.loadBalancer, {
+    servers: [{ url: 'http://10.0.0.1:80' }],
+    healthCheck: { path: '/health', interval: '5s', timeout: '2s', port: 8081, headers: { 'X-Probe': 'portero' }, method: 'HEAD', status: 204, followRedirects: false },
+    passiveHealthCheck: { failureWindow: '3s', maxFailedAttempts: 2 },
   });
 });

@@ -684,7 +684,6 @@ describe('Traefik 1.7 labels', () => {
         'traefik.port': '80',
         'traefik.frontend.rule': 'Host:s',
         'traefik.frontend.auth.basic.users': 'u:h',
-        'traefik.backend.healthcheck.path': '/health',
         'traefik.frontend.rules': 'typo',
         'traefik.tags': 'api',
       }),
@@ -695,7 +694,6 @@ describe('Traefik 1.7 labels', () => {
       'router "s" (Swarm service "s"): label "traefik.frontend.auth.basic.users": not supported by portero (requests would reach the service unauthenticated)',
     ]);
     assert.deepEqual(r.warnings, [
-      'Swarm service "s": label "traefik.backend.healthcheck.path" ignored: not supported by portero (no active health checks; Swarm lists running tasks only)',
       'Swarm service "s": label "traefik.frontend.rules" ignored: not a Traefik 1.7 label',
       'Swarm service "s": label "traefik.tags" ignored: not supported by portero (v1 tag constraints do not apply; portero\'s constraints use Label(...) expressions)',
     ]);
@@ -805,5 +803,44 @@ describe('the default rule', () => {
     const r = build([service('a', { ...ENABLE, 'traefik.port': '80' })], { defaultRule: '{{ index .Labels "missing" }}' });
     assert.deepEqual(r.config.http.routers, {});
     assert.match(r.errors[0].message, /no rule, and the default rule template gives an empty rule/);
+  });
+});
+
+describe('health check labels', () => {
+  test('v2/v3: loadbalancer.healthcheck.* and passivehealthcheck.* reach the service', () => {
+    const r = build([
+      service('api', {
+        ...ENABLE,
+        'traefik.http.routers.api.rule': 'Host(`api`)',
+        'traefik.http.services.api.loadbalancer.server.port': '8080',
+        'traefik.http.services.api.loadbalancer.healthcheck.path': '/health',
+        'traefik.http.services.api.loadbalancer.healthcheck.interval': '5s',
+        'traefik.http.services.api.loadbalancer.healthcheck.headers.X-Probe': 'yes',
+        'traefik.http.services.api.loadbalancer.passivehealthcheck.maxfailedattempts': '3',
+      }),
+    ]);
+    assert.deepEqual(r.errors, []);
+    const lb = r.config.http.services.api.loadBalancer!;
+    assert.deepEqual(lb.healthCheck, { path: '/health', interval: '5s', headers: { 'X-Probe': 'yes' } });
+    assert.deepEqual(lb.passiveHealthCheck, { maxFailedAttempts: 3 });
+  });
+
+  test('Traefik 1.7: backend.healthcheck.* become the same health check', () => {
+    const r = build([
+      service('s', {
+        ...ENABLE,
+        'traefik.port': '80',
+        'traefik.frontend.rule': 'Host:s',
+        'traefik.backend.healthcheck.path': '/health',
+        'traefik.backend.healthcheck.interval': '10s',
+        'traefik.backend.healthcheck.port': '8081',
+        'traefik.backend.healthcheck.headers': 'X-A:1||X-B: two',
+      }),
+    ]);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(r.config.http.services.s.loadBalancer!.healthCheck, { path: '/health', interval: '10s', port: 8081, headers: { 'X-A': '1', 'X-B': 'two' } });
+    const bad = build([service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.backend.healthcheck.interval': 'often' })]);
+    assert.match(bad.errors[0].message, /healthCheck\.interval must be a duration/);
   });
 });

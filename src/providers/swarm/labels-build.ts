@@ -162,6 +162,8 @@ export function buildService(spec: ServiceSpec, ctx: BuildContext): ServiceConfi
   }
   const lb: ServiceConfig['loadBalancer'] = { servers };
   if (probe.passHostHeader !== undefined) lb.passHostHeader = probe.passHostHeader;
+  if (probe.healthCheck !== undefined) lb.healthCheck = probe.healthCheck;
+  if (probe.passiveHealthCheck !== undefined) lb.passiveHealthCheck = probe.passiveHealthCheck;
   return { loadBalancer: lb };
 }
 

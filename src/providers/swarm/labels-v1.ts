@@ -26,7 +26,6 @@
 //   portIndex, portName                     error     Swarm tasks publish no ports to pick from: use traefik.port
 //   frontend.passTLSCert, passTLSClientCert warning   portero serves no TLS, so there is no client certificate
 //   backend.loadbalancer.method             warning   only the spreading of requests differs (portero: weighted round robin)
-//   backend.healthcheck.*                   warning   Swarm only lists running tasks; no active checks
 //   backend.circuitbreaker.*                warning   only matters once the backend already fails
 //   backend.responseForwarding.*            warning   flush interval only
 //   tags                                    warning   v1 tag constraints; portero's constraints use Label(...) expressions
@@ -41,6 +40,16 @@ const SEGMENT = /^traefik\.(.+?)\.(port|portindex|portname|weight|protocol|backe
 /** Provider-level labels read elsewhere (enablement, network, lbswarm). */
 const PROVIDER_LABELS = new Set(['traefik.enable', 'traefik.docker.network', 'traefik.backend.loadbalancer.swarm']);
 
+/** Traefik 1.7's backend.healthcheck.* properties and their v3 loadBalancer.healthCheck names. */
+const HEALTH_CHECK_FIELDS: Record<string, string> = {
+  path: 'path',
+  port: 'port',
+  scheme: 'scheme',
+  interval: 'interval',
+  timeout: 'timeout',
+  hostname: 'hostname',
+};
+
 const HANDLED = new Set([
   'traefik.port',
   'traefik.protocol',
@@ -51,6 +60,8 @@ const HANDLED = new Set([
   'traefik.frontend.priority',
   'traefik.frontend.entrypoints',
   'traefik.frontend.passhostheader',
+  ...Object.keys(HEALTH_CHECK_FIELDS).map((f) => `traefik.backend.healthcheck.${f}`),
+  'traefik.backend.healthcheck.headers',
 ]);
 
 interface Unsupported {
@@ -74,7 +85,6 @@ const UNSUPPORTED: Unsupported[] = [
   { match: 'traefik.portname', outcome: 'service', why: 'Swarm tasks publish no ports to pick from; use traefik.port' },
   { match: 'traefik.frontend.passtls*', outcome: 'warning', why: 'portero serves no TLS, so there is no client certificate to pass' },
   { match: 'traefik.backend.loadbalancer.method', outcome: 'warning', why: 'portero balances with weighted round robin' },
-  { match: 'traefik.backend.healthcheck.', outcome: 'warning', why: 'no active health checks; Swarm lists running tasks only' },
   { match: 'traefik.backend.circuitbreaker*', outcome: 'warning', why: 'no circuit breaker' },
   { match: 'traefik.backend.responseforwarding.', outcome: 'warning', why: 'responses are streamed as they come' },
   { match: 'traefik.tags', outcome: 'warning', why: "v1 tag constraints do not apply; portero's constraints use Label(...) expressions" },
@@ -187,6 +197,22 @@ export function readV1Labels(labels: Readonly<Record<string, string>>, names: V1
     if (pass !== undefined) {
       const leaf: Leaf = { label: pass.label, path: ['loadBalancer', 'passHostHeader'], value: goBool(pass.value) ?? pass.value };
       service.leaves.push(leaf);
+    }
+    for (const [v1, v3] of Object.entries(HEALTH_CHECK_FIELDS)) {
+      const hc = get(`traefik.backend.healthcheck.${v1}`);
+      if (hc !== undefined) service.leaves.push({ label: hc.label, path: ['loadBalancer', 'healthCheck', v3], value: hc.value });
+    }
+    // "name:value||name:value", as Traefik 1.7 wrote headers in a label.
+    const hcHeaders = get('traefik.backend.healthcheck.headers');
+    if (hcHeaders !== undefined) {
+      for (const pair of hcHeaders.value.split('||')) {
+        const colon = pair.indexOf(':');
+        if (colon <= 0) {
+          service.problem ??= new LabelProblem(`expected name:value pairs separated by ||, got ${JSON.stringify(pair)}`, hcHeaders.label);
+          continue;
+        }
+        service.leaves.push({ label: hcHeaders.label, path: ['loadBalancer', 'healthCheck', 'headers', pair.slice(0, colon).trim()], value: pair.slice(colon + 1).trim() });
+      }
     }
     const port = get('traefik.port');
     if (port !== undefined) service.server.port = { label: port.label, path: ['port'], value: port.value };
