@@ -9,12 +9,15 @@
 import { weightedOrder } from '../balancer/wrr.js';
 import type { HealthCheckConfig, LoadBalancerConfig } from '../dynamic/model.js';
 import type { HealthTarget } from '../health/checker.js';
+import { parseDuration } from '../config/values.js';
+import type { PassiveLimits } from './shared-state.js';
 import type { SlotPool } from './slots.js';
 import type { LoadBalancerSpec, ServerSpec } from './spec.js';
 
 interface Entry {
   passHostHeader: boolean;
   healthCheck: HealthCheckConfig | undefined;
+  passive: PassiveLimits | null;
   /** JSON of the health check settings, to notice a change. */
   checks: string;
   /** One per configured server, in order, each with its slot. */
@@ -37,6 +40,14 @@ function parseServerUrl(raw: string): Omit<ServerSpec, 'weight' | 'slot'> | stri
   if (u.pathname !== '/' && u.pathname !== '') return `server url ${JSON.stringify(raw)}: a path in a server url is not supported`;
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   return { url: raw, host, port: u.port === '' ? 80 : Number(u.port) };
+}
+
+/** Traefik's defaults: a 10 s window, out after 1 failure. */
+function passiveLimits(config: LoadBalancerConfig): PassiveLimits | null {
+  const p = config.passiveHealthCheck;
+  if (p === undefined) return null;
+  const windowMs = parseDuration(p.failureWindow ?? '10s', 'failureWindow');
+  return { windowDs: Math.max(1, Math.round(windowMs / 100)), maxFails: p.maxFailedAttempts ?? 1 };
 }
 
 function checksOf(config: LoadBalancerConfig): string {
@@ -100,6 +111,7 @@ export class LoadBalancerCompiler {
     this.entries.set(name, {
       passHostHeader: config.passHostHeader ?? true,
       healthCheck: config.healthCheck,
+      passive: passiveLimits(config),
       checks: checksOf(config),
       specs,
       order: weightedOrder(specs.map((s) => s.weight)),
@@ -118,7 +130,7 @@ export class LoadBalancerCompiler {
   spec(name: string, rr: number): LoadBalancerSpec {
     const entry = this.entries.get(name)!;
     if (entry.spec === null || entry.spec.rr !== rr) {
-      entry.spec = { kind: 'lb', name, servers: entry.specs, passHostHeader: entry.passHostHeader, rr, order: entry.order };
+      entry.spec = { kind: 'lb', name, servers: entry.specs, passHostHeader: entry.passHostHeader, rr, order: entry.order, passive: entry.passive };
     }
     return entry.spec;
   }

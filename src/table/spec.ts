@@ -2,6 +2,7 @@
 // shared buffer. Only valid, enabled routers and the services they reach are
 // in it; everything invalid was reported by the compiler instead.
 import type { RuleSyntax } from '../dynamic/model.js';
+import type { PassiveLimits } from './shared-state.js';
 
 export interface ServerSpec {
   url: string;
@@ -21,6 +22,8 @@ export interface LoadBalancerSpec {
   rr: number;
   /** Weighted round-robin order: indexes into servers, one period. */
   order: number[];
+  /** Passive health check, in tenths of a second of the shared clock; null when off. */
+  passive: PassiveLimits | null;
 }
 
 export interface WeightedSpec {

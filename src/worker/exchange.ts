@@ -174,6 +174,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     this.leaveServer();
     if (this.aborted || this.finished) return;
     const timeout = err instanceof DialError && err.code === 'ETIMEDOUT';
+    this.failedServer();
     // Nothing was sent: always safe to try another server.
     (this.tried ??= []).push(this.server!);
     const next = this.pickNext(this.tried);
@@ -355,7 +356,14 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     conn?.detach();
     conn?.destroy();
     if (this.aborted || this.finished) return;
+    this.failedServer();
     this.fail(504, 'Gateway Timeout');
+  }
+
+  /** A transport failure of the current server: its passive health check, if it has one, counts it. */
+  private failedServer(): void {
+    const s = this.server;
+    if (s !== null && s.passive !== null) this.ctx.state.recordFailure(s.slot, s.passive);
   }
 
   private fail(status: number, body: string): void {

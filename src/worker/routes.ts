@@ -3,6 +3,7 @@
 // worker's connection pools). table-build.ts fills them from the shared buffer.
 import type { Matcher, RequestView } from '../rules/types.js';
 import type { PathRewrite } from './rewrite.js';
+import type { PassiveLimits } from '../table/shared-state.js';
 import type { LoadBalancerSpec } from '../table/spec.js';
 import type { PoolOptions } from '../upstream/pool.js';
 import { ServerPool } from '../upstream/pool.js';
@@ -18,6 +19,8 @@ export interface ServerRuntime {
   /** Its load balancer's shared slot and name (metrics and access log). */
   service: number;
   serviceName: string;
+  /** Its load balancer's passive health check, or null. */
+  passive: PassiveLimits | null;
 }
 
 export interface LoadBalancerRuntime {
@@ -222,6 +225,7 @@ export function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry): LoadBalance
         passHostHeader: s.passHostHeader,
         service: s.rr,
         serviceName: s.name,
+        passive: s.passive,
       };
     }),
   };

@@ -134,3 +134,37 @@ describe('active health checks', () => {
     assert.equal(a.probes, probes, 'no more probes');
   });
 });
+
+describe('passive health checks', () => {
+  test('a server that refuses connections is taken out for the failure window, for every worker', async () => {
+    const a = await backend('a');
+    const dead = await backend('dead');
+    await dead.close(); // its port now refuses
+    const deadUrl = `http://127.0.0.1:${dead.port}`;
+    const cfg: DynamicConfig = {
+      http: {
+        routers: { app: { rule: 'Host(`app.test`)', service: 'app' } },
+        services: {
+          app: {
+            loadBalancer: {
+              servers: [{ url: `http://127.0.0.1:${a.port}` }, { url: deadUrl }],
+              passiveHealthCheck: { failureWindow: '1500ms', maxFailedAttempts: 1 },
+            },
+          },
+        },
+        middlewares: {},
+      },
+    };
+    const p = await startPortero(cfg, { workers: 2 });
+    try {
+      assert.equal((await serverStatus(p))[deadUrl], 'UP', 'up until it fails');
+      // Every request succeeds: the refused attempt is retried on the other server.
+      assert.deepEqual(new Set(await answers(p, 6)), new Set(['a']));
+      assert.equal((await serverStatus(p))[deadUrl], 'DOWN', 'out after a refused connection');
+      await until('back after the window', async () => ((await serverStatus(p))[deadUrl] === 'UP' ? true : undefined), 5000);
+    } finally {
+      await p.stop();
+      await a.close();
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { createStateBuffer, SERVER_WORDS, SERVICE_ERRORS, SERVICE_REQUESTS, SERV
 import type { ServiceSpec } from '../../src/table/spec.js';
 
 const layout = { maxServers: 4, maxServices: 4 };
-const spec = (rr: number): ServiceSpec => ({ kind: 'lb', name: `s${rr}`, servers: [], passHostHeader: true, rr, order: [] });
+const spec = (rr: number): ServiceSpec => ({ kind: 'lb', name: `s${rr}`, servers: [], passHostHeader: true, rr, order: [], passive: null });
 
 test('service traffic: counts requests and 5xx exactly, across the 32-bit wrap', () => {
   const state = new SharedState(createStateBuffer(layout), layout);
@@ -41,4 +41,21 @@ test('service traffic: a slot given to another service starts from zero', () => 
   } finally {
     traffic.stop();
   }
+});
+
+test('passive health: maxFails failures within the window take a server out for the window', async () => {
+  const state = new SharedState(createStateBuffer(layout), layout);
+  const limits = { windowDs: 2, maxFails: 2 };
+  assert.equal(state.isUp(1), true);
+  assert.equal(state.recordFailure(1, limits), false, 'one failure of two');
+  assert.equal(state.isUp(1), true);
+  assert.equal(state.recordFailure(1, limits), true, 'the second takes it out');
+  assert.equal(state.isUp(1), false);
+  assert.ok(state.outUntil(1) > 0);
+  assert.equal(state.isUp(0), true, 'other servers are unaffected');
+  await new Promise((r) => setTimeout(r, 350));
+  assert.equal(state.isUp(1), true, 'back once the window is over');
+  state.recordFailure(1, limits);
+  state.resetServer(1);
+  assert.equal(state.recordFailure(1, limits), false, 'a reset slot starts counting again');
 });
