@@ -8,6 +8,7 @@ import type { ConfigError, MiddlewareConfig, RuleSyntax } from '../dynamic/model
 import { defaultPriority } from '../rules/index.js';
 import type { CompiledTable } from '../table/compile.js';
 import { qualify } from '../table/compile.js';
+import { middlewareKind, retryOf } from '../table/middlewares.js';
 import type { SharedState } from '../table/shared-state.js';
 
 export type Status = 'enabled' | 'disabled' | 'warning';
@@ -46,7 +47,7 @@ export interface Runtime {
   middlewares: Map<string, MiddlewareInfo>;
 }
 
-export const MIDDLEWARE_NOT_APPLIED = 'portero does not apply middlewares yet: routers that use this middleware are disabled';
+export const MIDDLEWARE_NOT_APPLIED = 'portero applies only the retry middleware so far: routers that use this one are disabled';
 export const NO_SERVERS = 'the service has no servers: its routers answer 503';
 
 export function providerOf(qualified: string): string {
@@ -146,7 +147,12 @@ function fromCompiled(runtime: Runtime, compiled: CompiledTable, state: SharedSt
   }
 
   for (const [name, m] of compiled.configs.middlewares) {
-    runtime.middlewares.set(name, { ...m, error: [MIDDLEWARE_NOT_APPLIED], status: 'warning' });
+    if (middlewareKind(m) !== 'retry') {
+      runtime.middlewares.set(name, { ...m, error: [MIDDLEWARE_NOT_APPLIED], status: 'warning' });
+      continue;
+    }
+    const retry = retryOf(m);
+    runtime.middlewares.set(name, typeof retry === 'string' ? { ...m, error: [retry], status: 'disabled' } : { ...m, status: 'enabled' });
   }
 }
 

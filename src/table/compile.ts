@@ -6,6 +6,7 @@ import type { ConfigError, DynamicConfig, MiddlewareConfig, RouterConfig, RuleSy
 import { compileRule, defaultPriority } from '../rules/index.js';
 import { weightedOrder } from '../balancer/wrr.js';
 import type { LoadBalancerCompiler } from './load-balancers.js';
+import { routerMiddlewares } from './middlewares.js';
 import type { SlotLookup } from './slots.js';
 import type { RouterSpec, ServiceSpec, TableSpec } from './spec.js';
 
@@ -195,16 +196,9 @@ function compileUncached(input: CompileInput): CompiledTable {
       fail('router', name, `unknown entry point(s) ${unknown.map((e) => JSON.stringify(e)).join(', ')}`);
       continue;
     }
-    const missing = (r.middlewares ?? []).map((m) => qualify(m, provider));
-    if (missing.length > 0) {
-      const unknownMw = missing.filter((m) => !middlewares.has(m));
-      fail(
-        'router',
-        name,
-        unknownMw.length > 0
-          ? `unknown middleware(s) ${unknownMw.map((m) => JSON.stringify(m)).join(', ')}`
-          : `middlewares are not supported yet (${missing.join(', ')}): the router is disabled rather than served without them`,
-      );
+    const mw = routerMiddlewares((r.middlewares ?? []).map((m) => qualify(m, provider)), middlewares);
+    if (typeof mw === 'string') {
+      fail('router', name, mw);
       continue;
     }
     routerSpecs.push({
@@ -214,6 +208,7 @@ function compileUncached(input: CompileInput): CompiledTable {
       priority: r.priority !== undefined && r.priority > 0 ? r.priority : defaultPriority(r.rule),
       entryPoints: eps,
       service: index,
+      retry: mw.retry,
     });
     routerStatus.set(name, { status: 'enabled', errors: [] });
   }

@@ -6,6 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from 'uWebSockets.js';
 import { pickServer } from '../balancer/pick.js';
+import type { RetrySpec } from '../table/middlewares.js';
 import type { SharedState } from '../table/shared-state.js';
 import type { ExchangeSink, UpstreamConnection } from '../upstream/connection.js';
 import { DialError, type PoolWaiter } from '../upstream/pool.js';
@@ -32,6 +33,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 const MAX_QUEUED_BODY = 256 * 1024;
 /** Fresh-connection retries after a failure on a written request (safe methods only). */
 const MAX_RETRIES = 3;
+/** The longest wait between two attempts of a retry middleware. */
+const MAX_RETRY_WAIT_MS = 10_000;
 
 export function sendError(res: HttpResponse, status: number, body: string, close = false): void {
   res.cork(() => {
@@ -59,6 +62,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   bytesIn = 0;
   /** Attempts after the first. */
   retries = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
   /** performance.now() when the first server was asked (traced exchanges only). */
   originStart = 0;
   /** Whether this exchange currently counts in server's shared in-flight number. */
@@ -88,6 +92,8 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     private readonly res: HttpResponse,
     /** The route's service, then its twins' (see RouteEntry.services). */
     private readonly services: readonly ServiceRuntime[],
+    /** The router's retry middleware, or null. */
+    private readonly retry: RetrySpec | null,
     private readonly headRequest: boolean,
     private readonly method: string,
     /** Request head up to the Host value. */
@@ -177,6 +183,10 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     this.failedServer();
     // Nothing was sent: always safe to try another server.
     (this.tried ??= []).push(this.server!);
+    if (this.retry !== null) {
+      this.retryLater(timeout);
+      return;
+    }
     const next = this.pickNext(this.tried);
     if (next !== null) {
       this.retries++;
@@ -340,7 +350,8 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     // A reused keep-alive socket can be closed by the upstream just as we
     // send; retry on a fresh connection when repeating the request is safe.
     const tried = (this.tried ??= []);
-    if (!responseStarted && this.bodyLength === -1 && IDEMPOTENT.has(this.method) && tried.length < MAX_RETRIES) {
+    const limit = this.retry === null ? MAX_RETRIES : this.retry.attempts - 1;
+    if (!responseStarted && this.bodyLength === -1 && IDEMPOTENT.has(this.method) && tried.length < limit) {
       tried.push(this.server!);
       this.retries++;
       this.attempt(this.pickNext(tried) ?? this.server!, true);
@@ -358,6 +369,26 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     if (this.aborted || this.finished) return;
     this.failedServer();
     this.fail(504, 'Gateway Timeout');
+  }
+
+  /**
+   * Under a retry middleware: attempts in all, each after a wait that
+   * doubles from initialInterval, on the next untried server or, once all
+   * were tried, the same one again (a restarting task may come back).
+   */
+  private retryLater(timeout: boolean): void {
+    const retry = this.retry!;
+    if (this.retries >= retry.attempts - 1) {
+      this.fail(timeout ? 504 : 502, timeout ? 'Gateway Timeout' : 'Bad Gateway');
+      return;
+    }
+    const next = this.pickNext(this.tried) ?? this.server!;
+    const wait = Math.min(retry.initialIntervalMs * 2 ** this.retries, MAX_RETRY_WAIT_MS);
+    this.retries++;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.aborted && !this.finished) this.attempt(next, false);
+    }, wait);
   }
 
   /** A transport failure of the current server: its passive health check, if it has one, counts it. */
@@ -383,6 +414,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
 
   private abort(): void {
     this.aborted = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     if (this.headerTimer !== null) clearTimeout(this.headerTimer);
     const conn = this.conn;
     if (conn !== null) {

@@ -60,6 +60,7 @@ export function createHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: H
       rt,
       res,
       route.services,
+      route.retry,
       method === 'HEAD',
       method,
       `${method} ${target} HTTP/1.1\r\nhost: `,

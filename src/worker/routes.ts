@@ -3,6 +3,7 @@
 // worker's connection pools). table-build.ts fills them from the shared buffer.
 import type { Matcher, RequestView } from '../rules/types.js';
 import type { PathRewrite } from './rewrite.js';
+import type { RetrySpec } from '../table/middlewares.js';
 import type { PassiveLimits } from '../table/shared-state.js';
 import type { LoadBalancerSpec } from '../table/spec.js';
 import type { PoolOptions } from '../upstream/pool.js';
@@ -54,6 +55,8 @@ export interface RouteEntry {
    * answers, so a new stack whose tasks are still starting loses nothing.
    */
   services: ServiceRuntime[];
+  /** The router's retry middleware, or null. */
+  retry: RetrySpec | null;
 }
 
 interface EntryPointRoutes {
@@ -166,8 +169,8 @@ export class RouteIndex {
       if (!Array.isArray(group)) continue;
       // Twins fall back to each other's services: fresh entries, linked.
       const fresh = group.map((at) => {
-        const { name, priority, match, rewrite } = at.entry;
-        const copy: RouteEntry = { name, priority, match, rewrite, services: [at.entry.services[0]] };
+        const { name, priority, match, rewrite, retry } = at.entry;
+        const copy: RouteEntry = { name, priority, match, rewrite, services: [at.entry.services[0]], retry };
         for (const list of this.lists(at, false)) list[list.indexOf(at.entry)] = copy;
         return copy;
       });

@@ -8,6 +8,7 @@
 // of routers, garbage collection pauses were what held the event loop longest.
 import { compileRule } from '../rules/index.js';
 import type { Matcher } from '../rules/types.js';
+import type { RetrySpec } from '../table/middlewares.js';
 import type { RouterRecord, ServiceRecord, TableHeader, WeightedRecord } from '../table/wire.js';
 import type { ServerPool } from '../upstream/pool.js';
 import { compileRewrites, type PathRewrite } from './rewrite.js';
@@ -33,6 +34,7 @@ type BuiltService = { kind: 'lb'; runtime: LoadBalancerRuntime; pools: ServerPoo
 interface BuiltRouter extends PlacedEntry {
   name: string;
   priority: number;
+  retry: RetrySpec | null;
   service: string;
   match: Matcher;
   rewrite: PathRewrite | null;
@@ -56,7 +58,7 @@ interface Built {
  * spread plus extra keys a hidden class of its own, ~200 B per router.
  */
 function withEntry(r: Omit<BuiltRouter, 'entry'>, entry: RouteEntry): BuiltRouter {
-  return { name: r.name, priority: r.priority, service: r.service, match: r.match, rewrite: r.rewrite, entryPoints: r.entryPoints, hosts: r.hosts, twinKey: r.twinKey, entry };
+  return { name: r.name, priority: r.priority, retry: r.retry, service: r.service, match: r.match, rewrite: r.rewrite, entryPoints: r.entryPoints, hosts: r.hosts, twinKey: r.twinKey, entry };
 }
 
 /** One per worker: keeps what the last completed version built, by name. */
@@ -197,8 +199,8 @@ export class TableBuild {
     }
   }
 
-  private entry(r: Pick<BuiltRouter, 'name' | 'priority' | 'match' | 'rewrite'>, service: ServiceRuntime): RouteEntry {
-    return { name: r.name, priority: r.priority, match: r.match, rewrite: r.rewrite, services: [service] };
+  private entry(r: Pick<BuiltRouter, 'name' | 'priority' | 'match' | 'rewrite' | 'retry'>, service: ServiceRuntime): RouteEntry {
+    return { name: r.name, priority: r.priority, match: r.match, rewrite: r.rewrite, services: [service], retry: r.retry };
   }
 
   private linkWeighted(): void {
@@ -221,6 +223,7 @@ export class TableBuild {
       const parts: Omit<BuiltRouter, 'entry'> = {
         name: r.name,
         priority: r.priority,
+        retry: r.retry,
         service: r.service,
         match: compiled.match,
         rewrite: compileRewrites(compiled.rewrites),

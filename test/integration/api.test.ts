@@ -121,7 +121,7 @@ test('routers: Traefik fields, effective entry points and priority, disabled one
 
     const disabled = {
       'badrule@file': /invalid rule/,
-      'secured@file': /middlewares are not supported yet/,
+      'secured@file': /middleware "auth@file" \(basicauth\) is not supported yet/,
       'lost@file': /unknown service "nowhere@file"/,
     };
     for (const [name, message] of Object.entries(disabled)) {
@@ -211,7 +211,7 @@ test('middlewares: configuration, type, usedBy, and a warning that they are not 
     assert.deepEqual(list.json, [
       {
         basicAuth: { users: ['admin:x'] },
-        error: ['portero does not apply middlewares yet: routers that use this middleware are disabled'],
+        error: ['portero applies only the retry middleware so far: routers that use this one are disabled'],
         status: 'warning',
         usedBy: ['secured@file'],
         name: 'auth@file',
