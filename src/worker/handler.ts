@@ -1,5 +1,6 @@
 // The request pipeline of one entry point: check the table version, parse,
 // match a router, rewrite, and hand the request to an Exchange.
+import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { WorkerObserver } from '../metrics/observe.js';
 import { Exchange, type ExchangeContext, sendError } from './exchange.js';
@@ -27,9 +28,10 @@ export function createHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: H
     }
     const parsed = parseRequest(req, res, ep);
     if (parsed.invalid !== null) {
-      const body = `Bad Request: ${parsed.invalid}`;
-      if (obs !== null) obs.answered(ep, req, res, parsed, method, 400, body.length, t0);
-      sendError(res, 400, body, true);
+      const status = parsed.invalidStatus;
+      const body = `${STATUS_CODES[status]}: ${parsed.invalid}`;
+      if (obs !== null) obs.answered(ep, req, res, parsed, method, status, body.length, t0);
+      sendError(res, status, body, true);
       return;
     }
     if (parsed.view.path.charCodeAt(0) !== 47 /* / */) {

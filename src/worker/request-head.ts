@@ -27,8 +27,10 @@ export interface ParsedRequest {
   lines: string;
   /** Body framing: -1 none, -2 chunked, else Content-Length. */
   bodyLength: number;
-  /** A reason to refuse the request with 400, or null. */
+  /** A reason to refuse the request, or null. */
   invalid: string | null;
+  /** The status that answers `invalid`: 400, or 414/431 for a target or head over the limits. */
+  invalidStatus: number;
 }
 
 const HOP_BY_HOP = new Set([
@@ -95,6 +97,11 @@ function portOf(host: string): string {
 
 // One flat [name, value, ...] list per worker, refilled by every request: no
 // closure or dictionary is built per request unless a rule reads headers.
+/** Longest request target (path and query) forwarded; longer: 414, as nginx's 8 KiB line limit but roomier. */
+export const MAX_TARGET_BYTES = 16 * 1024;
+/** Largest header block (names, values, separators) forwarded; larger: 431. */
+export const MAX_HEADER_BYTES = 32 * 1024;
+
 const PAIRS: string[] = [];
 const collect = (k: string, v: string): void => {
   PAIRS.push(k, v);
@@ -145,6 +152,8 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
   let contentLength = '';
   let transferEncoding = '';
   let invalid: string | null = null;
+  let invalidStatus = 400;
+  let headerBytes = 0;
   let xff = '';
   let xfHost = '';
   let xfPort = '';
@@ -156,6 +165,7 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
   for (let i = 0; i < PAIRS.length; i += 2) {
     const k = PAIRS[i];
     const v = PAIRS[i + 1];
+    headerBytes += k.length + v.length + 4;
     if (k === 'host') {
       if (++hosts > 1) invalid = 'more than one Host header';
       hostHeader = v;
@@ -188,6 +198,15 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
     lines += `${k}: ${v}\r\n`;
   }
 
+  // Checked after the loop: a length is cheaper to sum than to test per header.
+  if (headerBytes > MAX_HEADER_BYTES) {
+    invalid = `request headers larger than ${MAX_HEADER_BYTES} bytes`;
+    invalidStatus = 431;
+  } else if (path.length + query.length > MAX_TARGET_BYTES) {
+    invalid = `request target longer than ${MAX_TARGET_BYTES} bytes`;
+    invalidStatus = 414;
+  }
+
   let bodyLength = -1;
   if (transferEncoding !== '') {
     if (transferEncoding.trim().toLowerCase() !== 'chunked') invalid ??= `unsupported Transfer-Encoding ${JSON.stringify(transferEncoding)}`;
@@ -214,5 +233,6 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
     lines,
     bodyLength,
     invalid,
+    invalidStatus,
   };
 }
