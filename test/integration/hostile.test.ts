@@ -171,3 +171,39 @@ describe('misbehaving backends', () => {
     }
   });
 });
+
+describe('slow clients', () => {
+  test('a client trickling its headers, or its body, is cut off; others are served meanwhile', async () => {
+    const backend = await recordingBackend();
+    const p = await startPortero({
+      http: { routers: { r: { rule: 'PathPrefix(`/`)', service: 's' } }, services: { s: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${backend.port}` }] } } }, middlewares: {} },
+    });
+    const trickle = (first: string, more: (i: number) => string) =>
+      new Promise<number>((resolve) => {
+        const t0 = Date.now();
+        const s = net.connect(p.webPort, '127.0.0.1', () => s.write(first));
+        let i = 0;
+        const timer = setInterval(() => s.write(more(i++)), 2000);
+        s.on('error', () => {});
+        s.on('close', () => {
+          clearInterval(timer);
+          resolve(Date.now() - t0);
+        });
+      });
+    try {
+      const heads = trickle('GET / HTTP/1.1\r\nHost: a\r\n', (i) => `X-${i}: 1\r\n`);
+      const body = trickle('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nx', () => 'x');
+      for (let i = 0; i < 5; i++) {
+        assert.equal((await request(p.webPort, { path: '/other' })).status, 200, 'other clients are served');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      // uWebSockets.js gives a request head 10 s, and an idle connection 10 s, whatever trickles in.
+      const [h, b] = await Promise.all([heads, body]);
+      assert.ok(h < 20_000, `trickled head cut after ${h} ms`);
+      assert.ok(b < 25_000, `trickled body cut after ${b} ms`);
+    } finally {
+      await p.stop();
+      await backend.close();
+    }
+  });
+});
