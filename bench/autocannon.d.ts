@@ -7,6 +7,8 @@ declare module 'autocannon' {
     pipelining?: number;
     duration?: number;
     timeout?: number;
+    /** Requests per second across all connections. */
+    overallRate?: number;
     expectBody?: string;
     /** Called with each response body (a string); false counts a mismatch. */
     verifyBody?: (body: string) => boolean;

@@ -23,6 +23,8 @@ export interface LoadSpec {
   expectBody?: string;
   /** Host headers, one request each, cycled through on every connection. */
   hosts?: string[];
+  /** Requests per second across all connections (default: as fast as possible). */
+  overallRate?: number;
 }
 
 export interface LoadResult {
@@ -78,6 +80,7 @@ async function run(spec: LoadSpec, durationS: number, samples: Samples | null) {
     requests: spec.hosts?.map((host) => ({ headers: { host } })),
     verifyBody: (b: string) => b === expected,
     timeout: 10,
+    ...(spec.overallRate === undefined ? {} : { overallRate: spec.overallRate }),
   });
   if (samples !== null) instance.on('response', (_c, _status, _bytes, ms) => samples.push(ms));
   return await instance;

@@ -24,6 +24,7 @@ import { duration, Progress } from './progress.js';
 import { waitForQuiet } from './quiet.js';
 import { cellText, headline, markdown, NOISY_CORES, type Report, ratios, type Row, type Settings, textReport, textRow, textTable } from './report.js';
 import { runScale, scaleSteps } from './scale.js';
+import { runSoak, soakMarkdown, soakSummary } from './soak.js';
 import { installCleanup, stopAll } from './spawn.js';
 import { chartSvg } from './svg.js';
 
@@ -47,11 +48,15 @@ export const usage = `node dist/bench/run.js [options]        (npm run bench -- 
   --retries=1                repeat a measurement during which other processes used >= ${NOISY_CORES} cores
   --scale                    then the scale cases (10,000 routers, table update, memory, 1 GiB stream)
   --scale-only               only the scale cases
+  --soak=MINUTES              only the soak: portero (2 workers, 4 replicas) at half its measured capacity for MINUTES,
+                             RSS and open fds sampled every 10 s; writes <out>.md/.json (default out: soak)
   --portero-cli=PATH         another checkout's dist/src/cli.js
   --cpu-prof                 V8 profiles of portero (its rows leave the ratios)
   --results-dir=bench/results --out=latest --keep-tmp`;
 
 export interface RunOptions extends Settings {
+  /** --soak=MINUTES: only the soak case (0: not asked). */
+  soakMinutes: number;
   keepTmp: boolean;
   porteroCli: string | undefined;
   resultsDir: string;
@@ -77,6 +82,7 @@ export function parseOptions(argv: string[], root: string): RunOptions {
       retries: { type: 'string', default: '1' },
       scale: { type: 'boolean', default: false },
       'scale-only': { type: 'boolean', default: false },
+      soak: { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       'keep-tmp': { type: 'boolean', default: false },
       'portero-cli': { type: 'string' },
@@ -118,8 +124,26 @@ export function parseOptions(argv: string[], root: string): RunOptions {
     keepTmp: values['keep-tmp'],
     porteroCli: values['portero-cli'],
     resultsDir: resolve(values['results-dir'] ?? join(root, 'bench', 'results')),
-    out: values.out,
+    out: values.soak !== undefined && values.out === 'latest' ? 'soak' : values.out,
+    soakMinutes: values.soak === undefined ? 0 : int('soak', values.soak, 1),
   };
+}
+
+/** --soak: the soak case alone, with its own report. */
+async function soakOnly(opts: RunOptions, root: string): Promise<number> {
+  const tmp = join(root, 'bench', 'results', 'tmp', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(tmp, { recursive: true });
+  mkdirSync(opts.resultsDir, { recursive: true });
+  installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
+  const report = await runSoak(opts.soakMinutes, tmp, opts.connections, opts.porteroCli, (l) => console.error(l));
+  const env = environment(root);
+  const base = join(opts.resultsDir, opts.out);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ env, soak: report }, null, 2)}\n`);
+  writeFileSync(`${base}.md`, `${soakMarkdown(report)}\nMachine: ${env.cpuModel}, ${env.cores} cores; node ${env.node}.\n`);
+  console.log(`\n${soakSummary(report).join('\n')}\n\nwrote ${base}.md and .json`);
+  if (!opts.keepTmp) rmSync(tmp, { recursive: true, force: true });
+  const l = report.run.load;
+  return l.errors + l.timeouts + l.non2xx + l.mismatches > 0 ? 1 : 0;
 }
 
 /** Starts the peer, waits for a quiet machine, measures, stops the peer. */
@@ -158,7 +182,8 @@ async function runOnce(peer: Peer, ctx: PeerContext, body: BodyCase, backendPids
 async function main(): Promise<number> {
   const root = findRoot(dirname(fileURLToPath(import.meta.url)));
   const opts = parseOptions(process.argv.slice(2), root);
-  const { keepTmp, porteroCli, resultsDir, out, ...settings } = opts;
+  if (opts.soakMinutes > 0) return soakOnly(opts, root);
+  const { keepTmp, porteroCli, resultsDir, out, soakMinutes: _soak, ...settings } = opts;
   const peers: Record<string, Peer> = {
     direct,
     nginx,

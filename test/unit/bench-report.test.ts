@@ -45,6 +45,9 @@ test('flags: the full matrix by default, --quick reduced, lists and aliases', ()
   const some = parseOptions(['--quick', '--backends=1,8', '--workers=2', '--bodies=20,16k', '--post', '--duration=7', '--scale'], '/repo');
   assert.deepEqual([some.replicas, some.workers, some.bodies, some.durationS, some.scale], [[1, 8], [2], ['20', '16k', 'post16k'], 7, 'also']);
   assert.equal(parseOptions(['--scale-only'], '/repo').scale, 'only');
+  assert.deepEqual([parseOptions(['--soak=10'], '/repo').soakMinutes, parseOptions(['--soak=10'], '/repo').out], [10, 'soak']);
+  assert.equal(parseOptions([], '/repo').soakMinutes, 0);
+  assert.throws(() => parseOptions(['--soak=0'], '/repo'), /soak/);
   assert.throws(() => parseOptions(['--peers=traefik'], '/repo'), /unknown peer/);
   assert.throws(() => parseOptions(['--replicas=0'], '/repo'), /replicas/);
   assert.throws(() => parseOptions(['--out=../x'], '/repo'), /--out/);
