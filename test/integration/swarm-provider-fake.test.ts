@@ -3,74 +3,12 @@
 // networks, resyncs on events, and keeps the last configuration while the
 // API is gone, coming back within 2 s after it returns.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import type { DynamicConfig } from '../../src/dynamic/model.js';
 import { SwarmProvider } from '../../src/providers/swarm/provider.js';
-
-interface FakeState {
-  replicas: string[];
-  rule: string;
-  down: boolean;
-  requests: string[];
-  events: http.ServerResponse[];
-}
-
-function fakeDocker(state: FakeState): http.Server {
-  return http.createServer((req, res) => {
-    const path = (req.url ?? '').replace(/^\/v[\d.]+/, '').split('?')[0];
-    state.requests.push(`${req.method} ${path}`);
-    if (state.down) {
-      req.socket.destroy();
-      return;
-    }
-    const json = (body: unknown) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    switch (path) {
-      case '/services':
-        return json([
-          {
-            ID: 'svc1',
-            Spec: {
-              Name: 'whoami_whoami',
-              Labels: { 'traefik.enable': 'true', 'traefik.frontend.rule': state.rule, 'traefik.port': '80' },
-              TaskTemplate: { Networks: [{ Target: 'net1' }] },
-            },
-            Endpoint: { VirtualIPs: [{ NetworkID: 'net1', Addr: '10.0.9.2/24' }] },
-          },
-        ]);
-      case '/tasks':
-        return json(
-          state.replicas.map((ip, i) => ({
-            ID: `task${i}`,
-            ServiceID: 'svc1',
-            Slot: i + 1,
-            DesiredState: 'running',
-            Status: { State: 'running' },
-            NetworksAttachments: [{ Network: { ID: 'net1', Spec: { Name: 'traefik-net' } }, Addresses: [`${ip}/24`] }],
-          })),
-        );
-      case '/networks':
-        return json([{ Id: 'net1', Name: 'traefik-net' }]);
-      case '/events':
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.flushHeaders();
-        state.events.push(res);
-        return;
-      default:
-        if (path.startsWith('/containers/')) {
-          res.writeHead(404, { 'content-type': 'application/json' });
-          return res.end('{"message":"no such container"}');
-        }
-        res.writeHead(404);
-        res.end();
-    }
-  });
-}
+import { fakeDocker, type FakeState } from '../helpers/fake-docker.js';
 
 test('Swarm provider over tcp://: reads, follows events, survives the API going away', async () => {
   const state: FakeState = { replicas: ['10.0.9.5', '10.0.9.6'], rule: 'Host:whoami.docker.localhost', down: false, requests: [], events: [] };

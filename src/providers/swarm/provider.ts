@@ -33,6 +33,8 @@ export class SwarmProvider implements Provider {
   private emit: ((c: DynamicConfig, e: ConfigError[]) => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private eventTimer: NodeJS.Timeout | null = null;
+  /** The events stream has connected before: a reconnection catches up with a sync. */
+  private eventsConnected = false;
   private events: NodeJS.ReadableStream | null = null;
   private syncing: Promise<void> | null = null;
   private again = false;
@@ -127,6 +129,10 @@ export class SwarmProvider implements Provider {
         }, EVENT_DEBOUNCE_MS);
       });
       this.events = stream;
+      // Events missed while the stream was down (the engine restarting, the
+      // API gone) are caught up at once, not at the next poll, which backs off.
+      if (this.eventsConnected) void this.sync();
+      this.eventsConnected = true;
       const restart = () => {
         if (this.events !== stream) return;
         this.events = null;

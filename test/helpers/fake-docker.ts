@@ -1,0 +1,68 @@
+// A stand-in for the Docker API of a Swarm manager, on loopback: one service
+// (whoami_whoami) with Traefik 1.7 labels, its tasks' addresses, an events
+// stream, and a switch that makes it drop every connection (the API gone).
+import http from 'node:http';
+
+export interface FakeState {
+  replicas: string[];
+  rule: string;
+  /** traefik.port (default 80). */
+  port?: number;
+  down: boolean;
+  requests: string[];
+  events: http.ServerResponse[];
+}
+
+export function fakeDocker(state: FakeState): http.Server {
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '').replace(/^\/v[\d.]+/, '').split('?')[0];
+    state.requests.push(`${req.method} ${path}`);
+    if (state.down) {
+      req.socket.destroy();
+      return;
+    }
+    const json = (body: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    switch (path) {
+      case '/services':
+        return json([
+          {
+            ID: 'svc1',
+            Spec: {
+              Name: 'whoami_whoami',
+              Labels: { 'traefik.enable': 'true', 'traefik.frontend.rule': state.rule, 'traefik.port': String(state.port ?? 80) },
+              TaskTemplate: { Networks: [{ Target: 'net1' }] },
+            },
+            Endpoint: { VirtualIPs: [{ NetworkID: 'net1', Addr: '10.0.9.2/24' }] },
+          },
+        ]);
+      case '/tasks':
+        return json(
+          state.replicas.map((ip, i) => ({
+            ID: `task${i}`,
+            ServiceID: 'svc1',
+            Slot: i + 1,
+            DesiredState: 'running',
+            Status: { State: 'running' },
+            NetworksAttachments: [{ Network: { ID: 'net1', Spec: { Name: 'traefik-net' } }, Addresses: [`${ip}/24`] }],
+          })),
+        );
+      case '/networks':
+        return json([{ Id: 'net1', Name: 'traefik-net' }]);
+      case '/events':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        state.events.push(res);
+        return;
+      default:
+        if (path.startsWith('/containers/')) {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          return res.end('{"message":"no such container"}');
+        }
+        res.writeHead(404);
+        res.end();
+    }
+  });
+}
