@@ -173,7 +173,7 @@ async function updates(ctx: ScaleContext, backends: Backends): Promise<NonNullab
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const config: StaticConfig = {
-    entryPoints: { web: { name: 'web', address: `127.0.0.1:${port}`, host: '127.0.0.1', port, trustedIPs: [], forwardedHeadersInsecure: false, graceTimeoutMs: 5000 } },
+    entryPoints: { web: { name: 'web', address: `127.0.0.1:${port}`, host: '127.0.0.1', port, trustedIPs: [], forwardedHeadersInsecure: false, graceTimeoutMs: 5000, readTimeoutMs: 60_000 } },
     providers: {},
     api: { insecure: false, dashboard: false },
     ping: false,

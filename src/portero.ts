@@ -57,6 +57,7 @@ export class Portero {
       host: ep.host,
       port: ep.port,
       trustedIPs: ep.trustedIPs,
+      readTimeoutMs: ep.readTimeoutMs,
       insecure: ep.forwardedHeadersInsecure,
     }));
     this.supervisor = new WorkerSupervisor(

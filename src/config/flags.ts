@@ -26,6 +26,7 @@ export interface EntryPointDraft {
   trustedIPs?: string[];
   forwardedHeadersInsecure?: boolean;
   graceTimeoutMs?: number;
+  readTimeoutMs?: number;
 }
 
 /** What the sources have set so far; unset fields get defaults in finalize(). */
@@ -164,6 +165,16 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
     defaultText: '10s',
     apply: (d, raw, [name], what) => {
       entryPoint(d, name!).graceTimeoutMs = parseDuration(raw, what);
+    },
+  },
+  {
+    flag: 'entrypoints.<name>.transport.respondingTimeouts.readTimeout',
+    type: 'string',
+    group: GROUPS.entryPoints,
+    describe: 'How long a request body may take to arrive (0: no limit; the head has uWebSockets.js\'s fixed 10 s)',
+    defaultText: '60s',
+    apply: (d, raw, [name], what) => {
+      entryPoint(d, name!).readTimeoutMs = parseDuration(raw, what);
     },
   },
 

@@ -14,6 +14,8 @@ import { parseBool, type ListenAddress } from './values.js';
 
 export const DEFAULT_LOG_LEVEL: StaticConfig['log']['level'] = 'error'; // Traefik's default
 export const DEFAULT_GRACE_TIMEOUT_MS = 10_000;
+/** Traefik v3's respondingTimeouts.readTimeout. */
+export const DEFAULT_READ_TIMEOUT_MS = 60_000;
 export const ENV_PREFIX = 'TRAEFIK_';
 // Wide enough that the longest flag names are not broken mid-word.
 const HELP_WIDTH = 130;
@@ -254,6 +256,7 @@ function makeEntryPoint(name: string, listen: ListenAddress): EntryPointConfig {
     trustedIPs: [],
     forwardedHeadersInsecure: false,
     graceTimeoutMs: DEFAULT_GRACE_TIMEOUT_MS,
+    readTimeoutMs: DEFAULT_READ_TIMEOUT_MS,
   };
 }
 
@@ -274,6 +277,7 @@ function finalize(d: Draft): StaticConfig {
     config.trustedIPs = ep.trustedIPs ?? [];
     config.forwardedHeadersInsecure = ep.forwardedHeadersInsecure ?? false;
     config.graceTimeoutMs = ep.graceTimeoutMs ?? DEFAULT_GRACE_TIMEOUT_MS;
+    config.readTimeoutMs = ep.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
     defineOwn(entryPoints, ep.name, config);
   }
   // The API and ping live on the "traefik" entry point, :8080 unless defined.

@@ -14,6 +14,8 @@ export interface EntryPointConfig {
   forwardedHeadersInsecure: boolean;
   /** --entrypoints.<n>.transport.lifeCycle.graceTimeOut (default 10s). */
   graceTimeoutMs: number;
+  /** --entrypoints.<n>.transport.respondingTimeouts.readTimeout (default 60s, 0: none): the whole request body. */
+  readTimeoutMs: number;
 }
 
 export interface TransportConfig {

@@ -63,6 +63,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   /** Attempts after the first. */
   retries = 0;
   private retryTimer: NodeJS.Timeout | null = null;
+  private readTimer: NodeJS.Timeout | null = null;
   /** performance.now() when the first server was asked (traced exchanges only). */
   originStart = 0;
   /** Whether this exchange currently counts in server's shared in-flight number. */
@@ -104,8 +105,11 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     private readonly headSuffix: string,
     /** -1 no body, -2 chunked, else length. */
     private readonly bodyLength: number,
+    /** The body must arrive within this (0: no limit). */
+    readTimeoutMs: number,
   ) {
     this.bodyDone = bodyLength === -1;
+    if (!this.bodyDone && readTimeoutMs > 0) this.readTimer = setTimeout(() => this.onReadTimeout(), readTimeoutMs);
     this.service = services[0];
     res.onAborted(() => this.abort());
     if (bodyLength !== -1) res.onData((chunk, isLast) => this.onRequestData(chunk, isLast));
@@ -213,6 +217,10 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     }
     if (isLast) {
       this.bodyDone = true;
+      if (this.readTimer !== null) {
+        clearTimeout(this.readTimer);
+        this.readTimer = null;
+      }
       if (this.conn !== null && this.requestWritten && this.bodyLength === -2) this.conn.write('0\r\n\r\n');
     }
   }
@@ -360,6 +368,29 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     this.fail(502, 'Bad Gateway');
   }
 
+  /** The client did not send its whole body in time: 408 (or a cut connection mid-response), and the upstream request is dropped. */
+  private onReadTimeout(): void {
+    this.readTimer = null;
+    if (this.aborted || this.finished || this.bodyDone) return;
+    if (this.headerTimer !== null) {
+      clearTimeout(this.headerTimer);
+      this.headerTimer = null;
+    }
+    const conn = this.conn;
+    this.conn = null;
+    conn?.detach();
+    conn?.destroy();
+    if (conn === null && this.server !== null) this.server.pool.cancel(this);
+    if (this.responseStarted) {
+      this.closeClient();
+      return;
+    }
+    this.status = 408;
+    this.bytesOut = 15;
+    sendError(this.res, 408, 'Request Timeout', true);
+    this.finish();
+  }
+
   private onHeaderTimeout(): void {
     this.headerTimer = null;
     const conn = this.conn;
@@ -430,6 +461,10 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.readTimer !== null) {
+      clearTimeout(this.readTimer);
+      this.readTimer = null;
+    }
     // For the dashboard: the service that answered (a twin's, after a fallback), else the route's.
     this.ctx.state.countRequest(this.server !== null ? this.server.service : this.services[0].rr, this.status >= 500);
     this.leaveServer();

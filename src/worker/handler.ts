@@ -69,6 +69,7 @@ export function createHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: H
       parsed.hostHeader,
       `\r\n${lines}${framing}\r\n`,
       parsed.bodyLength,
+      ep.readTimeoutMs,
     );
     if (obs !== null) x.trace = obs.begin(ep, req, parsed, route.name, t0);
     x.start();

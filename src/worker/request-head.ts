@@ -15,6 +15,8 @@ export interface EntryPointContext {
   trustAll: boolean;
   /** Value of X-Forwarded-Server. */
   serverName: string;
+  /** A request body must arrive within this (0: no limit). */
+  readTimeoutMs: number;
 }
 
 export interface ParsedRequest {

@@ -21,6 +21,8 @@ export interface ServeEntryPoint {
   host: string;
   port: number;
   trustedIPs: string[];
+  /** A request body must arrive within this (0: no limit). */
+  readTimeoutMs: number;
   insecure: boolean;
 }
 
@@ -171,7 +173,15 @@ export default function serve(task: ServeTask): Promise<void> {
         .App()
         .any(
           '/*',
-          createHandler(rt, { name: ep.name, index, port: ep.port, trusted: trustList(ep.trustedIPs), trustAll: ep.insecure, serverName: task.serverName }),
+          createHandler(rt, {
+            name: ep.name,
+            index,
+            port: ep.port,
+            trusted: trustList(ep.trustedIPs),
+            trustAll: ep.insecure,
+            serverName: task.serverName,
+            readTimeoutMs: ep.readTimeoutMs,
+          }),
         ),
     );
     const listenSockets: uWS.us_listen_socket[] = [];

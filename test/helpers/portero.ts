@@ -54,6 +54,7 @@ export function testStaticConfig(webPort: number, apiPort: number, workers: numb
     trustedIPs: [],
     forwardedHeadersInsecure: false,
     graceTimeoutMs: 10_000,
+    readTimeoutMs: 60_000,
   });
   return {
     entryPoints: { web: ep('web', webPort), traefik: ep('traefik', apiPort) },

@@ -3,6 +3,7 @@
 // and the backend receives exactly the requests the client meant, never a
 // smuggled one. A backend that misbehaves gets a 502 for the client.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { MAX_HEADER_BYTES, MAX_TARGET_BYTES } from '../../src/worker/request-head.js';
@@ -173,6 +174,43 @@ describe('misbehaving backends', () => {
 });
 
 describe('slow clients', () => {
+  test('respondingTimeouts.readTimeout: a body that does not arrive in time gets 408 and a closed connection', async () => {
+    // A backend that answers once it has the whole body, as most do.
+    const backend = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    const backendPort = (backend.address() as AddressInfo).port;
+    const p = await startPortero(
+      {
+        http: { routers: { r: { rule: 'PathPrefix(`/`)', service: 's' } }, services: { s: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${backendPort}` }] } } }, middlewares: {} },
+      },
+      { tweak: (c) => void (c.entryPoints.web.readTimeoutMs = 1000) },
+    );
+    try {
+      const t0 = Date.now();
+      const r = await new Promise<{ text: string; ms: number }>((resolve) => {
+        let text = '';
+        const s = net.connect(p.webPort, '127.0.0.1', () => s.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nx'));
+        const timer = setInterval(() => s.write('x'), 200);
+        s.on('data', (d) => (text += d.toString('latin1')));
+        s.on('error', () => {});
+        s.on('close', () => {
+          clearInterval(timer);
+          resolve({ text, ms: Date.now() - t0 });
+        });
+      });
+      assert.match(statusOf(r.text), /^HTTP\/1\.1 408 Request Timeout/);
+      assert.ok(r.ms >= 900 && r.ms < 5000, `closed after ${r.ms} ms`);
+      assert.equal((await request(p.webPort, { path: '/other' })).status, 200);
+    } finally {
+      await p.stop();
+      backend.closeAllConnections();
+      await new Promise<void>((r) => backend.close(() => r()));
+    }
+  });
+
   test('a client trickling its headers, or its body, is cut off; others are served meanwhile', async () => {
     const backend = await recordingBackend();
     const p = await startPortero({

@@ -54,6 +54,7 @@ describe('defaults', () => {
       trustedIPs: [],
       forwardedHeadersInsecure: false,
       graceTimeoutMs: 10_000,
+      readTimeoutMs: 60_000,
     });
     assert.equal(c.entryPoints.traefik!.port, 8080);
     assert.deepEqual(c.providers, {});
@@ -126,8 +127,10 @@ describe('entry points', () => {
       '--entrypoints.web.forwardedHeaders.trustedIPs=10.0.0.0/8, 192.168.1.1,::1,fd00::/8',
       '--entrypoints.web.forwardedHeaders.insecure',
       '--entrypoints.web.transport.lifeCycle.graceTimeOut=1m30s',
+      '--entrypoints.web.transport.respondingTimeouts.readTimeout=5s',
     );
     const ep = c.entryPoints.web!;
+    assert.equal(ep.readTimeoutMs, 5000);
     assert.deepEqual(ep.trustedIPs, ['10.0.0.0/8', '192.168.1.1', '::1', 'fd00::/8']);
     assert.equal(ep.forwardedHeadersInsecure, true);
     assert.equal(ep.graceTimeoutMs, 90_000);
