@@ -217,10 +217,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     }
     if (isLast) {
       this.bodyDone = true;
-      if (this.readTimer !== null) {
-        clearTimeout(this.readTimer);
-        this.readTimer = null;
-      }
+      this.stopReadTimer();
       if (this.conn !== null && this.requestWritten && this.bodyLength === -2) this.conn.write('0\r\n\r\n');
     }
   }
@@ -372,23 +369,9 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   private onReadTimeout(): void {
     this.readTimer = null;
     if (this.aborted || this.finished || this.bodyDone) return;
-    if (this.headerTimer !== null) {
-      clearTimeout(this.headerTimer);
-      this.headerTimer = null;
-    }
-    const conn = this.conn;
-    this.conn = null;
-    conn?.detach();
-    conn?.destroy();
-    if (conn === null && this.server !== null) this.server.pool.cancel(this);
-    if (this.responseStarted) {
-      this.closeClient();
-      return;
-    }
-    this.status = 408;
-    this.bytesOut = 15;
-    sendError(this.res, 408, 'Request Timeout', true);
-    this.finish();
+    this.dropUpstream();
+    if (this.responseStarted) this.closeClient();
+    else this.fail(408, 'Request Timeout', true);
   }
 
   private onHeaderTimeout(): void {
@@ -428,10 +411,10 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     if (s !== null && s.passive !== null) this.ctx.state.recordFailure(s.slot, s.passive);
   }
 
-  private fail(status: number, body: string): void {
+  private fail(status: number, body: string, close = this.ctx.draining): void {
     this.status = status;
     this.bytesOut = body.length;
-    if (!this.aborted) sendError(this.res, status, body, this.ctx.draining);
+    if (!this.aborted) sendError(this.res, status, body, close);
     this.finish();
   }
 
@@ -446,7 +429,16 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   private abort(): void {
     this.aborted = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-    if (this.headerTimer !== null) clearTimeout(this.headerTimer);
+    this.dropUpstream();
+    this.finish();
+  }
+
+  /** Gives up the upstream side: its connection (never reused: the exchange on it is cut), or the wait for one. */
+  private dropUpstream(): void {
+    if (this.headerTimer !== null) {
+      clearTimeout(this.headerTimer);
+      this.headerTimer = null;
+    }
     const conn = this.conn;
     if (conn !== null) {
       this.conn = null;
@@ -455,16 +447,19 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     } else if (this.server !== null && !this.requestWritten) {
       this.server.pool.cancel(this);
     }
-    this.finish();
+  }
+
+  private stopReadTimer(): void {
+    if (this.readTimer !== null) {
+      clearTimeout(this.readTimer);
+      this.readTimer = null;
+    }
   }
 
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.readTimer !== null) {
-      clearTimeout(this.readTimer);
-      this.readTimer = null;
-    }
+    this.stopReadTimer();
     // For the dashboard: the service that answered (a twin's, after a fallback), else the route's.
     this.ctx.state.countRequest(this.server !== null ? this.server.service : this.services[0].rr, this.status >= 500);
     this.leaveServer();
