@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { parseDuration } from '../config/values.js';
 import type { HealthCheckConfig } from '../dynamic/model.js';
 import type { SharedState } from '../table/shared-state.js';
+import { authorityOf } from '../upstream/pool.js';
 
 /** Traefik's defaults. */
 const DEFAULT_INTERVAL_MS = 30_000;
@@ -67,11 +68,6 @@ export class HealthChecker {
     }
   }
 
-  /** Servers currently checked (tests, API). */
-  get size(): number {
-    return this.probes.size;
-  }
-
   stop(): void {
     for (const p of this.probes.values()) this.cancel(p);
     this.probes.clear();
@@ -89,9 +85,8 @@ export class HealthChecker {
     const { check } = target;
     const timeoutMs = ms(check.timeout, DEFAULT_TIMEOUT_MS);
     const port = check.port ?? target.port;
-    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
     const headers: Record<string, string> = { 'user-agent': 'portero-healthcheck', ...check.headers };
-    headers.host = check.hostname ?? (port === 80 ? host : `${host}:${port}`);
+    headers.host = check.hostname ?? authorityOf(target.host, port);
     let settled = false;
     const done = (up: boolean, reason: string) => {
       if (settled) return;

@@ -11,8 +11,6 @@ export interface RetrySpec {
   initialIntervalMs: number;
 }
 
-export const APPLIED_MIDDLEWARES = ['retry'];
-
 /** Traefik's default initialInterval. */
 const DEFAULT_INITIAL_INTERVAL_MS = 100;
 

@@ -33,6 +33,12 @@ export class DialError extends Error {
  */
 const ABANDON_AFTER_MS = 2000;
 
+/** "host:port" for a Host header: ":80" left out, IPv6 bracketed. */
+export function authorityOf(host: string, port: number): string {
+  const h = host.includes(':') ? `[${host}]` : host;
+  return port === 80 ? h : `${h}:${port}`;
+}
+
 export class ServerPool implements ConnectionOwner {
   private readonly idle: UpstreamConnection[] = [];
   /** Connections lent to exchanges. */
@@ -42,7 +48,7 @@ export class ServerPool implements ConnectionOwner {
   private readonly waiters: PoolWaiter[] = [];
   private open = 0;
   private retired = false;
-  /** "host:port" (":80" left out, IPv6 bracketed), as sent in Host when the client's is not passed on. */
+  /** As sent in Host when the client's is not passed on. */
   readonly authority: string;
 
   constructor(
@@ -50,8 +56,7 @@ export class ServerPool implements ConnectionOwner {
     readonly port: number,
     private readonly options: PoolOptions,
   ) {
-    const h = host.includes(':') ? `[${host}]` : host;
-    this.authority = port === 80 ? h : `${h}:${port}`;
+    this.authority = authorityOf(host, port);
   }
 
   get openCount(): number {
