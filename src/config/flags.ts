@@ -328,6 +328,16 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
       d.transport.idleConnTimeoutMs = parseDuration(raw, what);
     },
   },
+  {
+    flag: 'serversTransport.forwardingTimeouts.readTimeout',
+    type: 'string',
+    group: GROUPS.transport,
+    describe: 'Longest a server may go silent in the middle of a response body (0 = no limit)',
+    defaultText: '60s',
+    apply: (d, raw, _n, what) => {
+      d.transport.readTimeoutMs = parseDuration(raw, what);
+    },
+  },
 
   // Traefik settings that users' stack files carry and portero has no use for.
   noPhoningHome('global.checkNewVersion', 'Traefik checks for new versions; portero never phones home'),

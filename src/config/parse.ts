@@ -301,6 +301,7 @@ function finalize(d: Draft): StaticConfig {
       dialTimeoutMs: d.transport.dialTimeoutMs ?? 30_000,
       responseHeaderTimeoutMs: d.transport.responseHeaderTimeoutMs ?? 0,
       idleConnTimeoutMs: d.transport.idleConnTimeoutMs ?? 90_000,
+      readTimeoutMs: d.transport.readTimeoutMs ?? 60_000,
     },
   };
   if (d.fileProvider) {

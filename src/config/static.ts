@@ -29,6 +29,8 @@ export interface TransportConfig {
   responseHeaderTimeoutMs: number;
   /** --serversTransport.forwardingTimeouts.idleConnTimeout (default 90s). */
   idleConnTimeoutMs: number;
+  /** --serversTransport.forwardingTimeouts.readTimeout (default 60s, 0 = none): longest silence inside a response body. */
+  readTimeoutMs: number;
 }
 
 export interface FileProviderConfig {

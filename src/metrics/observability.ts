@@ -13,6 +13,7 @@ import type { ServeTask, WorkerMessage } from '../worker/serve.js';
 import { PrometheusExporter } from './prometheus.js';
 import { MetricsServer } from './server.js';
 import { ServiceTraffic } from './service-traffic.js';
+import { workerIdSpace } from '../supervisor/workers.js';
 
 /** The entry point that serves /metrics only (main thread, no routers), or null. */
 export function metricsOnlyEntryPoint(config: StaticConfig): string | null {
@@ -47,7 +48,7 @@ export class Observability {
     const layout: CountersLayout = {
       entryPoints: servedEntryPoints.length,
       maxServices,
-      workers: config.workers,
+      workers: workerIdSpace(config.workers),
       cells: prom === undefined ? 2 : defaultCellCount(maxServices),
       buckets: prom?.buckets ?? [],
     };

@@ -10,6 +10,7 @@
 //   traefik_service_request_duration_seconds{...}            histogram, same labels
 //   traefik_service_retries_total{service}
 //   traefik_service_server_up{service,url}
+//   portero_request_internal_errors_total                   requests cut by a failure of portero's own code
 //   process_*, nodejs_heap_*                                 process.ts
 //
 // Only what the current table holds is reported: a service that left the
@@ -102,6 +103,9 @@ export class PrometheusExporter {
         for (const srv of s.servers) out.sample('traefik_service_server_up', labels(['service', s.name], ['url', srv.url]), publisher.state.isUp(srv.slot) ? 1 : 0);
       }
     }
+
+    out.family('portero_request_internal_errors_total', 'counter', "Requests cut because portero's own code failed while handling them (each is logged with its stack).");
+    out.sample('portero_request_internal_errors_total', '', publisher.state.internalErrors());
 
     out.family('portero_metrics_dropped_observations_total', 'counter', 'Requests not counted because the shared counter table was full.');
     out.sample('portero_metrics_dropped_observations_total', '', c.dropped());

@@ -1,24 +1,61 @@
-// Runs one long-lived serve task per worker thread under piscina and keeps it
+// Runs one long-lived serve task per worker slot under piscina and keeps it
 // running: piscina replaces a dead thread but not its task, so a task that
-// ends without being asked to is submitted again at once.
+// ends without being asked to is submitted again.
+//
+// A worker whose event loop keeps failing asks to be replaced ('replace'):
+// its successor is started on a spare thread first, and only once it listens
+// is the old one told to drain, so the port always has a listener. A slot
+// that keeps failing is restarted with a growing delay (a restart storm never
+// takes every worker down at once). Each slot alternates between two worker
+// ids, so the successor's per-worker counters never share a row with its
+// predecessor's while both run.
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import type { ServeTask, SupervisorMessage, WorkerMessage } from '../worker/serve.js';
+import type { PoolStats, ServeTask, SupervisorMessage, WorkerMessage } from '../worker/serve.js';
 
 /** Young generation per worker: three times the semi-space. */
 const YOUNG_GENERATION_MB = 3;
+/** Failures of a slot within this window make its next restart wait longer. */
+const RESTART_WINDOW_MS = 60_000;
+const MAX_RESTART_DELAY_MS = 30_000;
+/**
+ * A replaced worker keeps answering on its open connections (with
+ * Connection: close) for longer than uWS's 10 s idle timeout, so its idle
+ * keep-alive connections close as idle ones always do; then it stops.
+ */
+const REPLACED_LINGER_MS = 11_000;
+const REPLACED_GRACE_MS = 20_000;
 
 export type WorkerTaskTemplate = Omit<ServeTask, 'workerId' | 'port'>;
 
+/** One run of a serve task. */
+interface Run {
+  workerId: number;
+  port: MessagePort;
+  settled: Promise<void>;
+  /** Reached 'listening'. */
+  up: boolean;
+  /** Told to drain: its end is expected. */
+  retiring: boolean;
+}
+
 interface Slot {
   id: number;
-  port: MessagePort | null;
-  running: Promise<void> | null;
+  current: Run | null;
+  /** A replacement being started (its predecessor still serves). */
+  next: Run | null;
+  /** First run listened (start() waits for it). */
   listening: boolean;
   restarts: number;
-  /** This run reached 'listening'. */
-  up: boolean;
+  /** When the slot failed recently, for the restart delay. */
+  failures: number[];
+  pendingLaunch: NodeJS.Timeout | null;
+}
+
+/** Worker ids a supervisor of `count` slots hands out: counters need a row for each. */
+export function workerIdSpace(count: number): number {
+  return 2 * count;
 }
 
 export class WorkerSupervisor {
@@ -26,6 +63,7 @@ export class WorkerSupervisor {
   private readonly slots: Slot[];
   private stopping = false;
   private readonly listeners = new Set<(m: WorkerMessage) => void>();
+  private readonly runs = new Set<Run>();
 
   constructor(
     private readonly count: number,
@@ -35,7 +73,8 @@ export class WorkerSupervisor {
     this.pool = new Piscina({
       filename: new URL('../worker/serve.js', import.meta.url).href,
       minThreads: count,
-      maxThreads: count,
+      // Spare threads: a successor starts before its predecessor stops.
+      maxThreads: 2 * count,
       concurrentTasksPerWorker: 1,
       idleTimeout: 2 ** 31 - 1,
       // A serve task never returns while serving; an idle thread must not spin in Atomics.wait.
@@ -47,7 +86,15 @@ export class WorkerSupervisor {
       // req/s 0.88-0.95 with 3 MB, 0.88-0.92 with 6 MB).
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
-    this.slots = Array.from({ length: count }, (_, id) => ({ id, port: null, running: null, listening: false, restarts: 0, up: false }));
+    this.slots = Array.from({ length: count }, (_, id) => ({
+      id,
+      current: null,
+      next: null,
+      listening: false,
+      restarts: 0,
+      failures: [],
+      pendingLaunch: null,
+    }));
   }
 
   /** Resolves once every worker listens on every entry point. */
@@ -55,8 +102,9 @@ export class WorkerSupervisor {
     return new Promise((resolve, reject) => {
       let waiting = this.count;
       const onMessage = (m: WorkerMessage) => {
-        if (m.type === 'listening' && !this.slots[m.workerId].listening) {
-          this.slots[m.workerId].listening = true;
+        const slot = this.slots[m.workerId % this.count];
+        if (m.type === 'listening' && !slot.listening) {
+          slot.listening = true;
           if (--waiting === 0) {
             this.listeners.delete(onMessage);
             resolve();
@@ -64,7 +112,7 @@ export class WorkerSupervisor {
         }
       };
       this.listeners.add(onMessage);
-      for (const slot of this.slots) this.launch(slot, reject);
+      for (const slot of this.slots) slot.current = this.launch(slot, slot.id, reject);
     });
   }
 
@@ -72,65 +120,144 @@ export class WorkerSupervisor {
     this.listeners.add(fn);
   }
 
+  /** Workers started again after a failure, all slots together. */
   get restarts(): number {
     return this.slots.reduce((n, s) => n + s.restarts, 0);
   }
 
-  private launch(slot: Slot, onFirstFailure?: (err: Error) => void): void {
+  private launch(slot: Slot, workerId: number, onFirstFailure?: (err: Error) => void): Run {
     const { port1, port2 } = new MessageChannel();
-    slot.port = port1;
-    slot.up = false;
+    const task: ServeTask = { ...this.template, workerId, port: port2 };
+    const run: Run = { workerId, port: port1, settled: Promise.resolve(), up: false, retiring: false };
     const handle = (m: WorkerMessage) => {
-      if (m.type === 'listening') slot.up = true;
+      if (m.type === 'listening') {
+        run.up = true;
+        if (slot.next === run) this.takeOver(slot, run);
+      }
       if (m.type === 'log') this.log[m.level]({ worker: m.workerId }, m.msg);
+      if (m.type === 'replace' && slot.current === run) this.replace(slot, m.reason);
       for (const fn of this.listeners) fn(m);
     };
     port1.on('message', handle);
-    const task: ServeTask = { ...this.template, workerId: slot.id, port: port2 };
-    const run = this.pool.run(task, { transferList: [port2] }) as Promise<void>;
-    slot.running = run.then(
-      () => this.ended(slot, null, port1, handle),
+    this.runs.add(run);
+    run.settled = (this.pool.run(task, { transferList: [port2] }) as Promise<void>).then(
+      () => this.ended(slot, run, null, handle),
       (err: Error) => {
         if (!slot.listening && onFirstFailure !== undefined && /cannot listen/.test(err.message)) {
+          this.runs.delete(run);
           port1.close();
           onFirstFailure(err);
           return;
         }
-        this.ended(slot, err, port1, handle);
+        this.ended(slot, run, err, handle);
       },
     );
+    return run;
   }
 
-  private ended(slot: Slot, err: Error | null, port: MessagePort, handle: (m: WorkerMessage) => void): void {
+  /** The next worker id of a slot: the other of its two. */
+  private nextId(slot: Slot, run: Run | null): number {
+    return run === null || run.workerId >= this.count ? slot.id : slot.id + this.count;
+  }
+
+  /** Delay before a slot's next start: none for the first failure in a while, then doubling. */
+  private restartDelay(slot: Slot): number {
+    const now = Date.now();
+    slot.failures = slot.failures.filter((t) => now - t < RESTART_WINDOW_MS);
+    slot.failures.push(now);
+    const recent = slot.failures.length - 1;
+    return recent === 0 ? 0 : Math.min(1000 * 2 ** (recent - 1), MAX_RESTART_DELAY_MS);
+  }
+
+  /** A live worker asked to be replaced: start its successor; it keeps serving until then. */
+  private replace(slot: Slot, reason: string): void {
+    if (this.stopping || slot.next !== null || slot.pendingLaunch !== null) return;
+    const delay = this.restartDelay(slot);
+    this.log.error({ worker: slot.current?.workerId, reason, startInMs: delay }, 'worker keeps failing; starting its successor before retiring it');
+    const start = () => {
+      slot.pendingLaunch = null;
+      if (this.stopping) return;
+      slot.restarts++;
+      slot.next = this.launch(slot, this.nextId(slot, slot.current));
+    };
+    if (delay === 0) start();
+    else slot.pendingLaunch = setTimeout(start, delay).unref();
+  }
+
+  /** The successor listens: it becomes the slot's worker, and its predecessor drains. */
+  private takeOver(slot: Slot, run: Run): void {
+    const old = slot.current;
+    slot.current = run;
+    slot.next = null;
+    if (old !== null && !old.retiring) {
+      old.retiring = true;
+      old.port.postMessage({ type: 'drain', graceMs: REPLACED_GRACE_MS, lingerMs: REPLACED_LINGER_MS } satisfies SupervisorMessage);
+    }
+  }
+
+  private ended(slot: Slot, run: Run, err: Error | null, handle: (m: WorkerMessage) => void): void {
     // What the worker sent just before its task settled (its last access log
     // lines) can still be queued: take it before closing the port drops it.
-    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) handle(m.message as WorkerMessage);
-    port.close();
-    if (this.stopping) return;
-    slot.restarts++;
-    // A worker that fails before it listens (say, its port is taken) is
-    // retried once a second instead of in a tight loop.
-    const delay = slot.up ? 0 : 1000;
-    this.log.error({ worker: slot.id, err: err?.message, retryInMs: delay }, 'worker stopped serving; starting it again');
-    if (delay === 0) this.launch(slot);
-    else setTimeout(() => !this.stopping && this.launch(slot), delay).unref();
+    for (let m = receiveMessageOnPort(run.port); m !== undefined; m = receiveMessageOnPort(run.port)) handle(m.message as WorkerMessage);
+    run.port.close();
+    this.runs.delete(run);
+    if (this.stopping || run.retiring) return;
+    const successor = slot.next === run;
+    if (successor) slot.next = null;
+    else if (slot.current === run) slot.current = null;
+    else return;
+    // A successor already on its way takes the slot.
+    if (!successor && (slot.next !== null || slot.pendingLaunch !== null)) return;
+    // A worker that fails before it listens (say, its port is taken) waits at least a second.
+    const delay = Math.max(this.restartDelay(slot), run.up ? 0 : 1000);
+    this.log.error({ worker: run.workerId, err: err?.message, retryInMs: delay }, 'worker stopped serving; starting it again');
+    const start = () => {
+      slot.pendingLaunch = null;
+      if (this.stopping) return;
+      slot.restarts++;
+      if (successor) slot.next = this.launch(slot, run.workerId);
+      else slot.current = this.launch(slot, this.nextId(slot, run));
+    };
+    if (delay === 0) start();
+    else slot.pendingLaunch = setTimeout(start, delay).unref();
   }
 
   /** Tells every worker a new table version is out, so idle ones load it too. */
   tableChanged(): void {
-    for (const slot of this.slots) slot.port?.postMessage({ type: 'table' } satisfies SupervisorMessage);
+    for (const run of this.runs) run.port.postMessage({ type: 'table' } satisfies SupervisorMessage);
   }
 
-  /** Test hook: makes a worker throw an uncaught exception. */
+  /** Test hook: each serving worker's upstream pool state. */
+  poolStats(): Promise<PoolStats[]> {
+    const runs = [...this.runs].filter((r) => !r.retiring);
+    return new Promise((resolve) => {
+      const got: PoolStats[] = [];
+      const onMessage = (m: WorkerMessage) => {
+        if (m.type !== 'pools') return;
+        got.push(m.stats);
+        if (got.length === runs.length) {
+          this.listeners.delete(onMessage);
+          resolve(got);
+        }
+      };
+      this.listeners.add(onMessage);
+      for (const run of runs) run.port.postMessage({ type: 'pools' } satisfies SupervisorMessage);
+    });
+  }
+
+  /** Test hook: makes a worker's event loop fail (uncaught exceptions past what it survives). */
   crash(id: number): void {
-    this.slots[id].port?.postMessage({ type: 'crash' } satisfies SupervisorMessage);
+    this.slots[id].current?.port.postMessage({ type: 'crash' } satisfies SupervisorMessage);
   }
 
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes everything. */
   async drain(graceMs: number): Promise<void> {
     this.stopping = true;
-    for (const slot of this.slots) slot.port?.postMessage({ type: 'drain', graceMs } satisfies SupervisorMessage);
-    await Promise.all(this.slots.map((s) => s.running));
+    for (const slot of this.slots) if (slot.pendingLaunch !== null) clearTimeout(slot.pendingLaunch);
+    const runs = [...this.runs];
+    // A retiring worker too: shutdown does not wait out its linger.
+    for (const run of runs) run.port.postMessage({ type: 'drain', graceMs } satisfies SupervisorMessage);
+    await Promise.all(runs.map((r) => r.settled));
     await this.pool.destroy();
   }
 }

@@ -7,8 +7,9 @@
 // the buffer's creation time, the zero of the shared clock (tenths of a
 // second) that passive health checks use, the same in every thread.
 
-/** The creation time in ms, as two words (high, low). */
-export const HEADER_WORDS = 2;
+/** The creation time in ms, as two words (high, low), then the count of requests cut by an internal error (Uint32, wrapping). */
+export const HEADER_WORDS = 3;
+const HEADER_INTERNAL_ERRORS = 2;
 
 export const SERVER_WORDS = 5;
 export const SERVER_INFLIGHT = 0;
@@ -47,6 +48,7 @@ export interface PassiveLimits {
 
 export class SharedState {
   readonly words: Int32Array;
+  private readonly header: Int32Array;
   private readonly serviceBase: number;
   /** The shared clock's zero, ms since the epoch. */
   private readonly epochMs: number;
@@ -59,7 +61,18 @@ export class SharedState {
     this.words = new Int32Array(sab, 4 * HEADER_WORDS);
     this.serviceBase = layout.maxServers * SERVER_WORDS;
     const header = new Int32Array(sab, 0, HEADER_WORDS);
+    this.header = header;
     this.epochMs = header[0] * 2 ** 32 + (header[1] >>> 0);
+  }
+
+  /** A request was cut because portero's own code threw while handling it. */
+  countInternalError(): void {
+    Atomics.add(this.header, HEADER_INTERNAL_ERRORS, 1);
+  }
+
+  /** Requests cut by internal errors since start, all workers (wraps at 2^32). */
+  internalErrors(): number {
+    return Atomics.load(this.header, HEADER_INTERNAL_ERRORS) >>> 0;
   }
 
   /** The shared clock: tenths of a second since the buffer was created. */

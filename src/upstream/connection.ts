@@ -1,49 +1,103 @@
-// One keep-alive TCP connection to an upstream server. It owns the socket
-// and the response parser; the exchange currently using it is its sink.
+// One keep-alive TCP connection to an upstream server. It owns the socket:
+// connecting, request framing, the response parser, pausing and resuming
+// reads, and the rule for reuse. Exchanges see events (ExchangeSink) and ask
+// for body bytes to be sent; none of them touches the socket.
+//
+// Reuse rule: the socket goes back to its pool only when the exchange on it
+// is complete in both directions (the request written to its last byte, the
+// response read to its last byte, keep-alive allowed). Anything else destroys
+// it, so a later request can never be read as the rest of an earlier one, and
+// a pooled socket is never paused.
 import net from 'node:net';
-import { ResponseParser, type ResponseSink, UpstreamProtocolError } from './response-parser.js';
+import { type ResponseHead, ResponseParser, type ResponseSink, UpstreamProtocolError } from './response-parser.js';
 
 export interface ConnectionOwner {
-  /** The response finished and the socket can carry another request. */
+  /** The connect succeeded. */
+  onConnected(conn: UpstreamConnection): void;
+  /** The connect failed, timed out or was cancelled; the connection is already gone. */
+  onConnectFailed(conn: UpstreamConnection, err: DialError): void;
+  /** The exchange on it is complete both ways and the socket can carry another request. */
   onReusable(conn: UpstreamConnection): void;
   /** The socket is gone (closed, failed, or discarded). */
   onGone(conn: UpstreamConnection): void;
 }
 
-export interface ExchangeSink extends ResponseSink {
-  /** The connection failed while this exchange owned it. */
-  onConnectionError(err: Error, responseStarted: boolean): void;
-  /** No response byte yet, and the request is safe to send to another server. */
-  abandonable(): boolean;
+export interface ExchangeSink {
+  onHead(head: ResponseHead): void;
+  /** A view into the read buffer, valid during the call only. Returning false stops reads until resume(). */
+  onBody(chunk: Buffer): boolean;
+  /** The response was read to its end; the connection is no longer the exchange's. */
+  onComplete(): void;
+  /** The whole request, body included, was written and flushed to the socket. */
+  onRequestSent(): void;
   /** The socket can take more request body. */
   onDrain(): void;
+  /** The connection failed while this exchange owned it (it is gone). */
+  onConnectionError(err: Error, responseStarted: boolean): void;
+  /** Portero's own code threw while handling this connection's events. */
+  onInternalError(err: unknown): void;
+  /** No response byte yet, and the request is safe to send to another server. */
+  abandonable(): boolean;
+}
+
+export class DialError extends Error {
+  override name = 'DialError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export interface ConnectionOptions {
+  dialTimeoutMs: number;
+  maxHeadBytes: number;
+  /** Longest silence while a response body is being read (0: none). Not counted while reads are paused. */
+  readTimeoutMs: number;
 }
 
 // One read buffer per worker thread: every connection reads into it and the
 // parser consumes it synchronously, so no per-read allocation happens.
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
-export class UpstreamConnection {
-  readonly socket: net.Socket;
-  readonly parser: ResponseParser;
-  connected = false;
-  /** Requests served on this socket (> 0 means it is a reused keep-alive socket). */
-  uses = 0;
+const enum Phase {
+  Connecting,
+  Idle,
+  Busy,
+  Dead,
+}
+
+export class UpstreamConnection implements ResponseSink {
+  private readonly socket: net.Socket;
+  private readonly parser: ResponseParser;
+  private phase = Phase.Connecting;
   lastUsed = 0;
   private sink: ExchangeSink | null = null;
-  private dead = false;
+  private corker: ((fn: () => void) => void) | null = null;
   private readonly feedCorked: () => void;
   private nread = 0;
-  private corker: ((fn: () => void) => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  // The exchange in progress.
+  /** -1 no body, -2 chunked, else bytes of body still to write. */
+  private bodyLeft = -1;
+  private chunked = false;
+  private requestDone = false;
+  /** Told the sink the request was flushed. */
+  private requestSentTold = false;
+  private responseDone = false;
+  private responseKeepAlive = false;
+  private paused = false;
+  /** performance.now() of the last read while a response body is in progress. */
+  private lastRead = 0;
 
   constructor(
-    host: string,
-    port: number,
-    maxHeadBytes: number,
+    private readonly host: string,
+    private readonly port: number,
+    private readonly options: ConnectionOptions,
     private readonly owner: ConnectionOwner,
-    onConnect: (conn: UpstreamConnection) => void,
   ) {
-    this.parser = new ResponseParser(maxHeadBytes);
+    this.parser = new ResponseParser(options.maxHeadBytes);
     this.feedCorked = () => this.feed();
     this.socket = net.connect({
       host,
@@ -51,31 +105,23 @@ export class UpstreamConnection {
       noDelay: true,
       onread: { buffer: READ_BUFFER, callback: (n: number) => this.onRead(n) },
     });
-    this.socket.on('connect', () => {
-      this.connected = true;
-      onConnect(this);
-    });
-    this.socket.on('drain', () => this.sink?.onDrain());
+    this.socket.on('connect', () => this.onConnect());
+    this.socket.on('drain', () => this.onSocketDrain());
     this.socket.on('end', () => this.onEnd());
     this.socket.on('error', (err) => this.fail(err));
     this.socket.on('close', () => this.fail(new Error('upstream connection closed')));
+    if (options.dialTimeoutMs > 0) {
+      this.timer = setTimeout(() => this.connectFailed(new DialError('dial timeout', 'ETIMEDOUT')), options.dialTimeoutMs);
+    }
   }
 
-  /**
-   * Hands the connection to an exchange. `cork` wraps parser callbacks so
-   * that all writes to the client for one read go out in one syscall.
-   */
-  attach(sink: ExchangeSink, headRequest: boolean, cork: (fn: () => void) => void): void {
-    this.sink = sink;
-    this.corker = cork;
-    this.uses++;
-    this.parser.expect(sink, headRequest);
+  get isDead(): boolean {
+    return this.phase === Phase.Dead;
   }
 
-  /** The exchange lets go; a connection mid-response cannot be reused. */
-  detach(): void {
-    this.sink = null;
-    this.corker = null;
+  /** Paused, or carrying a request: never true of a pooled connection. */
+  get isBusy(): boolean {
+    return this.phase === Phase.Busy || this.paused;
   }
 
   /** Whether the request on this connection could be given up and sent elsewhere. */
@@ -83,58 +129,190 @@ export class UpstreamConnection {
     return this.sink !== null && !this.parser.started && this.sink.abandonable();
   }
 
+  /** A connect in progress is given up (its server left the table). */
+  cancelConnect(): void {
+    if (this.phase === Phase.Connecting) this.connectFailed(new DialError('server removed from the configuration', 'EREMOVED'));
+  }
+
+  /**
+   * Starts an exchange: `head` is the request head, `bodyLength` its framing
+   * (-1 none, -2 chunked, else Content-Length). `cork` wraps the sink's
+   * callbacks so that all writes to the client for one read go out at once.
+   * Returns false when the socket wants a drain before more body.
+   */
+  send(sink: ExchangeSink, headRequest: boolean, cork: (fn: () => void) => void, head: string, bodyLength: number): boolean {
+    this.phase = Phase.Busy;
+    this.sink = sink;
+    this.corker = cork;
+    this.chunked = bodyLength === -2;
+    this.bodyLeft = bodyLength;
+    this.requestDone = bodyLength === -1 || bodyLength === 0;
+    this.requestSentTold = false;
+    this.responseDone = false;
+    this.parser.expect(this, headRequest);
+    const ok = this.socket.write(head, 'latin1');
+    if (this.requestDone) this.requestWritten(ok);
+    return ok;
+  }
+
+  /** Request body bytes (copied: the socket may hold them). Returns false when the socket wants a drain. */
+  sendBody(chunk: Buffer): boolean {
+    if (this.requestDone || this.phase !== Phase.Busy) return true;
+    if (this.chunked) {
+      this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      this.socket.write(chunk);
+      return this.socket.write('\r\n', 'latin1');
+    }
+    // uWS never passes more than the declared length; guard anyway, a longer body would be read as a new request.
+    const part = chunk.length > this.bodyLeft ? chunk.subarray(0, this.bodyLeft) : chunk;
+    this.bodyLeft -= part.length;
+    const ok = this.socket.write(part);
+    if (this.bodyLeft === 0) this.requestWritten(ok);
+    return ok;
+  }
+
+  /** The client's body ended: the chunked terminator, and the request is complete. */
+  endBody(): void {
+    if (this.requestDone || this.phase !== Phase.Busy) return;
+    if (this.chunked) this.requestWritten(this.socket.write('0\r\n\r\n', 'latin1'));
+    // A Content-Length body ends when its last byte was sent (sendBody); uWS never ends one short.
+  }
+
+  /** The exchange can take body again after returning false from onBody. */
+  resume(): void {
+    if (!this.paused || this.phase !== Phase.Busy) return;
+    this.paused = false;
+    this.lastRead = performance.now();
+    this.socket.resume();
+  }
+
+  /** Handed to an exchange that no longer needed it, nothing sent: back to the pool. */
+  giveBack(): void {
+    if (this.phase === Phase.Idle) this.owner.onReusable(this);
+    else this.abort();
+  }
+
+  /** The exchange gives up: the socket carries a cut exchange, so it is destroyed. */
+  abort(): void {
+    this.sink = null;
+    this.destroy();
+  }
+
   /** Gives up on the request in flight: the exchange sees a connection error and retries. */
   abandon(err: Error): void {
     this.fail(err);
   }
 
-  get isDead(): boolean {
-    return this.dead;
-  }
-
-  write(data: string | Uint8Array): boolean {
-    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
-  }
-
   destroy(): void {
-    if (this.dead) return;
-    this.dead = true;
+    if (this.phase === Phase.Dead) return;
+    this.phase = Phase.Dead;
     this.sink = null;
+    this.corker = null;
+    this.clearTimer();
     this.socket.destroy();
     this.owner.onGone(this);
+  }
+
+  // ResponseSink: the parser's events, passed on to the exchange.
+  onHead(head: ResponseHead): void {
+    this.lastRead = performance.now();
+    if (this.options.readTimeoutMs > 0 && this.timer === null) this.armReadTimer(this.options.readTimeoutMs);
+    this.sink?.onHead(head);
+  }
+
+  onBody(chunk: Buffer): boolean {
+    const sink = this.sink;
+    if (sink !== null && !sink.onBody(chunk) && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    return true;
+  }
+
+  onComplete(keepAlive: boolean): void {
+    this.responseDone = true;
+    this.responseKeepAlive = keepAlive;
+    this.clearTimer();
+    const sink = this.sink;
+    this.sink = null;
+    this.corker = null;
+    sink?.onComplete();
+  }
+
+  private onConnect(): void {
+    if (this.phase !== Phase.Connecting) return;
+    this.clearTimer();
+    this.phase = Phase.Idle;
+    this.lastUsed = Date.now();
+    this.owner.onConnected(this);
+  }
+
+  private connectFailed(err: DialError): void {
+    if (this.phase !== Phase.Connecting) return;
+    this.destroy();
+    this.owner.onConnectFailed(this, err);
+  }
+
+  private requestWritten(flushed: boolean): void {
+    this.requestDone = true;
+    if (flushed) this.tellRequestSent();
+  }
+
+  private tellRequestSent(): void {
+    if (this.requestSentTold) return;
+    this.requestSentTold = true;
+    this.sink?.onRequestSent();
+  }
+
+  private onSocketDrain(): void {
+    const sink = this.sink;
+    if (sink === null) return;
+    try {
+      if (this.requestDone) this.tellRequestSent();
+      else sink.onDrain();
+    } catch (err) {
+      this.internalError(err);
+    }
   }
 
   private onRead(n: number): boolean {
     this.nread = n;
     if (this.sink === null) {
-      // Bytes on an idle socket: the upstream misbehaved; never reuse it.
+      // Bytes on an idle socket (or after the response ended): the upstream spoke out of turn; never reuse it.
       this.destroy();
       return false;
     }
+    this.lastRead = performance.now();
     if (this.corker !== null) this.corker(this.feedCorked);
     else this.feed();
     return true;
   }
 
   private feed(): void {
-    const sink = this.sink;
     try {
       this.parser.feed(READ_BUFFER, 0, this.nread);
     } catch (err) {
-      const e = err instanceof UpstreamProtocolError ? err : new UpstreamProtocolError(String(err));
-      this.sink = null;
-      this.destroy();
-      sink?.onConnectionError(e, true);
+      if (err instanceof UpstreamProtocolError) this.fail(err);
+      else this.internalError(err);
+      return;
     }
+    if (this.responseDone) this.settle();
   }
 
-  /** Called by the exchange after onComplete. */
-  release(keepAlive: boolean): void {
-    this.sink = null;
-    this.corker = null;
+  /** The response was read whole: pool the socket if the exchange is complete both ways, else close it. */
+  private settle(): void {
+    if (this.phase !== Phase.Busy) return;
     this.lastUsed = Date.now();
-    if (keepAlive && !this.dead) this.owner.onReusable(this);
-    else this.destroy();
+    if (!this.responseKeepAlive || !this.requestDone) {
+      this.destroy();
+      return;
+    }
+    this.phase = Phase.Idle;
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    this.owner.onReusable(this);
   }
 
   private onEnd(): void {
@@ -143,22 +321,56 @@ export class UpstreamConnection {
       try {
         if (this.corker !== null) this.corker(() => this.parser.eof());
         else this.parser.eof();
-      } catch {
-        /* a close-delimited body cannot fail here */
+      } catch (err) {
+        this.internalError(err);
+        return;
       }
+      this.destroy();
       return;
     }
     this.fail(new Error('upstream closed the connection'));
   }
 
+  private armReadTimer(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.phase !== Phase.Busy || this.responseDone) return;
+      // Time spent paused (the client reads slowly) is not the upstream's silence.
+      const idle = this.paused ? 0 : performance.now() - this.lastRead;
+      if (idle >= this.options.readTimeoutMs) this.fail(new UpstreamProtocolError(`upstream sent nothing for ${this.options.readTimeoutMs} ms mid-response`));
+      else this.armReadTimer(this.options.readTimeoutMs - idle);
+    }, ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  /** The exchange's own code threw: that exchange alone is cut, the socket with it. */
+  private internalError(err: unknown): void {
+    const sink = this.sink;
+    this.destroy();
+    sink?.onInternalError(err);
+  }
+
   private fail(err: Error): void {
-    if (this.dead) return;
+    if (this.phase === Phase.Dead) return;
+    if (this.phase === Phase.Connecting) {
+      const e = err as NodeJS.ErrnoException;
+      this.connectFailed(new DialError(`dial ${this.host}:${this.port}: ${e.code ?? e.message}`, e.code));
+      return;
+    }
     const sink = this.sink;
     const started = this.parser.started;
-    this.dead = true;
-    this.sink = null;
-    this.socket.destroy();
-    this.owner.onGone(this);
-    sink?.onConnectionError(err, started);
+    this.destroy();
+    if (sink === null) return;
+    try {
+      sink.onConnectionError(err, started);
+    } catch (e) {
+      sink.onInternalError(e);
+    }
   }
 }

@@ -1,29 +1,21 @@
-// Per-worker keep-alive pool for one upstream server (host:port).
-import { type ConnectionOwner, UpstreamConnection } from './connection.js';
+// Per-worker keep-alive pool for one upstream server (host:port): idle
+// connections, connects in progress, and requests waiting for a connection
+// when maxConnsPerHost is reached.
+import { type ConnectionOptions, type ConnectionOwner, DialError, UpstreamConnection } from './connection.js';
 
-export interface PoolOptions {
+export { DialError };
+
+export interface PoolOptions extends ConnectionOptions {
   /** Idle sockets kept (serversTransport.maxIdleConnsPerHost). */
   maxIdle: number;
   /** Open sockets allowed, 0 = unlimited (serversTransport.maxConnsPerHost). */
   maxConns: number;
-  dialTimeoutMs: number;
   idleTimeoutMs: number;
-  maxHeadBytes: number;
 }
 
 export interface PoolWaiter {
   onConnection(conn: UpstreamConnection): void;
-  onConnectError(err: Error): void;
-}
-
-export class DialError extends Error {
-  override name = 'DialError';
-  constructor(
-    message: string,
-    readonly code: string | undefined,
-  ) {
-    super(message);
-  }
+  onConnectError(err: DialError): void;
 }
 
 /**
@@ -43,8 +35,8 @@ export class ServerPool implements ConnectionOwner {
   private readonly idle: UpstreamConnection[] = [];
   /** Connections lent to exchanges. */
   private readonly busy = new Set<UpstreamConnection>();
-  /** Connects in progress, each with the function that gives it up. */
-  private readonly dialing = new Set<() => void>();
+  /** Connects in progress, each with the waiter it is for. */
+  private readonly dialing = new Map<UpstreamConnection, PoolWaiter>();
   private readonly waiters: PoolWaiter[] = [];
   private open = 0;
   private retired = false;
@@ -65,6 +57,13 @@ export class ServerPool implements ConnectionOwner {
 
   get idleCount(): number {
     return this.idle.length;
+  }
+
+  /** Idle connections that are paused or still carry a request: always 0 unless the reuse rules are broken. */
+  get idleBusyCount(): number {
+    let n = 0;
+    for (const c of this.idle) if (c.isBusy) n++;
+    return n;
   }
 
   /** Returns an idle connection now, or null and calls the waiter later. */
@@ -88,6 +87,10 @@ export class ServerPool implements ConnectionOwner {
   cancel(waiter: PoolWaiter): void {
     const i = this.waiters.indexOf(waiter);
     if (i !== -1) this.waiters.splice(i, 1);
+    for (const [conn, w] of this.dialing) {
+      // The connect goes on: its connection will serve the next request.
+      if (w === waiter) this.dialing.set(conn, NOBODY);
+    }
   }
 
   /** Always a new socket: for retrying after a reused one failed. */
@@ -97,37 +100,25 @@ export class ServerPool implements ConnectionOwner {
 
   private dial(waiter: PoolWaiter): void {
     this.open++;
-    let timer: NodeJS.Timeout | null = null;
-    let settled = false;
-    const conn = new UpstreamConnection(this.host, this.port, this.options.maxHeadBytes, this, (c) => {
-      settled = true;
-      this.dialing.delete(giveUp);
-      if (timer !== null) clearTimeout(timer);
-      c.socket.removeListener('error', onDialError);
-      this.busy.add(c);
-      waiter.onConnection(c);
-    });
-    const onDialError = (err: NodeJS.ErrnoException) => {
-      if (settled) return;
-      settled = true;
-      this.dialing.delete(giveUp);
-      if (timer !== null) clearTimeout(timer);
-      waiter.onConnectError(new DialError(`dial ${this.host}:${this.port}: ${err.code ?? err.message}`, err.code));
-    };
-    // Nothing was sent yet, so a connect can always be given up for another server.
-    const giveUp = () => {
-      onDialError(Object.assign(new Error('server removed from the configuration'), { code: 'EREMOVED' }));
-      conn.destroy();
-    };
-    this.dialing.add(giveUp);
-    conn.socket.prependListener('error', onDialError);
-    if (this.options.dialTimeoutMs > 0) {
-      timer = setTimeout(() => {
-        if (settled) return;
-        onDialError(Object.assign(new Error('dial timeout'), { code: 'ETIMEDOUT' }));
-        conn.destroy();
-      }, this.options.dialTimeoutMs);
+    const conn = new UpstreamConnection(this.host, this.port, this.options, this);
+    this.dialing.set(conn, waiter);
+  }
+
+  onConnected(conn: UpstreamConnection): void {
+    const waiter = this.dialing.get(conn);
+    this.dialing.delete(conn);
+    if (waiter === undefined || waiter === NOBODY) {
+      this.onReusable(conn);
+      return;
     }
+    this.busy.add(conn);
+    waiter.onConnection(conn);
+  }
+
+  onConnectFailed(conn: UpstreamConnection, err: DialError): void {
+    const waiter = this.dialing.get(conn);
+    this.dialing.delete(conn);
+    waiter?.onConnectError(err);
   }
 
   onReusable(conn: UpstreamConnection): void {
@@ -135,12 +126,12 @@ export class ServerPool implements ConnectionOwner {
     const next = this.waiters.shift();
     if (next !== undefined) {
       // Hand over on the next turn: the caller is still inside the parser.
+      this.busy.add(conn);
       setImmediate(() => {
-        if (conn.isDead) this.redial(next);
-        else {
-          this.busy.add(conn);
-          next.onConnection(conn);
-        }
+        if (conn.isDead) {
+          this.busy.delete(conn);
+          this.redial(next);
+        } else next.onConnection(conn);
       });
       return;
     }
@@ -156,7 +147,7 @@ export class ServerPool implements ConnectionOwner {
     this.busy.delete(conn);
     const i = this.idle.indexOf(conn);
     if (i !== -1) this.idle.splice(i, 1);
-    if (this.waiters.length > 0 && (this.options.maxConns === 0 || this.open < this.options.maxConns)) {
+    if (this.waiters.length > 0 && !this.retired && (this.options.maxConns === 0 || this.open < this.options.maxConns)) {
       this.dial(this.waiters.shift()!);
     }
   }
@@ -180,7 +171,7 @@ export class ServerPool implements ConnectionOwner {
     for (const conn of this.idle.slice()) conn.destroy();
     for (const w of this.waiters.splice(0)) w.onConnectError(new DialError('server removed from the configuration', 'EREMOVED'));
     // A removed server may be a dead one whose connects would hang until the dial timeout.
-    for (const giveUp of [...this.dialing]) giveUp();
+    for (const conn of [...this.dialing.keys()]) conn.cancelConnect();
     if (this.busy.size > 0) {
       setTimeout(() => {
         for (const conn of [...this.busy]) {
@@ -194,3 +185,9 @@ export class ServerPool implements ConnectionOwner {
     return this.retired;
   }
 }
+
+/** Stands for a waiter that gave up while its connect was in progress. */
+const NOBODY: PoolWaiter = {
+  onConnection: () => {},
+  onConnectError: () => {},
+};

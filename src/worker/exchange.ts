@@ -1,8 +1,9 @@
 // One proxied request: the client's uWS response on one side, an upstream
-// keep-alive connection on the other, bytes streamed both ways with
-// backpressure. It picks servers, retries when that is safe, and maps
-// failures to 502/504; a failure after the response started closes the
-// client connection so a truncated body never looks complete.
+// connection on the other. It picks servers, retries when that is safe, maps
+// failures to 502/504, and moves body bytes both ways with backpressure. The
+// upstream connection owns its socket and reuse rules (connection.ts); the
+// exchange owns the client side: it never touches a response that has ended
+// or was aborted, and whatever its own code throws ends this request alone.
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from 'uWebSockets.js';
 import { pickServer } from '../balancer/pick.js';
@@ -20,8 +21,10 @@ export interface ExchangeContext {
   /** Set while the worker drains: responses close their connection. */
   draining: boolean;
   onFinish(): void;
-  /** Metrics and access log; null when both are off (then nothing is measured). */
+  /** Metrics and the access log; null when both are off (then nothing is measured). */
   observer: ExchangeObserver | null;
+  /** Portero's own code threw while handling one request: count it and log it with its stack. */
+  internalError(err: unknown): void;
 }
 
 /** Told once about every exchange that carried a trace, when it ends. */
@@ -30,21 +33,42 @@ export interface ExchangeObserver {
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+/** Request body held while no upstream connection is ready; beyond it the client is paused. */
 const MAX_QUEUED_BODY = 256 * 1024;
+/**
+ * An answer that comes before the client sent its whole body keeps the
+ * connection when at most this much body is left. With more left, or a
+ * chunked body, the answer carries Connection: close. Either way uWS reads
+ * and drops the rest of the body (closing a client that sends under 16 KB/s
+ * for 10 s), so the client can read the answer: closing at once would reset
+ * the connection under a client still sending, and many lose the answer then.
+ */
+export const DISCARD_LIMIT = 1024 * 1024;
 /** Fresh-connection retries after a failure on a written request (safe methods only). */
 const MAX_RETRIES = 3;
 /** The longest wait between two attempts of a retry middleware. */
 const MAX_RETRY_WAIT_MS = 10_000;
 
-export function sendError(res: HttpResponse, status: number, body: string, close = false): void {
+/** How a response leaves the client connection: kept, told to close (the client closes it), or closed by uWS once sent. */
+export const enum After {
+  Keep,
+  Tell,
+  Close,
+}
+
+export function sendError(res: HttpResponse, status: number, body: string, after = After.Keep): void {
   res.cork(() => {
-    res.writeStatus(`${status} ${STATUS_CODES[status]}`).writeHeader('content-type', 'text/plain; charset=utf-8').end(body, close);
+    res.writeStatus(`${status} ${STATUS_CODES[status]}`).writeHeader('content-type', 'text/plain; charset=utf-8');
+    if (after === After.Tell) res.writeHeader('connection', 'close');
+    res.end(body, after === After.Close);
   });
 }
 
 export class Exchange implements ExchangeSink, PoolWaiter {
-  private aborted = false;
+  /** The client's response can still be written to: not ended, not aborted, not closed. */
+  private resOpen = true;
   private finished = false;
+  private broken = false;
   /** The server of the current (or last) attempt. */
   server: ServerRuntime | null = null;
   /** The service the request went to: the route's, or a twin's it fell back to. */
@@ -64,19 +88,22 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   retries = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private readTimer: NodeJS.Timeout | null = null;
+  private headerTimer: NodeJS.Timeout | null = null;
   /** performance.now() when the first server was asked (traced exchanges only). */
   originStart = 0;
   /** Whether this exchange currently counts in server's shared in-flight number. */
   private counted = false;
   private tried: ServerRuntime[] | null = null;
   private conn: UpstreamConnection | null = null;
+  /** The request was handed to an upstream connection (a retry is then only safe for some requests). */
   private requestWritten = false;
   private responseStarted = false;
-  private headerTimer: NodeJS.Timeout | null = null;
   // Request body
   private bodyQueue: Buffer[] | null = null;
   private queuedBytes = 0;
   private bodyDone: boolean;
+  /** No body, or an empty one: such a request can be sent again. */
+  private readonly bodiless: boolean;
   private bodyPaused = false;
   // Response body
   private mode = BodyMode.None;
@@ -85,7 +112,8 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   private remainder: Buffer | null = null;
   private remainderAt = 0;
   private readonly cork = (fn: () => void) => {
-    if (!this.aborted) this.res.cork(fn);
+    if (this.resOpen) this.res.cork(fn);
+    else fn();
   };
 
   constructor(
@@ -108,21 +136,26 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     /** The body must arrive within this (0: no limit). */
     readTimeoutMs: number,
   ) {
-    this.bodyDone = bodyLength === -1;
-    if (!this.bodyDone && readTimeoutMs > 0) this.readTimer = setTimeout(() => this.onReadTimeout(), readTimeoutMs);
+    this.bodiless = bodyLength === -1 || bodyLength === 0;
+    this.bodyDone = this.bodiless;
+    if (!this.bodyDone && readTimeoutMs > 0) this.readTimer = setTimeout(() => this.guarded(this.onReadTimeout), readTimeoutMs);
     this.service = services[0];
-    res.onAborted(() => this.abort());
-    if (bodyLength !== -1) res.onData((chunk, isLast) => this.onRequestData(chunk, isLast));
+    res.onAborted(() => this.guarded(this.abort));
+    if (!this.bodyDone) res.onData((chunk, isLast) => this.onClientData(chunk, isLast));
   }
 
   start(): void {
-    if (this.trace !== null) this.originStart = performance.now();
-    const server = this.pickNext(null);
-    if (server === null) {
-      this.fail(503, 'Service Unavailable');
-      return;
+    try {
+      if (this.trace !== null) this.originStart = performance.now();
+      const server = this.pickNext(null);
+      if (server === null) {
+        this.fail(503, 'Service Unavailable');
+        return;
+      }
+      this.attempt(server, false);
+    } catch (err) {
+      this.onInternalError(err);
     }
-    this.attempt(server, false);
   }
 
   /** The next untried server of the current service, moving on to a twin's service when it has none left. */
@@ -157,33 +190,46 @@ export class Exchange implements ExchangeSink, PoolWaiter {
 
   // PoolWaiter
   onConnection(conn: UpstreamConnection): void {
-    if (this.aborted || this.finished) {
-      conn.release(true);
-      return;
-    }
-    this.conn = conn;
-    conn.attach(this, this.headRequest, this.cork);
-    const server = this.server!;
-    const host = server.passHostHeader && this.clientHost !== '' ? this.clientHost : server.authority;
-    this.requestWritten = true;
-    let ok = conn.write(this.headPrefix + host + this.headSuffix);
-    if (this.bodyQueue !== null) {
-      for (const b of this.bodyQueue) ok = this.writeBody(b);
-      this.bodyQueue = null;
-      this.queuedBytes = 0;
-    }
-    if (this.bodyDone && this.bodyLength === -2) ok = conn.write('0\r\n\r\n') && ok;
-    if (!ok) this.pauseBody();
-    else this.resumeBody();
-    if (this.ctx.responseHeaderTimeoutMs > 0) {
-      this.headerTimer = setTimeout(() => this.onHeaderTimeout(), this.ctx.responseHeaderTimeoutMs);
+    try {
+      this.sendRequest(conn);
+    } catch (err) {
+      this.onInternalError(err);
     }
   }
 
-  onConnectError(err: Error): void {
+  private sendRequest(conn: UpstreamConnection): void {
+    if (this.finished) {
+      // Nothing was written on it: it can serve someone else.
+      conn.giveBack();
+      return;
+    }
+    this.conn = conn;
+    const server = this.server!;
+    const host = server.passHostHeader && this.clientHost !== '' ? this.clientHost : server.authority;
+    this.requestWritten = true;
+    let ok = conn.send(this, this.headRequest, this.cork, this.headPrefix + host + this.headSuffix, this.bodyLength);
+    if (this.bodyQueue !== null) {
+      for (const b of this.bodyQueue) ok = conn.sendBody(b);
+      this.bodyQueue = null;
+      this.queuedBytes = 0;
+    }
+    if (this.bodyDone) conn.endBody();
+    if (ok) this.resumeBody();
+    else this.pauseBody();
+  }
+
+  onConnectError(err: DialError): void {
+    try {
+      this.connectFailed(err);
+    } catch (e) {
+      this.onInternalError(e);
+    }
+  }
+
+  private connectFailed(err: DialError): void {
     this.leaveServer();
-    if (this.aborted || this.finished) return;
-    const timeout = err instanceof DialError && err.code === 'ETIMEDOUT';
+    if (this.finished) return;
+    const timeout = err.code === 'ETIMEDOUT';
     this.failedServer();
     // Nothing was sent: always safe to try another server.
     (this.tried ??= []).push(this.server!);
@@ -201,66 +247,90 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   }
 
   // Request body, client -> upstream
-  private onRequestData(chunk: ArrayBuffer, isLast: boolean): void {
-    if (this.aborted) return;
-    if (chunk.byteLength > 0) {
-      // uWS reuses the chunk's memory after this call: copy.
-      const copy = Buffer.from(new Uint8Array(chunk));
-      this.bytesIn += copy.length;
-      if (this.conn !== null && this.requestWritten) {
-        if (!this.writeBody(copy)) this.pauseBody();
-      } else {
-        (this.bodyQueue ??= []).push(copy);
-        this.queuedBytes += copy.length;
-        if (this.queuedBytes > MAX_QUEUED_BODY) this.pauseBody();
-      }
+  private onClientData(chunk: ArrayBuffer, isLast: boolean): void {
+    try {
+      this.onRequestData(chunk, isLast);
+    } catch (err) {
+      this.onInternalError(err);
     }
+  }
+
+  private onRequestData(chunk: ArrayBuffer, isLast: boolean): void {
     if (isLast) {
       this.bodyDone = true;
       this.stopReadTimer();
-      if (this.conn !== null && this.requestWritten && this.bodyLength === -2) this.conn.write('0\r\n\r\n');
     }
-  }
-
-  private writeBody(b: Buffer): boolean {
-    const conn = this.conn!;
-    if (this.bodyLength !== -2) return conn.write(b);
-    conn.write(`${b.length.toString(16)}\r\n`);
-    conn.write(b);
-    return conn.write('\r\n');
+    // After our answer (or the client went away), uWS goes on delivering the rest of the body: dropped.
+    if (this.finished) return;
+    if (chunk.byteLength > 0) {
+      this.bytesIn += chunk.byteLength;
+      const conn = this.conn;
+      if (conn !== null) {
+        // uWS reuses the chunk's memory after this call: copy.
+        if (!conn.sendBody(Buffer.from(new Uint8Array(chunk)))) this.pauseBody();
+      } else if (!this.responseStarted) {
+        (this.bodyQueue ??= []).push(Buffer.from(new Uint8Array(chunk)));
+        this.queuedBytes += chunk.byteLength;
+        if (this.queuedBytes > MAX_QUEUED_BODY) this.pauseBody();
+      }
+      // Else the upstream answered in full already: the rest has nowhere to go.
+    }
+    if (isLast) this.conn?.endBody();
   }
 
   private pauseBody(): void {
-    if (!this.bodyPaused && !this.bodyDone) {
+    if (!this.bodyPaused && !this.bodyDone && this.resOpen) {
       this.bodyPaused = true;
       this.res.pause();
     }
   }
 
   private resumeBody(): void {
-    if (this.bodyPaused && !this.aborted) {
+    if (this.bodyPaused && this.resOpen) {
       this.bodyPaused = false;
       this.res.resume();
     }
   }
 
+  /**
+   * Whether the client connection closes after an answer sent now: when
+   * draining, or when more request body is still to come than is worth
+   * reading and dropping.
+   */
+  private closeAfterAnswer(): boolean {
+    if (this.ctx.draining) return true;
+    if (this.bodyDone) return false;
+    return this.bodyLength < 0 || this.bodyLength - this.bytesIn > DISCARD_LIMIT;
+  }
+
+  /** Before the call that ends the response: a paused client must read again, or its remaining body would stall it. */
+  private beforeEnd(): void {
+    this.resumeBody();
+  }
+
   // ExchangeSink, upstream -> client
   abandonable(): boolean {
-    return !this.responseStarted && !this.aborted && !this.finished && this.bodyLength === -1 && IDEMPOTENT.has(this.method);
+    return !this.responseStarted && !this.finished && this.bodiless && IDEMPOTENT.has(this.method);
   }
 
   onDrain(): void {
     this.resumeBody();
   }
 
-  onHead(head: ResponseHead): void {
-    if (this.headerTimer !== null) {
-      clearTimeout(this.headerTimer);
-      this.headerTimer = null;
+  onRequestSent(): void {
+    if (this.ctx.responseHeaderTimeoutMs > 0 && !this.responseStarted && this.headerTimer === null && !this.finished) {
+      this.headerTimer = setTimeout(() => this.guarded(this.onHeaderTimeout), this.ctx.responseHeaderTimeoutMs);
     }
-    if (this.aborted) return;
+  }
+
+  onHead(head: ResponseHead): void {
+    this.stopHeaderTimer();
+    if (!this.resOpen) return;
     this.responseStarted = true;
     this.status = this.originStatus = head.status;
+    this.mode = head.mode;
+    this.total = head.contentLength;
+    const closeAfter = this.closeAfterAnswer();
     const res = this.res;
     res.writeStatus(
       head.status === 200 && head.reason === 'OK'
@@ -271,81 +341,101 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     );
     const h = head.headers;
     for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
-    this.mode = head.mode;
-    this.total = head.contentLength;
+    // Not uWS's close flag: on a streamed body it lands inside the body, and
+    // on others it cuts the connection under a client still sending.
+    if (closeAfter) res.writeHeader('connection', 'close');
     if (head.mode === BodyMode.None) {
       // uWS would report Content-Length: 0; keep the upstream's figure for HEAD and 304.
+      // (Called without arguments: this uWS build writes "Content-Length: 0" for an explicit undefined.)
+      this.beforeEnd();
+      this.resOpen = false;
       if (head.contentLength >= 0 && head.status !== 204) res.writeHeader('content-length', String(head.contentLength));
-      // Called without arguments: this uWS build writes "Content-Length: 0" for an explicit undefined.
       res.endWithoutBody();
     }
   }
 
-  onBody(chunk: Buffer): void {
-    if (this.aborted || chunk.length === 0) return;
+  onBody(chunk: Buffer): boolean {
+    if (!this.resOpen || chunk.length === 0) return true;
     this.bytesOut += chunk.length;
     const res = this.res;
     if (this.mode === BodyMode.Length) {
-      if (this.offset === 0 && chunk.length === this.total) {
+      if (this.remainder !== null) {
+        // Still writing an earlier piece: queue behind it (reads are paused, so this is rare).
+        this.remainder = Buffer.concat([this.remainder, chunk]);
+        this.offset += chunk.length;
+        return false;
+      }
+      const last = this.offset + chunk.length === this.total;
+      if (last) this.beforeEnd();
+      if (this.offset === 0 && last) {
         // The whole body in one read, the common case: end() copies it once.
         this.offset = chunk.length;
-        res.end(chunk, this.ctx.draining);
-        return;
+        this.resOpen = false;
+        res.end(chunk);
+        return true;
       }
       const before = this.offset;
-      const [ok] = res.tryEnd(chunk, this.total);
-      if (ok) {
-        this.offset += chunk.length;
-        return;
+      const [ok, done] = res.tryEnd(chunk, this.total);
+      this.offset += chunk.length;
+      if (done) {
+        this.resOpen = false;
+        return true;
       }
+      if (ok) return true;
       // tryEnd sent what the socket took; keep the rest (the read buffer is reused).
       const written = res.getWriteOffset() - before;
-      this.offset += chunk.length;
       this.remainder = Buffer.from(chunk.subarray(written));
       this.remainderAt = before + written;
-      this.conn?.socket.pause();
       res.onWritable((off) => this.onWritableLength(off));
-      return;
+      return false;
     }
-    if (!res.write(chunk)) {
-      this.conn?.socket.pause();
-      res.onWritable(() => {
-        this.conn?.socket.resume();
-        return true;
-      });
-    }
-  }
-
-  private onWritableLength(off: number): boolean {
-    const rest = this.remainder;
-    if (rest === null || this.aborted) return true;
-    const [ok, done] = this.res.tryEnd(rest.subarray(off - this.remainderAt), this.total);
-    if (ok || done) {
-      this.remainder = null;
-      if (!done) this.conn?.socket.resume();
-      else this.finish();
+    if (res.write(chunk)) return true;
+    res.onWritable(() => {
+      this.conn?.resume();
       return true;
-    }
+    });
     return false;
   }
 
-  onComplete(keepAlive: boolean): void {
-    const conn = this.conn!;
+  private onWritableLength(off: number): boolean {
+    try {
+      const rest = this.remainder;
+      if (rest === null || !this.resOpen) return true;
+      const piece = rest.subarray(off - this.remainderAt);
+      if (off + piece.length === this.total) this.beforeEnd();
+      const [ok, done] = this.res.tryEnd(piece, this.total);
+      if (!ok && !done) return false;
+      this.remainder = null;
+      if (done) {
+        this.resOpen = false;
+        if (this.conn === null) this.finish();
+      } else this.conn?.resume();
+      return true;
+    } catch (err) {
+      this.onInternalError(err);
+      return true;
+    }
+  }
+
+  onComplete(): void {
     this.conn = null;
-    conn.release(keepAlive);
-    if (this.aborted) return;
-    if (this.mode === BodyMode.Chunked || this.mode === BodyMode.Close) this.res.end(undefined, this.ctx.draining);
-    else if (this.mode === BodyMode.Length && this.total === 0) this.res.end(undefined, this.ctx.draining);
+    this.leaveServer();
+    if (this.resOpen) {
+      const res = this.res;
+      if (this.mode === BodyMode.Chunked || this.mode === BodyMode.Close || (this.mode === BodyMode.Length && this.total === 0)) {
+        this.beforeEnd();
+        this.resOpen = false;
+        res.end();
+      }
+    }
+    // A Length body still being written to a slow client finishes in onWritableLength.
     if (this.remainder === null) this.finish();
   }
 
   onConnectionError(_err: Error, responseStarted: boolean): void {
     this.conn = null;
-    if (this.headerTimer !== null) {
-      clearTimeout(this.headerTimer);
-      this.headerTimer = null;
-    }
-    if (this.aborted || this.finished) return;
+    this.stopHeaderTimer();
+    if (this.finished) return;
     if (this.responseStarted) {
       // Mid-response: the client must see a broken connection, not a short body.
       this.closeClient();
@@ -356,7 +446,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     // send; retry on a fresh connection when repeating the request is safe.
     const tried = (this.tried ??= []);
     const limit = this.retry === null ? MAX_RETRIES : this.retry.attempts - 1;
-    if (!responseStarted && this.bodyLength === -1 && IDEMPOTENT.has(this.method) && tried.length < limit) {
+    if (!responseStarted && this.bodiless && IDEMPOTENT.has(this.method) && tried.length < limit) {
       tried.push(this.server!);
       this.retries++;
       this.attempt(this.pickNext(tried) ?? this.server!, true);
@@ -365,22 +455,64 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     this.fail(502, 'Bad Gateway');
   }
 
+  /**
+   * Portero's own code threw while handling this request: the request is cut
+   * (its client connection closed, its upstream connection destroyed),
+   * counted and logged; every other request goes on.
+   */
+  onInternalError(err: unknown): void {
+    if (this.broken) return;
+    this.broken = true;
+    try {
+      this.ctx.internalError(err);
+    } catch {
+      /* the report must not throw the request's failure further */
+    }
+    if (this.status === 0) this.status = 500;
+    try {
+      this.dropUpstream();
+    } catch {
+      /* already torn down */
+    }
+    if (this.resOpen) {
+      this.resOpen = false;
+      try {
+        this.res.close();
+      } catch {
+        /* uWS already let go of the response */
+      }
+    }
+    try {
+      this.finish();
+    } catch {
+      /* counted once above */
+    }
+  }
+
+  /** Runs a callback from uWS or a timer: what it throws ends this request alone. */
+  private guarded(fn: (this: Exchange) => void): void {
+    try {
+      fn.call(this);
+    } catch (err) {
+      this.onInternalError(err);
+    }
+  }
+
   /** The client did not send its whole body in time: 408 (or a cut connection mid-response), and the upstream request is dropped. */
   private onReadTimeout(): void {
     this.readTimer = null;
-    if (this.aborted || this.finished || this.bodyDone) return;
+    if (this.finished || this.bodyDone) return;
     this.dropUpstream();
     if (this.responseStarted) this.closeClient();
-    else this.fail(408, 'Request Timeout', true);
+    else this.fail(408, 'Request Timeout', After.Close);
   }
 
   private onHeaderTimeout(): void {
     this.headerTimer = null;
     const conn = this.conn;
     this.conn = null;
-    conn?.detach();
-    conn?.destroy();
-    if (this.aborted || this.finished) return;
+    conn?.abort();
+    if (this.finished) return;
     this.failedServer();
     this.fail(504, 'Gateway Timeout');
   }
@@ -401,7 +533,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     this.retries++;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      if (!this.aborted && !this.finished) this.attempt(next, false);
+      if (!this.finished) this.guarded(() => this.attempt(next, false));
     }, wait);
   }
 
@@ -411,41 +543,56 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     if (s !== null && s.passive !== null) this.ctx.state.recordFailure(s.slot, s.passive);
   }
 
-  private fail(status: number, body: string, close = this.ctx.draining): void {
+  /** Portero's own answer. Once a response has started, the only honest answer left is a cut connection. */
+  private fail(status: number, body: string, after = this.closeAfterAnswer() ? After.Tell : After.Keep): void {
+    if (this.responseStarted) {
+      this.closeClient();
+      return;
+    }
     this.status = status;
     this.bytesOut = body.length;
-    if (!this.aborted) sendError(this.res, status, body, close);
+    if (this.resOpen) {
+      this.beforeEnd();
+      this.resOpen = false;
+      sendError(this.res, status, body, after);
+    }
     this.finish();
   }
 
   private closeClient(): void {
-    if (!this.aborted) {
-      this.aborted = true;
+    if (this.resOpen) {
+      this.resOpen = false;
       this.res.close();
     }
     this.finish();
   }
 
   private abort(): void {
-    this.aborted = true;
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.resOpen = false;
     this.dropUpstream();
     this.finish();
   }
 
   /** Gives up the upstream side: its connection (never reused: the exchange on it is cut), or the wait for one. */
   private dropUpstream(): void {
-    if (this.headerTimer !== null) {
-      clearTimeout(this.headerTimer);
-      this.headerTimer = null;
+    this.stopHeaderTimer();
+    if (this.retryTimer !== null) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
     }
     const conn = this.conn;
     if (conn !== null) {
       this.conn = null;
-      conn.detach();
-      conn.destroy();
+      conn.abort();
     } else if (this.server !== null && !this.requestWritten) {
       this.server.pool.cancel(this);
+    }
+  }
+
+  private stopHeaderTimer(): void {
+    if (this.headerTimer !== null) {
+      clearTimeout(this.headerTimer);
+      this.headerTimer = null;
     }
   }
 
@@ -460,6 +607,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     if (this.finished) return;
     this.finished = true;
     this.stopReadTimer();
+    this.bodyQueue = null;
     // For the dashboard: the service that answered (a twin's, after a fallback), else the route's.
     this.ctx.state.countRequest(this.server !== null ? this.server.service : this.services[0].rr, this.status >= 500);
     this.leaveServer();

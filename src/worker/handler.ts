@@ -3,7 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { WorkerObserver } from '../metrics/observe.js';
-import { Exchange, type ExchangeContext, sendError } from './exchange.js';
+import { After, DISCARD_LIMIT, Exchange, type ExchangeContext, sendError } from './exchange.js';
 import { parseRequest, type EntryPointContext } from './request-head.js';
 import type { RouteTable } from './routes.js';
 
@@ -15,6 +15,29 @@ export interface WorkerRuntime extends ExchangeContext {
 }
 
 export function createHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest) => void {
+  const handle = requestHandler(rt, ep);
+  // The one entry from uWS for a new request: what portero's code throws
+  // here ends this request alone (500, connection closed), never the worker.
+  return (res, req) => {
+    try {
+      handle(res, req);
+    } catch (err) {
+      rt.internalError(err);
+      try {
+        sendError(res, 500, 'Internal Server Error', After.Close);
+      } catch {
+        // The response was already answered or handed to an exchange: cut the connection.
+        try {
+          res.close();
+        } catch {
+          /* uWS already let go of it */
+        }
+      }
+    }
+  };
+}
+
+function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest) => void {
   // Checked once per request: with metrics and the access log off, nothing is measured.
   const obs = rt.observer;
   return (res, req) => {
@@ -31,19 +54,21 @@ export function createHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: H
       const status = parsed.invalidStatus;
       const body = `${STATUS_CODES[status]}: ${parsed.invalid}`;
       if (obs !== null) obs.answered(ep, req, res, parsed, method, status, body.length, t0);
-      sendError(res, status, body, true);
+      sendError(res, status, body, After.Close);
       return;
     }
     if (parsed.view.path.charCodeAt(0) !== 47 /* / */) {
       if (obs !== null) obs.answered(ep, req, res, parsed, method, 400, 42, t0);
-      sendError(res, 400, 'Bad Request: request target must be a path', true);
+      sendError(res, 400, 'Bad Request: request target must be a path', After.Close);
       return;
     }
     const table = rt.table();
     const route = table === null ? null : table.match(ep.name, parsed.view);
     if (route === null) {
       if (obs !== null) obs.answered(ep, req, res, parsed, method, 404, 19, t0);
-      sendError(res, 404, '404 page not found\n', rt.draining);
+      // The body, if any, is read and dropped by uWS; past DISCARD_LIMIT (or of unknown length) the client is told to close.
+      const after = rt.draining || parsed.bodyLength === -2 || parsed.bodyLength > DISCARD_LIMIT ? After.Tell : After.Keep;
+      sendError(res, 404, '404 page not found\n', after);
       return;
     }
     let target = parsed.target;

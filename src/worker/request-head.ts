@@ -27,7 +27,7 @@ export interface ParsedRequest {
   hostHeader: string;
   /** Forwarded header lines, each ending in CRLF, framing excluded. */
   lines: string;
-  /** Body framing: -1 none, -2 chunked, else Content-Length. */
+  /** Body framing: -1 none, -2 chunked, else Content-Length (0 included). */
   bodyLength: number;
   /** A reason to refuse the request, or null. */
   invalid: string | null;
@@ -89,6 +89,45 @@ export function normalizeHost(host: string): string {
   }
   if (h.endsWith('.')) h = h.slice(0, -1);
   return h.toLowerCase();
+}
+
+// RFC 3986 reg-name characters (unreserved, sub-delims, pct-encoded's %), as a lookup table.
+const REG_NAME = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%") REG_NAME[c.charCodeAt(0)] = 1;
+
+/**
+ * Whether a Host value is an authority: host [":" port], the host a reg-name
+ * or a bracketed IP literal. Empty is allowed (RFC 9112 3.2). Spaces, "@",
+ * "/" and the like get 400, as nginx answers them.
+ */
+export function isAuthority(host: string): boolean {
+  let i = 0;
+  const n = host.length;
+  if (n === 0) return true;
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const close = host.indexOf(']');
+    if (close < 2) return false;
+    for (i = 1; i < close; i++) {
+      const c = host.charCodeAt(i);
+      const hex = (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;
+      if (!hex) return false;
+    }
+    i = close + 1;
+  } else {
+    for (; i < n; i++) {
+      const c = host.charCodeAt(i);
+      if (c === 58 /* : */) break;
+      if (c >= 128 || REG_NAME[c] === 0) return false;
+    }
+  }
+  if (i === n) return true;
+  if (host.charCodeAt(i) !== 58) return false;
+  // A port: digits, possibly none ("host:" is allowed by RFC 3986).
+  for (i++; i < n; i++) {
+    const c = host.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 function portOf(host: string): string {
@@ -209,6 +248,8 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
     invalidStatus = 414;
   }
 
+  if (invalid === null && !isAuthority(hostHeader)) invalid = `invalid Host header ${JSON.stringify(hostHeader.slice(0, 64))}`;
+
   let bodyLength = -1;
   if (transferEncoding !== '') {
     if (transferEncoding.trim().toLowerCase() !== 'chunked') invalid ??= `unsupported Transfer-Encoding ${JSON.stringify(transferEncoding)}`;
@@ -216,7 +257,8 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
     bodyLength = -2;
   } else if (contentLength !== '') {
     if (!/^\d{1,15}$/.test(contentLength)) invalid ??= `invalid Content-Length ${JSON.stringify(contentLength)}`;
-    else if (contentLength !== '0') bodyLength = Number(contentLength);
+    // Content-Length: 0 is forwarded as such: some servers answer 411 to a POST without a length.
+    else bodyLength = Number(contentLength);
   }
 
   lines +=

@@ -2,7 +2,9 @@
 // entry point (SO_REUSEPORT spreads connections across workers), serve until
 // told to drain, then close everything before the task settles. A uWS socket
 // left open when a worker thread ends aborts the whole process, so every way
-// out (drain, crash) goes through closeAll().
+// out goes through closeAll(). A request's failure is caught where it happens
+// (handler, exchange, connection); a worker asks to be replaced only when
+// uncaught exceptions keep coming, and keeps serving until its successor listens.
 import { BlockList } from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
 import uWS from 'uWebSockets.js';
@@ -51,13 +53,42 @@ export type WorkerMessage =
   /** A table version is serving; the longest the build held the event loop at once. */
   | { type: 'table'; workerId: number; generation: number; longestSliceMs: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; workerId: number }
+  /** This worker's event loop is failing: start its successor, then tell it to drain. */
+  | { type: 'replace'; workerId: number; reason: string }
+  /** Test hook: the worker's upstream pools, summed. */
+  | { type: 'pools'; workerId: number; stats: PoolStats }
   /** A batch of formatted access log lines. */
   | { type: 'accesslog'; workerId: number; text: string; lines: number };
 
 /** 'table': a new version was published (workers also notice it on the next request). */
-export type SupervisorMessage = { type: 'drain'; graceMs: number } | { type: 'crash' } | { type: 'table' };
+/**
+ * 'drain': stop listening, answer with Connection: close, and end once no
+ * request is in flight (but not before lingerMs, so idle keep-alive
+ * connections are closed by uWS's idle timeout rather than cut under a
+ * client that is about to use them), or at graceMs.
+ */
+export type SupervisorMessage = { type: 'drain'; graceMs: number; lingerMs?: number } | { type: 'crash' } | { type: 'table' } | { type: 'pools' };
+
+export interface PoolStats {
+  open: number;
+  idle: number;
+  /** Idle connections that are paused or carry a request: 0 unless the reuse rules are broken. */
+  idleBusy: number;
+  /** Requests this worker is proxying. */
+  inflight: number;
+}
 
 const MAX_HEAD_BYTES = 64 * 1024;
+/** Internal errors logged with their stack per LOG_WINDOW_MS; the rest are counted and summed up. */
+const MAX_LOGGED_ERRORS = 10;
+const LOG_WINDOW_MS = 10_000;
+/**
+ * Uncaught exceptions a worker survives per window: one is a bug in a
+ * callback that was not guarded, logged and counted while serving goes on;
+ * a stream of them means a broken event loop, and the worker is replaced.
+ */
+const MAX_UNCAUGHT = 5;
+const UNCAUGHT_WINDOW_MS = 10_000;
 /** Longest a table build holds the event loop before letting requests through. */
 const BUILD_SLICE_MS = 1;
 
@@ -74,17 +105,44 @@ function trustList(ips: string[]): BlockList | null {
 }
 
 // One serve task at a time per thread; the crash handler finds it here.
-let current: { closeAll(): void; fail(err: unknown): void } | null = null;
+let current: { uncaught(err: unknown): void } | null = null;
 let handlerInstalled = false;
+
+/** Logs what portero's own code threw, with its stack, at most MAX_LOGGED_ERRORS per window. */
+class ErrorReporter {
+  private windowStart = 0;
+  private logged = 0;
+  private suppressed = 0;
+
+  constructor(private readonly log: (msg: string) => void) {}
+
+  report(what: string, err: unknown): void {
+    const now = Date.now();
+    if (now - this.windowStart >= LOG_WINDOW_MS) {
+      if (this.suppressed > 0) this.log(`${this.suppressed} more internal errors in the last ${LOG_WINDOW_MS / 1000} s were counted but not logged`);
+      this.windowStart = now;
+      this.logged = 0;
+      this.suppressed = 0;
+    }
+    if (this.logged >= MAX_LOGGED_ERRORS) {
+      this.suppressed++;
+      return;
+    }
+    this.logged++;
+    this.log(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+}
 
 export default function serve(task: ServeTask): Promise<void> {
   if (!handlerInstalled) {
     handlerInstalled = true;
     process.on('uncaughtException', (err) => {
-      if (current !== null) current.fail(err);
+      if (current !== null) current.uncaught(err);
       else throw err;
     });
   }
+  // This uWS build adds "uWebSockets: 20" to every response unless its loop is silenced: don't advertise the server library.
+  uWS._cfg('silent');
   return new Promise<void>((resolve, reject) => {
     const send = (m: WorkerMessage) => task.port.postMessage(m);
     const state = new SharedState(task.stateBuffer, task.stateLayout);
@@ -94,8 +152,10 @@ export default function serve(task: ServeTask): Promise<void> {
       maxConns: task.transport.maxConnsPerHost,
       dialTimeoutMs: task.transport.dialTimeoutMs,
       idleTimeoutMs: task.transport.idleConnTimeoutMs,
+      readTimeoutMs: task.transport.readTimeoutMs,
       maxHeadBytes: MAX_HEAD_BYTES,
     });
+    const errors = new ErrorReporter((msg) => send({ type: 'log', level: 'error', msg, workerId: task.workerId }));
     let settled = false;
     let table: RouteTable | null = null;
     const builder = new TableBuilder(pools);
@@ -158,6 +218,10 @@ export default function serve(task: ServeTask): Promise<void> {
         if (reader.changed()) refresh();
         return table;
       },
+      internalError(err) {
+        state.countInternalError();
+        errors.report('request cut by an internal error', err);
+      },
       onFinish() {
         rt.inflight--;
         // Deferred: this runs inside res.cork(), and closing the app there would
@@ -213,24 +277,64 @@ export default function serve(task: ServeTask): Promise<void> {
       if (err === undefined) resolve();
       else reject(err instanceof Error ? err : new Error(String(err)));
     };
-    current = { closeAll, fail: finish };
+    let uncaught: number[] = [];
+    let replacing = false;
+    // The supervisor starts a successor first and then tells this worker to
+    // drain, so the port never goes without a listener.
+    const replaceMe = (err: unknown) => {
+      if (replacing || settled) return;
+      replacing = true;
+      send({ type: 'replace', workerId: task.workerId, reason: err instanceof Error ? err.message : String(err) });
+    };
+    current = {
+      uncaught(err) {
+        state.countInternalError();
+        errors.report('uncaught exception in a worker', err);
+        const now = Date.now();
+        uncaught = uncaught.filter((t) => now - t < UNCAUGHT_WINDOW_MS);
+        uncaught.push(now);
+        if (uncaught.length > MAX_UNCAUGHT) replaceMe(err);
+      },
+    };
 
+    let drainTimer: NodeJS.Timeout | null = null;
     const onMessage = (m: SupervisorMessage) => {
       if (m.type === 'drain') {
         rt.draining = true;
         closeListeners();
+        if (drainTimer !== null) clearTimeout(drainTimer);
         const timer = setTimeout(() => finish(), m.graceMs);
+        drainTimer = timer;
+        const lingerUntil = Date.now() + (m.lingerMs ?? 0);
+        let lingering: NodeJS.Timeout | null = null;
         drainResolve = () => {
+          const wait = lingerUntil - Date.now();
+          if (wait > 0) {
+            // Requests may still come on open keep-alive connections: check again then.
+            lingering ??= setTimeout(() => rt.inflight === 0 && drainResolve?.(), wait);
+            return;
+          }
           clearTimeout(timer);
           finish();
         };
         if (rt.inflight === 0) drainResolve();
       } else if (m.type === 'table') {
         refresh();
+      } else if (m.type === 'pools' && task.testHooks) {
+        const stats: PoolStats = { open: 0, idle: 0, idleBusy: 0, inflight: rt.inflight };
+        for (const pool of pools.all()) {
+          stats.open += pool.openCount;
+          stats.idle += pool.idleCount;
+          stats.idleBusy += pool.idleBusyCount;
+        }
+        send({ type: 'pools', workerId: task.workerId, stats });
       } else if (m.type === 'crash' && task.testHooks) {
-        setImmediate(() => {
-          throw new Error('crash requested by the supervisor (test hook)');
-        });
+        // A broken event loop: more uncaught exceptions than a worker survives.
+        for (let i = 0; i <= MAX_UNCAUGHT; i++) {
+          setImmediate(() => {
+            throw new Error('crash requested by the supervisor (test hook)');
+          });
+        }
       }
     };
     task.port.on('message', onMessage);

@@ -70,6 +70,7 @@ export function testStaticConfig(webPort: number, apiPort: number, workers: numb
       dialTimeoutMs: 30_000,
       responseHeaderTimeoutMs: 0,
       idleConnTimeoutMs: 90_000,
+      readTimeoutMs: 60_000,
     },
   };
 }

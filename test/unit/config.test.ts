@@ -68,6 +68,7 @@ describe('defaults', () => {
       dialTimeoutMs: 30_000,
       responseHeaderTimeoutMs: 0,
       idleConnTimeoutMs: 90_000,
+      readTimeoutMs: 60_000,
     });
     assert.equal(c.configFile, undefined);
   });
@@ -238,6 +239,7 @@ describe('numbers and durations', () => {
       '--serversTransport.forwardingTimeouts.dialTimeout=500ms',
       '--serversTransport.forwardingTimeouts.responseHeaderTimeout=1m',
       '--serversTransport.forwardingTimeouts.idleConnTimeout=2',
+      '--serversTransport.forwardingTimeouts.readTimeout=0',
     );
     assert.deepEqual(c.serversTransport, {
       maxIdleConnsPerHost: 10,
@@ -245,6 +247,7 @@ describe('numbers and durations', () => {
       dialTimeoutMs: 500,
       responseHeaderTimeoutMs: 60_000,
       idleConnTimeoutMs: 2000,
+      readTimeoutMs: 0,
     });
     fails(['--serversTransport.maxConnsPerHost=-1'], '--serversTransport.maxConnsPerHost');
   });
