@@ -65,7 +65,11 @@ export function sendError(res: HttpResponse, status: number, body: string, after
 }
 
 export class Exchange implements ExchangeSink, PoolWaiter {
-  /** The client's response can still be written to: not ended, not aborted, not closed. */
+  /**
+   * The client's response can still be written to: not ended, not aborted,
+   * not closed. Cleared after an ending call returns, so a call that threw
+   * leaves it set and the failure path closes the connection.
+   */
   private resOpen = true;
   private finished = false;
   private broken = false;
@@ -348,9 +352,9 @@ export class Exchange implements ExchangeSink, PoolWaiter {
       // uWS would report Content-Length: 0; keep the upstream's figure for HEAD and 304.
       // (Called without arguments: this uWS build writes "Content-Length: 0" for an explicit undefined.)
       this.beforeEnd();
-      this.resOpen = false;
       if (head.contentLength >= 0 && head.status !== 204) res.writeHeader('content-length', String(head.contentLength));
       res.endWithoutBody();
+      this.resOpen = false;
     }
   }
 
@@ -370,8 +374,8 @@ export class Exchange implements ExchangeSink, PoolWaiter {
       if (this.offset === 0 && last) {
         // The whole body in one read, the common case: end() copies it once.
         this.offset = chunk.length;
-        this.resOpen = false;
         res.end(chunk);
+        this.resOpen = false;
         return true;
       }
       const before = this.offset;
@@ -424,8 +428,8 @@ export class Exchange implements ExchangeSink, PoolWaiter {
       const res = this.res;
       if (this.mode === BodyMode.Chunked || this.mode === BodyMode.Close || (this.mode === BodyMode.Length && this.total === 0)) {
         this.beforeEnd();
-        this.resOpen = false;
         res.end();
+        this.resOpen = false;
       }
     }
     // A Length body still being written to a slow client finishes in onWritableLength.
@@ -553,8 +557,8 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     this.bytesOut = body.length;
     if (this.resOpen) {
       this.beforeEnd();
-      this.resOpen = false;
       sendError(this.res, status, body, after);
+      this.resOpen = false;
     }
     this.finish();
   }

@@ -115,6 +115,30 @@ describe('hostile requests', () => {
     assert.deepEqual(r.forwarded, []);
   });
 
+  test('a Host that is not an authority gets 400, as nginx answers; valid forms pass', async () => {
+    for (const host of ['a b', 'a/b', 'user@a', 'a:8o', '[::1', 'a\\b', 'a"b']) {
+      const r = await send(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      assert.match(r.status, /^HTTP\/1\.1 400/, JSON.stringify(host));
+      assert.deepEqual(r.forwarded, [], host);
+    }
+    for (const host of ['a', 'a.example:8080', '127.0.0.1:80', '[::1]:80', 'xn--bcher-kva.example', 'a_b-c.d~e']) {
+      const r = await send(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      assert.match(r.status, /^HTTP\/1\.1 200/, JSON.stringify(host));
+    }
+  });
+
+  test('48 header lines are served; 49 or more get no answer from uWS v20.30 and are never forwarded (README, known limitations)', async () => {
+    const head = (lines: number) => {
+      let h = 'GET / HTTP/1.1\r\nHost: a\r\n';
+      for (let i = 1; i < lines; i++) h += `X-H${i}: v\r\n`;
+      return `${h}\r\n`;
+    };
+    assert.match((await send(head(48))).status, /^HTTP\/1\.1 200/);
+    const over = await send(head(49));
+    assert.equal(over.status, '');
+    assert.deepEqual(over.forwarded, []);
+  });
+
   test('obsolete line folding, bare LF, whitespace before a colon, control characters: never forwarded', async () => {
     const cases = {
       'obs-fold': 'GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n  folded\r\n\r\n',

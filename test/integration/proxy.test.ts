@@ -63,6 +63,15 @@ describe('forwarding to whoami replicas', () => {
     assert.ok(headerOf(r.body, 'x-forwarded-server'));
   });
 
+  test('responses do not advertise the server library', async () => {
+    const r = await request(p.webPort, { headers: { host: HOST } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.uwebsockets, undefined);
+    const missing = await request(p.webPort, { headers: { host: 'nobody.example' } });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.uwebsockets, undefined);
+  });
+
   test('incoming X-Forwarded-* from an untrusted client are replaced', async () => {
     const r = await request(p.webPort, {
       headers: { host: HOST, 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-real-ip': '6.6.6.6', 'x-forwarded-host': 'evil' },
