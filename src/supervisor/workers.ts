@@ -73,8 +73,10 @@ export class WorkerSupervisor {
     this.pool = new Piscina({
       filename: new URL('../worker/serve.js', import.meta.url).href,
       minThreads: count,
-      // Spare threads: a successor starts before its predecessor stops.
-      maxThreads: 2 * count,
+      // Spare threads, started only when needed: a successor starts before
+      // its predecessor stops, and a replaced worker lingers ~11 s, so a
+      // storm (restarts 0, 1, 2, 4 s apart) has a few runs per slot at once.
+      maxThreads: 4 * count,
       concurrentTasksPerWorker: 1,
       idleTimeout: 2 ** 31 - 1,
       // A serve task never returns while serving; an idle thread must not spin in Atomics.wait.

@@ -141,6 +141,11 @@ export class UpstreamConnection implements ResponseSink {
    * Returns false when the socket wants a drain before more body.
    */
   send(sink: ExchangeSink, headRequest: boolean, cork: (fn: () => void) => void, head: string, bodyLength: number): boolean {
+    if (this.phase === Phase.Dead) {
+      // Closed between being handed out and used: the exchange retries as after any reset before a response.
+      setImmediate(() => this.tell(sink, new Error('upstream connection closed before the request was sent')));
+      return false;
+    }
     this.phase = Phase.Busy;
     this.sink = sink;
     this.corker = cork;
@@ -283,8 +288,13 @@ export class UpstreamConnection implements ResponseSink {
       return false;
     }
     this.lastRead = performance.now();
-    if (this.corker !== null) this.corker(this.feedCorked);
-    else this.feed();
+    try {
+      if (this.corker !== null) this.corker(this.feedCorked);
+      else this.feed();
+    } catch (err) {
+      // Only the cork itself can throw here (feed catches its own).
+      this.internalError(err);
+    }
     return true;
   }
 
@@ -366,7 +376,10 @@ export class UpstreamConnection implements ResponseSink {
     const sink = this.sink;
     const started = this.parser.started;
     this.destroy();
-    if (sink === null) return;
+    if (sink !== null) this.tell(sink, err, started);
+  }
+
+  private tell(sink: ExchangeSink, err: Error, started = false): void {
     try {
       sink.onConnectionError(err, started);
     } catch (e) {

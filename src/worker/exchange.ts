@@ -395,10 +395,14 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     }
     if (res.write(chunk)) return true;
     res.onWritable(() => {
-      this.conn?.resume();
+      this.guarded(this.resumeUpstream);
       return true;
     });
     return false;
+  }
+
+  private resumeUpstream(): void {
+    this.conn?.resume();
   }
 
   private onWritableLength(off: number): boolean {

@@ -96,6 +96,57 @@ test('a worker whose event loop keeps failing is replaced within 1 s, its succes
   }
 });
 
+test('a restart storm backs off, and with a single worker the port still never goes without a listener', async () => {
+  const a = await startWhoami('a');
+  // One worker: any gap between a worker closing its port and its successor listening would refuse connections.
+  const p = await startPortero(simpleConfig('PathPrefix(`/`)', [`http://127.0.0.1:${a.port}`]), { workers: 1 });
+  let probing = true;
+  try {
+    const listened: number[] = [];
+    p.portero.supervisor.onMessage((m) => {
+      if (m.type === 'listening') listened.push(Date.now());
+    });
+    let ok = 0;
+    const failures: string[] = [];
+    // A fresh connection every few milliseconds: ECONNREFUSED would show a moment with no listener.
+    const probe = (async () => {
+      while (probing) {
+        try {
+          const r = await request(p.webPort, { agent: false });
+          if (r.status === 200) ok++;
+          else failures.push(String(r.status));
+        } catch (err) {
+          failures.push((err as NodeJS.ErrnoException).code ?? String(err));
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const crashes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      crashes.push(Date.now());
+      p.portero.supervisor.crash(0);
+      // Wait for this crash's successor before failing it in turn.
+      const want = i + 1;
+      const deadline = Date.now() + 6000;
+      while (listened.length < want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(listened.length, want, `successor ${want} listened`);
+    }
+    probing = false;
+    await probe;
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 50, `${ok} probes answered`);
+    assert.equal(p.portero.supervisor.restarts, 3);
+    // The first restart is immediate; the next ones of the same slot wait 1 s, then 2 s.
+    assert.ok(listened[0] - crashes[0] < 1000, `first successor after ${listened[0] - crashes[0]} ms`);
+    assert.ok(listened[1] - crashes[1] >= 900, `second successor after ${listened[1] - crashes[1]} ms`);
+    assert.ok(listened[2] - crashes[2] >= 1900, `third successor after ${listened[2] - crashes[2]} ms`);
+  } finally {
+    probing = false;
+    await p.stop();
+    await a.close();
+  }
+});
+
 test('SIGTERM: /ping turns 503, in-flight requests finish, new connections are refused, exit code 0', async () => {
   const slow = http.createServer((_req, res) => setTimeout(() => res.end('slow done'), 1500));
   await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
