@@ -53,7 +53,11 @@ export class DialError extends Error {
 export interface ConnectionOptions {
   dialTimeoutMs: number;
   maxHeadBytes: number;
-  /** Longest silence while a response body is being read (0: none). Not counted while reads are paused. */
+  /**
+   * Longest silence while a response body is being read (0: none), checked
+   * by the pool's once-a-second sweep rather than a timer per response. Time
+   * with reads paused does not count.
+   */
   readTimeoutMs: number;
 }
 
@@ -88,8 +92,11 @@ export class UpstreamConnection implements ResponseSink {
   private responseDone = false;
   private responseKeepAlive = false;
   private paused = false;
-  /** performance.now() of the last read while a response body is in progress. */
-  private lastRead = 0;
+  // Body silence, for the sweep: reads so far, and what the last sweep saw.
+  private reads = 0;
+  private sweptReads = -1;
+  private quietSince = 0;
+  private inBody = false;
 
   constructor(
     private readonly host: string,
@@ -187,7 +194,7 @@ export class UpstreamConnection implements ResponseSink {
   resume(): void {
     if (!this.paused || this.phase !== Phase.Busy) return;
     this.paused = false;
-    this.lastRead = performance.now();
+    this.sweptReads = -1;
     this.socket.resume();
   }
 
@@ -220,8 +227,8 @@ export class UpstreamConnection implements ResponseSink {
 
   // ResponseSink: the parser's events, passed on to the exchange.
   onHead(head: ResponseHead): void {
-    this.lastRead = performance.now();
-    if (this.options.readTimeoutMs > 0 && this.timer === null) this.armReadTimer(this.options.readTimeoutMs);
+    this.inBody = true;
+    this.sweptReads = -1;
     this.sink?.onHead(head);
   }
 
@@ -237,7 +244,7 @@ export class UpstreamConnection implements ResponseSink {
   onComplete(keepAlive: boolean): void {
     this.responseDone = true;
     this.responseKeepAlive = keepAlive;
-    this.clearTimer();
+    this.inBody = false;
     const sink = this.sink;
     this.sink = null;
     this.corker = null;
@@ -287,7 +294,7 @@ export class UpstreamConnection implements ResponseSink {
       this.destroy();
       return false;
     }
-    this.lastRead = performance.now();
+    this.reads++;
     try {
       if (this.corker !== null) this.corker(this.feedCorked);
       else this.feed();
@@ -341,15 +348,19 @@ export class UpstreamConnection implements ResponseSink {
     this.fail(new Error('upstream closed the connection'));
   }
 
-  private armReadTimer(ms: number): void {
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      if (this.phase !== Phase.Busy || this.responseDone) return;
-      // Time spent paused (the client reads slowly) is not the upstream's silence.
-      const idle = this.paused ? 0 : performance.now() - this.lastRead;
-      if (idle >= this.options.readTimeoutMs) this.fail(new UpstreamProtocolError(`upstream sent nothing for ${this.options.readTimeoutMs} ms mid-response`));
-      else this.armReadTimer(this.options.readTimeoutMs - idle);
-    }, ms);
+  /**
+   * Called about once a second by the pool: cuts a response body that has
+   * not advanced for readTimeoutMs while reads were on.
+   */
+  checkStalled(now: number): void {
+    const limit = this.options.readTimeoutMs;
+    if (limit === 0 || !this.inBody || this.phase !== Phase.Busy) return;
+    if (this.paused || this.reads !== this.sweptReads) {
+      this.sweptReads = this.paused ? -1 : this.reads;
+      this.quietSince = now;
+      return;
+    }
+    if (now - this.quietSince >= limit) this.fail(new UpstreamProtocolError(`upstream sent nothing for ${limit} ms mid-response`));
   }
 
   private clearTimer(): void {

@@ -157,12 +157,13 @@ export class ServerPool implements ConnectionOwner {
     if (conn !== null) waiter.onConnection(conn);
   }
 
-  /** Closes idle sockets unused for longer than the idle timeout. */
+  /** Closes idle sockets unused for longer than the idle timeout, and cuts responses stalled past the read timeout. */
   sweep(now: number): void {
     const limit = now - this.options.idleTimeoutMs;
     for (let i = this.idle.length - 1; i >= 0; i--) {
       if (this.idle[i].lastUsed < limit) this.idle[i].destroy();
     }
+    if (this.options.readTimeoutMs > 0) for (const conn of [...this.busy]) conn.checkStalled(now);
   }
 
   /** The server left the table: close idle sockets, let busy ones finish and close. */

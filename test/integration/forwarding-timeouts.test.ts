@@ -77,7 +77,7 @@ test('a response body that stops arriving is cut after readTimeout: the client s
     const t0 = Date.now();
     assert.ok(await c.waitClosed(3000), 'the client connection is cut');
     const waited = Date.now() - t0;
-    assert.ok(waited >= 350 && waited < 2500, `cut after ${waited} ms`);
+    assert.ok(waited >= 350 && waited < 3000, `cut after ${waited} ms (checked once a second)`);
   } finally {
     c.destroy();
     await p.stop();
