@@ -6,6 +6,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { simpleConfig, startPortero, type TestPortero } from '../helpers/portero.js';
 import { rawExchange, request } from '../helpers/http.js';
+import { writeBytes } from '../helpers/streams.js';
 
 const GiB = 1024 * 1024 * 1024;
 const BLOCK = Buffer.alloc(1024 * 1024, 120);
@@ -39,16 +40,7 @@ function backend(): http.Server {
     if (url.pathname === '/big') {
       const total = Number(url.searchParams.get('bytes'));
       res.writeHead(200, { 'content-length': String(total) });
-      let sent = 0;
-      const pump = () => {
-        while (sent < total) {
-          const n = Math.min(BLOCK.length, total - sent);
-          sent += n;
-          if (!res.write(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n))) return void res.once('drain', pump);
-        }
-        res.end();
-      };
-      pump();
+      writeBytes(res, total, BLOCK);
       return;
     }
     if (url.pathname === '/nocontent') {
@@ -185,15 +177,7 @@ describe('bodies', () => {
         },
       );
       req.on('error', reject);
-      let sent = 0;
-      const pump = () => {
-        while (sent < GiB) {
-          sent += BLOCK.length;
-          if (!req.write(BLOCK)) return void req.once('drain', pump);
-        }
-        req.end();
-      };
-      pump();
+      writeBytes(req, GiB, BLOCK);
     });
     clearInterval(sampler);
     assert.equal(body, String(GiB));

@@ -14,6 +14,7 @@ import { test } from 'node:test';
 import { startBystanders } from '../helpers/bystanders.js';
 import { freePort, startPortero } from '../helpers/portero.js';
 import { get, RawClient } from '../helpers/raw-client.js';
+import { writeBytes } from '../helpers/streams.js';
 
 const CHAOS_SECONDS = Number(process.env.PORTERO_CHAOS_SECONDS ?? 40);
 const CLIENTS = 16;
@@ -81,16 +82,7 @@ function chaosBackend(rand: () => number): http.Server {
       req.resume();
       const total = 512 * KiB + Math.floor(rand() * 1024 * KiB);
       res.writeHead(200, { 'content-length': String(total) });
-      let sent = 0;
-      const pump = () => {
-        while (sent < total) {
-          const k = Math.min(FILL.length, total - sent);
-          sent += k;
-          if (!res.write(FILL.subarray(0, k))) return void res.once('drain', pump);
-        }
-        res.end();
-      };
-      pump();
+      writeBytes(res, total, FILL);
     }
   });
 }

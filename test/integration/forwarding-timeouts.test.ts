@@ -8,11 +8,8 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { simpleConfig, startPortero } from '../helpers/portero.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { listenLocal as listen, writeBytes } from '../helpers/streams.js';
 
-async function listen(server: net.Server): Promise<number> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as net.AddressInfo).port;
-}
 
 test('responseHeaderTimeout starts once the request body is sent, not when its head is', async () => {
   // Answers as soon as the body is in: the wait for its response head is short however slow the upload.
@@ -88,18 +85,9 @@ test('a response body that stops arriving is cut after readTimeout: the client s
 test('readTimeout does not count time the client keeps reads paused', async () => {
   // More than the kernel buffers on both sides hold, so portero must stop reading the backend while the client stalls.
   const total = 64 * 1024 * 1024;
-  const block = Buffer.alloc(1024 * 1024, 97);
   const backend = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-length': String(total) });
-    let sent = 0;
-    const pump = () => {
-      while (sent < total) {
-        sent += block.length;
-        if (!res.write(block)) return void res.once('drain', pump);
-      }
-      res.end();
-    };
-    pump();
+    writeBytes(res, total);
   });
   const port = await listen(backend);
   const p = await startPortero(simpleConfig('PathPrefix(`/`)', [`http://127.0.0.1:${port}`]), {

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { type Bystanders, startBystanders } from '../helpers/bystanders.js';
 import { freePort, startPortero, type TestPortero } from '../helpers/portero.js';
 import { get, RawClient } from '../helpers/raw-client.js';
+import { listenLocal as listen, writeBytes } from '../helpers/streams.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -24,16 +25,7 @@ function goodBackend(): http.Server {
     if (url.pathname === '/big') {
       const total = Number(url.searchParams.get('bytes'));
       res.writeHead(200, { 'content-length': String(total) });
-      let sent = 0;
-      const pump = () => {
-        while (sent < total) {
-          const n = Math.min(BLOCK.length, total - sent);
-          sent += n;
-          if (!res.write(BLOCK.subarray(0, n))) return void res.once('drain', pump);
-        }
-        res.end();
-      };
-      pump();
+      writeBytes(res, total, BLOCK);
       return;
     }
     let n = 0;
@@ -51,11 +43,6 @@ function authBackend(): http.Server {
     res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="x"' });
     res.end('unauthorized');
   });
-}
-
-async function listen(server: net.Server): Promise<number> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as net.AddressInfo).port;
 }
 
 function framing(body: number | 'chunked'): string {

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import type { ExchangeSink, UpstreamConnection } from '../../src/upstream/connection.js';
 import { ServerPool } from '../../src/upstream/pool.js';
 import type { ResponseHead } from '../../src/upstream/response-parser.js';
+import { listenLocal as listen } from '../helpers/streams.js';
 
 const OPTIONS = { maxIdle: 10, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 60_000, maxHeadBytes: 65536, readTimeoutMs: 0 };
 
@@ -59,10 +60,6 @@ async function until(what: () => boolean, ms = 2000): Promise<void> {
   }
 }
 
-async function listen(server: net.Server): Promise<number> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as net.AddressInfo).port;
-}
 
 const cork = (fn: () => void) => fn();
 
