@@ -179,7 +179,7 @@ async function updates(ctx: ScaleContext, backends: Backends): Promise<NonNullab
     ping: false,
     log: { level: 'error' },
     workers: SCALE_WORKERS,
-    serversTransport: { maxIdleConnsPerHost: 200, maxConnsPerHost: 0, dialTimeoutMs: 30_000, responseHeaderTimeoutMs: 0, idleConnTimeoutMs: 90_000, readTimeoutMs: 60_000 },
+    serversTransport: { maxIdleConnsPerHost: 200, maxConnsPerHost: 0, dialTimeoutMs: 30_000, responseHeaderTimeoutMs: 0, idleConnTimeoutMs: 90_000, readTimeoutMs: 60_000, insecureSkipVerify: false, rootCAs: [] },
   };
   const log = pino({ level: 'error' }, pino.destination({ dest: join(dir, 'portero.log'), sync: true }));
   const portero = new Portero({ config, log, providers: [] });

@@ -51,7 +51,10 @@ export class Portero {
     const served = Object.values(config.entryPoints).filter((ep) => ep.name !== API_ENTRY_POINT && ep.name !== metricsOnlyEntryPoint(config));
     this.publisher = new TablePublisher({ entryPoints: served.map((ep) => ep.name) });
     this.observability = new Observability({ config, publisher: this.publisher, servedEntryPoints: served.map((ep) => ep.name), log: options.log });
-    this.health = new HealthChecker(this.publisher.state, options.log);
+    this.health = new HealthChecker(this.publisher.state, options.log, {
+      insecureSkipVerify: config.serversTransport.insecureSkipVerify,
+      rootCAs: config.serversTransport.rootCAs,
+    });
     const entryPoints: ServeEntryPoint[] = served.map((ep) => ({
       name: ep.name,
       host: ep.host,

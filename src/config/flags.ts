@@ -4,6 +4,7 @@
 // --help. To add a setting: add a field to Draft, a row here, and its default
 // in finalize() (parse.ts). The Swarm provider's rows and defaults live in
 // swarm.ts.
+import { readFileSync } from 'node:fs';
 import { OBSERVABILITY_FLAG_SPECS, type ObservabilityDraft } from './observability.js';
 import type { TransportConfig } from './static.js';
 import { SWARM_FLAG_SPECS, type SwarmDrafts } from './swarm.js';
@@ -14,6 +15,7 @@ import {
   parseDuration,
   parseInteger,
   parseLogLevel,
+  parsePemList,
   parseText,
   type ListenAddress,
   type StaticLogLevel,
@@ -326,6 +328,25 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
     defaultText: '90s',
     apply: (d, raw, _n, what) => {
       d.transport.idleConnTimeoutMs = parseDuration(raw, what);
+    },
+  },
+  {
+    flag: 'serversTransport.insecureSkipVerify',
+    type: 'boolean',
+    group: GROUPS.transport,
+    describe: "Don't verify the certificates of https:// servers",
+    defaultText: 'false',
+    apply: (d, raw, _n, what) => {
+      d.transport.insecureSkipVerify = parseBool(raw, what);
+    },
+  },
+  {
+    flag: 'serversTransport.rootCAs',
+    type: 'string',
+    group: GROUPS.transport,
+    describe: "CA certificates (PEM files, comma-separated, or inline PEM) that https:// servers' certificates must chain to, instead of the system's",
+    apply: (d, raw, _n, what) => {
+      d.transport.rootCAs = parsePemList(raw, what, (path) => readFileSync(path, 'utf8'));
     },
   },
   {

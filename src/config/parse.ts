@@ -302,6 +302,8 @@ function finalize(d: Draft): StaticConfig {
       responseHeaderTimeoutMs: d.transport.responseHeaderTimeoutMs ?? 0,
       idleConnTimeoutMs: d.transport.idleConnTimeoutMs ?? 90_000,
       readTimeoutMs: d.transport.readTimeoutMs ?? 60_000,
+      insecureSkipVerify: d.transport.insecureSkipVerify ?? false,
+      rootCAs: d.transport.rootCAs ?? [],
     },
   };
   if (d.fileProvider) {

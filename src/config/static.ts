@@ -31,6 +31,10 @@ export interface TransportConfig {
   idleConnTimeoutMs: number;
   /** --serversTransport.forwardingTimeouts.readTimeout (default 60s, 0 = none): longest silence inside a response body. */
   readTimeoutMs: number;
+  /** --serversTransport.insecureSkipVerify (default false): https:// servers' certificates are not checked. */
+  insecureSkipVerify: boolean;
+  /** --serversTransport.rootCAs: PEM certificates that https:// servers' chains must lead to; empty = the system's CAs. */
+  rootCAs: string[];
 }
 
 export interface FileProviderConfig {

@@ -152,6 +152,34 @@ export function parseIpOrCidr(raw: string, what: string): string {
 }
 
 /** A list of IPs/CIDRs: "a,b" or a YAML list. */
+/**
+ * Traefik's FileOrContent list: PEM given inline, or the path of a file
+ * holding it; a comma-separated string or a YAML list. Returns the PEM texts.
+ */
+export function parsePemList(raw: unknown, what: string, read: (path: string) => string): string[] {
+  let items: unknown[];
+  if (Array.isArray(raw)) items = raw;
+  else if (typeof raw === 'string') items = raw.includes('-----BEGIN') ? [raw] : raw.split(',');
+  else return fail(what, `expected PEM or comma-separated file paths, got ${show(raw)}`);
+  const out: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string') return fail(what, `expected PEM or a file path, got ${show(item)}`);
+    const text = item.trim();
+    if (text === '') continue;
+    let pem = text;
+    if (!text.includes('-----BEGIN')) {
+      try {
+        pem = read(text);
+      } catch (err) {
+        return fail(what, `cannot read ${show(text)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) return fail(what, `${show(text)} holds no PEM certificate`);
+    out.push(pem);
+  }
+  return out;
+}
+
 export function parseCidrList(raw: unknown, what: string): string[] {
   let items: unknown[];
   if (Array.isArray(raw)) items = raw;

@@ -4,10 +4,12 @@
 // which every worker's balancer reads; the API and /metrics read it too.
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import type { Logger } from 'pino';
 import { parseDuration } from '../config/values.js';
 import type { HealthCheckConfig } from '../dynamic/model.js';
 import type { SharedState } from '../table/shared-state.js';
+import type { UpstreamTlsOptions } from '../upstream/connection.js';
 import { authorityOf } from '../upstream/pool.js';
 
 /** Traefik's defaults. */
@@ -22,6 +24,8 @@ export interface HealthTarget {
   url: string;
   host: string;
   port: number;
+  /** An https:// server: checked over TLS unless the check names its own scheme. */
+  tls: boolean;
   check: HealthCheckConfig;
 }
 
@@ -43,12 +47,14 @@ export class HealthChecker {
   constructor(
     private readonly state: SharedState,
     private readonly log: Logger,
+    /** How https:// servers are trusted: the same as for proxied requests. */
+    private readonly tls: UpstreamTlsOptions = { insecureSkipVerify: false, rootCAs: [] },
   ) {}
 
   /** The servers to check now; loops for servers no longer listed stop. Call after each table publish. */
   update(targets: readonly HealthTarget[]): void {
     const wanted = new Map<number, { target: HealthTarget; key: string }>();
-    for (const t of targets) wanted.set(t.slot, { target: t, key: JSON.stringify([t.host, t.port, t.check]) });
+    for (const t of targets) wanted.set(t.slot, { target: t, key: JSON.stringify([t.host, t.port, t.tls, t.check]) });
     for (const [slot, p] of this.probes) {
       const w = wanted.get(slot);
       if (w !== undefined && w.key === p.key) {
@@ -86,7 +92,8 @@ export class HealthChecker {
     const timeoutMs = ms(check.timeout, DEFAULT_TIMEOUT_MS);
     const port = check.port ?? target.port;
     const headers: Record<string, string> = { 'user-agent': 'portero-healthcheck', ...check.headers };
-    headers.host = check.hostname ?? authorityOf(target.host, port);
+    const secure = (check.scheme ?? (target.tls ? 'https' : 'http')) === 'https';
+    headers.host = check.hostname ?? authorityOf(target.host, port, secure);
     let settled = false;
     const done = (up: boolean, reason: string) => {
       if (settled) return;
@@ -99,10 +106,17 @@ export class HealthChecker {
       p.timer = setTimeout(() => this.run(p), next);
       p.timer.unref();
     };
-    const client = check.scheme === 'https' ? https : http;
+    const client = secure ? https : http;
     const req = client.request({
       host: target.host,
       port,
+      ...(secure
+        ? {
+            servername: net.isIP(target.host) === 0 ? target.host : undefined,
+            rejectUnauthorized: !this.tls.insecureSkipVerify,
+            ca: this.tls.rootCAs.length > 0 ? this.tls.rootCAs : undefined,
+          }
+        : {}),
       path: check.path ?? '/',
       method: check.method ?? 'GET',
       headers,

@@ -35,11 +35,12 @@ function parseServerUrl(raw: string): Omit<ServerSpec, 'weight' | 'slot'> | stri
   } catch {
     return `invalid server url ${JSON.stringify(raw)}`;
   }
-  if (u.protocol !== 'http:') return `server url ${JSON.stringify(raw)}: only http:// upstreams are supported`;
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `server url ${JSON.stringify(raw)}: must be http:// or https://`;
   if (u.hostname === '') return `server url ${JSON.stringify(raw)} has no host`;
   if (u.pathname !== '/' && u.pathname !== '') return `server url ${JSON.stringify(raw)}: a path in a server url is not supported`;
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { url: raw, host, port: u.port === '' ? 80 : Number(u.port) };
+  const tls = u.protocol === 'https:';
+  return { url: raw, host, port: u.port === '' ? (tls ? 443 : 80) : Number(u.port), tls };
 }
 
 /** Traefik's defaults: a 10 s window, out after 1 failure. */
@@ -89,7 +90,7 @@ export class LoadBalancerCompiler {
       const p = parseServerUrl(s.url);
       if (typeof p === 'string') errors.push(p);
       // A literal, not a spread: V8 gives every object built by spreading plus extra keys its own hidden class (~200 B each).
-      else specs.push({ url: p.url, host: p.host, port: p.port, weight: s.weight ?? 1, slot: -1 });
+      else specs.push({ url: p.url, host: p.host, port: p.port, tls: p.tls, weight: s.weight ?? 1, slot: -1 });
     }
     if (errors.length > 0) {
       this.drop(name);
@@ -141,7 +142,7 @@ export class LoadBalancerCompiler {
     for (const [service, entry] of this.entries) {
       const check = entry.healthCheck;
       if (check === undefined) continue;
-      for (const s of entry.specs) out.push({ slot: s.slot, service, url: s.url, host: s.host, port: s.port, check });
+      for (const s of entry.specs) out.push({ slot: s.slot, service, url: s.url, host: s.host, port: s.port, tls: s.tls, check });
     }
     return out;
   }

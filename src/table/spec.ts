@@ -9,6 +9,8 @@ export interface ServerSpec {
   url: string;
   host: string;
   port: number;
+  /** An https:// server: TLS with the servers transport's settings. */
+  tls: boolean;
   weight: number;
   /** Index into the shared per-server state (in-flight, health). Stable across versions. */
   slot: number;

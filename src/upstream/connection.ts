@@ -9,6 +9,7 @@
 // it, so a later request can never be read as the rest of an earlier one, and
 // a pooled socket is never paused.
 import net from 'node:net';
+import tls from 'node:tls';
 import { type ResponseHead, ResponseParser, type ResponseSink, UpstreamProtocolError } from './response-parser.js';
 
 export interface ConnectionOwner {
@@ -50,8 +51,16 @@ export class DialError extends Error {
   }
 }
 
+/** How https:// servers are trusted (serversTransport): Traefik's insecureSkipVerify and rootCAs. */
+export interface UpstreamTlsOptions {
+  insecureSkipVerify: boolean;
+  /** PEM certificates to trust instead of the system's; empty: the system's. */
+  rootCAs: string[];
+}
+
 export interface ConnectionOptions {
   dialTimeoutMs: number;
+  tls: UpstreamTlsOptions;
   maxHeadBytes: number;
   /**
    * Longest silence while a response body is being read (0: none), checked
@@ -101,18 +110,32 @@ export class UpstreamConnection implements ResponseSink {
   constructor(
     private readonly host: string,
     private readonly port: number,
+    secure: boolean,
     private readonly options: ConnectionOptions,
     private readonly owner: ConnectionOwner,
   ) {
     this.parser = new ResponseParser(options.maxHeadBytes);
     this.feedCorked = () => this.feed();
-    this.socket = net.connect({
-      host,
-      port,
-      noDelay: true,
-      onread: { buffer: READ_BUFFER, callback: (n: number) => this.onRead(n) },
-    });
-    this.socket.on('connect', () => this.onConnect());
+    const onread = { buffer: READ_BUFFER, callback: (n: number) => this.onRead(n) };
+    if (secure) {
+      const t = options.tls;
+      // tls.connect takes socket.connect()'s options too (noDelay, onread); its typings leave them out.
+      this.socket = tls.connect({
+        host,
+        port,
+        ...({ noDelay: true, onread } as object),
+        // SNI is a DNS name; for an IP the certificate is checked against its IP addresses.
+        servername: net.isIP(host) === 0 ? host : undefined,
+        rejectUnauthorized: !t.insecureSkipVerify,
+        ca: t.rootCAs.length > 0 ? t.rootCAs : undefined,
+        ALPNProtocols: ['http/1.1'],
+      });
+      // Connected means the handshake (and the certificate check) succeeded.
+      this.socket.on('secureConnect', () => this.onConnect());
+    } else {
+      this.socket = net.connect({ host, port, noDelay: true, onread });
+      this.socket.on('connect', () => this.onConnect());
+    }
     this.socket.on('drain', () => this.onSocketDrain());
     this.socket.on('end', () => this.onEnd());
     this.socket.on('error', (err) => this.fail(err));

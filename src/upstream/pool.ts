@@ -25,10 +25,10 @@ export interface PoolWaiter {
  */
 const ABANDON_AFTER_MS = 2000;
 
-/** "host:port" for a Host header: ":80" left out, IPv6 bracketed. */
-export function authorityOf(host: string, port: number): string {
+/** "host:port" for a Host header: the scheme's default port left out, IPv6 bracketed. */
+export function authorityOf(host: string, port: number, tls = false): string {
   const h = host.includes(':') ? `[${host}]` : host;
-  return port === 80 ? h : `${h}:${port}`;
+  return port === (tls ? 443 : 80) ? h : `${h}:${port}`;
 }
 
 export class ServerPool implements ConnectionOwner {
@@ -46,9 +46,11 @@ export class ServerPool implements ConnectionOwner {
   constructor(
     readonly host: string,
     readonly port: number,
+    /** An https:// server. */
+    readonly tls: boolean,
     private readonly options: PoolOptions,
   ) {
-    this.authority = authorityOf(host, port);
+    this.authority = authorityOf(host, port, tls);
   }
 
   get openCount(): number {
@@ -100,7 +102,7 @@ export class ServerPool implements ConnectionOwner {
 
   private dial(waiter: PoolWaiter): void {
     this.open++;
-    const conn = new UpstreamConnection(this.host, this.port, this.options, this);
+    const conn = new UpstreamConnection(this.host, this.port, this.tls, this.options, this);
     this.dialing.set(conn, waiter);
   }
 

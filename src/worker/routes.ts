@@ -76,11 +76,11 @@ export class PoolRegistry {
 
   constructor(private readonly options: PoolOptions) {}
 
-  get(host: string, port: number): ServerPool {
-    const key = `${host}:${port}`;
+  get(host: string, port: number, tls: boolean): ServerPool {
+    const key = tls ? `https://${host}:${port}` : `${host}:${port}`;
     let pool = this.pools.get(key);
     if (pool === undefined || pool.isRetired) {
-      pool = new ServerPool(host, port, this.options);
+      pool = new ServerPool(host, port, tls, this.options);
       this.pools.set(key, pool);
     }
     return pool;
@@ -218,7 +218,7 @@ export function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry): LoadBalance
     rr: s.rr,
     order: s.order,
     servers: s.servers.map((srv) => {
-      const pool = pools.get(srv.host, srv.port);
+      const pool = pools.get(srv.host, srv.port, srv.tls);
       return {
         url: srv.url,
         slot: srv.slot,

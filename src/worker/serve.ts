@@ -154,6 +154,7 @@ export default function serve(task: ServeTask): Promise<void> {
       idleTimeoutMs: task.transport.idleConnTimeoutMs,
       readTimeoutMs: task.transport.readTimeoutMs,
       maxHeadBytes: MAX_HEAD_BYTES,
+      tls: { insecureSkipVerify: task.transport.insecureSkipVerify, rootCAs: task.transport.rootCAs },
     });
     const errors = new ErrorReporter((msg) => send({ type: 'log', level: 'error', msg, workerId: task.workerId }));
     let settled = false;

@@ -71,6 +71,8 @@ export function testStaticConfig(webPort: number, apiPort: number, workers: numb
       responseHeaderTimeoutMs: 0,
       idleConnTimeoutMs: 90_000,
       readTimeoutMs: 60_000,
+      insecureSkipVerify: false,
+      rootCAs: [],
     },
   };
 }

@@ -188,7 +188,7 @@ test('services: servers with weights, serverStatus from the shared health words,
 
     const bad = (await get(p.apiPort, '/api/http/services/badurl@file')).json;
     assert.equal(bad.status, 'disabled');
-    assert.match(bad.error[0], /only http/);
+    assert.match(bad.error[0], /must be http:\/\/ or https:\/\//);
     assert.deepEqual(bad.loadBalancer.servers, [{ url: 'ftp://127.0.0.1', weight: 1 }]);
     assert.equal(bad.serverStatus, undefined);
 

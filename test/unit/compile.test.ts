@@ -22,7 +22,7 @@ function compile(providers: Record<string, DynamicConfig['http']>, entryPoints =
 const http = (p: Partial<DynamicConfig['http']>): DynamicConfig['http'] => ({ routers: {}, services: {}, middlewares: {}, ...p });
 const lb = (...urls: string[]) => ({ loadBalancer: { servers: urls.map((url) => ({ url })) } });
 const view = (host: string, path = '/'): RequestView => ({ method: 'GET', host, path, query: '', headers: {}, clientIp: '127.0.0.1' });
-const pools = () => new PoolRegistry({ maxIdle: 1, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 1000, maxHeadBytes: 1024, readTimeoutMs: 0 });
+const pools = () => new PoolRegistry({ maxIdle: 1, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 1000, maxHeadBytes: 1024, readTimeoutMs: 0, tls: { insecureSkipVerify: false, rootCAs: [] } });
 /** The worker's table for a compiled spec, through the same encoding the shared buffer carries. */
 const tableOf = (spec: ReturnType<typeof compile>['spec']) => new TableBuilder(pools()).buildNow(1, Buffer.from(encodeTable(1, spec)));
 
@@ -55,7 +55,7 @@ test('each bad element is disabled with a named error while the rest is kept', (
   assert.match(byName.get('noservice@file')!, /unknown service "missing@file"/);
   assert.match(byName.get('badep@file')!, /unknown entry point.*nope/);
   assert.match(byName.get('mw@file')!, /middleware "auth@file" \(basicauth\) is not supported yet/);
-  assert.match(byName.get('badurl@file')!, /only http/);
+  assert.match(byName.get('badurl@file')!, /must be http:\/\/ or https:\/\//);
   assert.deepEqual(c.spec.routers.map((r) => r.name), ['good@file']);
   assert.equal(c.routerStatus.get('good@file')!.status, 'enabled');
   assert.equal(c.routerStatus.get('badrule@file')!.status, 'disabled');
@@ -149,5 +149,5 @@ test('load balancers: servers keep their slots while their service changes aroun
   assert.deepEqual(round({ a: ['http://h:1', 'http://h:4'] }), { a: [0, 3] });
   assert.deepEqual(round({ a: ['http://h:1', 'http://h:4'], c: ['http://h:5', 'http://h:6'] }).c.sort(), [1, 2]);
   lbc.begin();
-  assert.match(lbc.compile('bad', { servers: [{ url: 'ftp://x' }] })[0], /only http/);
+  assert.match(lbc.compile('bad', { servers: [{ url: 'ftp://x' }] })[0], /must be http:\/\/ or https:\/\//);
 });

@@ -69,6 +69,8 @@ describe('defaults', () => {
       responseHeaderTimeoutMs: 0,
       idleConnTimeoutMs: 90_000,
       readTimeoutMs: 60_000,
+      insecureSkipVerify: false,
+      rootCAs: [],
     });
     assert.equal(c.configFile, undefined);
   });
@@ -248,8 +250,22 @@ describe('numbers and durations', () => {
       responseHeaderTimeoutMs: 60_000,
       idleConnTimeoutMs: 2000,
       readTimeoutMs: 0,
+      insecureSkipVerify: false,
+      rootCAs: [],
     });
     fails(['--serversTransport.maxConnsPerHost=-1'], '--serversTransport.maxConnsPerHost');
+  });
+
+  test('servers transport TLS: insecureSkipVerify, rootCAs as files or inline PEM', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const a = writeTmp('ca-a.pem', pem);
+    const b = writeTmp('ca-b.pem', pem.replace('MIIB', 'MIIC'));
+    const c = parse('--serversTransport.insecureSkipVerify', `--serversTransport.rootCAs=${a},${b}`);
+    assert.equal(c.serversTransport.insecureSkipVerify, true);
+    assert.deepEqual(c.serversTransport.rootCAs, [pem, pem.replace('MIIB', 'MIIC')]);
+    assert.deepEqual(parse(`--serversTransport.rootCAs=${pem}`).serversTransport.rootCAs, [pem.trim()]);
+    fails([`--serversTransport.rootCAs=${join(tmp, 'missing.pem')}`], '--serversTransport.rootCAs', 'cannot read', 'ENOENT');
+    fails([`--serversTransport.rootCAs=${writeTmp('not-pem.txt', 'hello')}`], '--serversTransport.rootCAs', 'no PEM certificate');
   });
 
   test('Go durations and bare seconds', () => {
