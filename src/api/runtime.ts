@@ -77,7 +77,8 @@ export function buildRuntime(
   // Elements a provider left out (a bad label, a conflicting definition) or
   // reported a problem with.
   for (const e of providerErrors) {
-    if (e.element === undefined) continue;
+    // A broken servers transport shows through the services that name it.
+    if (e.element === undefined || e.element.kind === 'serversTransport') continue;
     const name = qualify(e.element.name, e.provider);
     const map: Map<string, { error?: string[]; status: Status }> =
       e.element.kind === 'router' ? runtime.routers : e.element.kind === 'service' ? runtime.services : runtime.middlewares;

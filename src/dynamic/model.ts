@@ -21,6 +21,8 @@ export interface ServerConfig {
 export interface LoadBalancerConfig {
   servers: ServerConfig[];
   passHostHeader?: boolean;
+  /** Name of an http.serversTransports entry (any provider's, "name@file"); default: the static --serversTransport.* settings. */
+  serversTransport?: string;
   healthCheck?: HealthCheckConfig;
   passiveHealthCheck?: PassiveHealthCheckConfig;
 }
@@ -63,10 +65,20 @@ export interface ServiceConfig {
 // Middlewares are parsed and kept as given; their behaviour lands per middleware.
 export type MiddlewareConfig = Record<string, unknown>;
 
+/** How https:// servers of the services that name it are trusted (Traefik's http.serversTransports). */
+export interface ServersTransportConfig {
+  /** SNI and the name the certificate must carry; default: the server's host. */
+  serverName?: string;
+  insecureSkipVerify?: boolean;
+  /** CA certificates, each inline PEM or a file path, as given. */
+  rootCAs?: string[];
+}
+
 export interface HttpConfig {
   routers: Record<string, RouterConfig>;
   services: Record<string, ServiceConfig>;
   middlewares: Record<string, MiddlewareConfig>;
+  serversTransports?: Record<string, ServersTransportConfig>;
 }
 
 export interface DynamicConfig {
@@ -78,7 +90,7 @@ export interface DynamicConfig {
 // say exactly what stopped serving and why.
 export interface ConfigError {
   provider: string;
-  element?: { kind: 'router' | 'service' | 'middleware'; name: string };
+  element?: { kind: 'router' | 'service' | 'middleware' | 'serversTransport'; name: string };
   message: string;
 }
 

@@ -14,6 +14,7 @@ import {
   type RouterConfig,
   type RuleSyntax,
   type ServerConfig,
+  type ServersTransportConfig,
   type ServiceConfig,
   type WeightedServiceRef,
 } from './model.js';
@@ -33,7 +34,7 @@ export interface NormalizeResult {
   warnings: string[];
 }
 
-type Kind = 'router' | 'service' | 'middleware';
+type Kind = 'router' | 'service' | 'middleware' | 'serversTransport';
 type Obj = Record<string, unknown>;
 
 /** A problem with one element; thrown while normalizing it, caught per element. */
@@ -163,8 +164,8 @@ function serverUrl(v: unknown, at: string): string {
 function normalizeLoadBalancer(raw: unknown): LoadBalancerConfig {
   const keys = readKeys(
     mapping(raw, 'loadBalancer'),
-    ['servers', 'passHostHeader', 'healthCheck', 'passiveHealthCheck'],
-    ['sticky', 'serversTransport', 'responseForwarding', 'strategy'],
+    ['servers', 'passHostHeader', 'healthCheck', 'passiveHealthCheck', 'serversTransport'],
+    ['sticky', 'responseForwarding', 'strategy'],
     'loadBalancer: ',
   );
   const servers = list(keys.get('servers'), 'loadBalancer.servers').map((item, i): ServerConfig => {
@@ -179,7 +180,22 @@ function normalizeLoadBalancer(raw: unknown): LoadBalancerConfig {
   if (keys.has('passHostHeader')) lb.passHostHeader = bool(keys.get('passHostHeader'), 'loadBalancer.passHostHeader');
   if (keys.has('healthCheck')) lb.healthCheck = normalizeHealthCheck(keys.get('healthCheck'));
   if (keys.has('passiveHealthCheck')) lb.passiveHealthCheck = normalizePassiveHealthCheck(keys.get('passiveHealthCheck'));
+  if (keys.has('serversTransport')) lb.serversTransport = str(keys.get('serversTransport'), 'loadBalancer.serversTransport');
   return lb;
+}
+
+export function normalizeServersTransport(raw: unknown): ServersTransportConfig {
+  const keys = readKeys(
+    mapping(raw, 'definition'),
+    ['serverName', 'insecureSkipVerify', 'rootCAs'],
+    ['certificates', 'maxIdleConnsPerHost', 'forwardingTimeouts', 'disableHTTP2', 'peerCertURI', 'peerCertSANs', 'spiffe', 'cipherSuites', 'minVersion', 'maxVersion'],
+    '',
+  );
+  const t: ServersTransportConfig = {};
+  if (keys.has('serverName')) t.serverName = str(keys.get('serverName'), 'serverName');
+  if (keys.has('insecureSkipVerify')) t.insecureSkipVerify = bool(keys.get('insecureSkipVerify'), 'insecureSkipVerify');
+  if (keys.has('rootCAs')) t.rootCAs = list(keys.get('rootCAs'), 'rootCAs').map((v, i) => str(v, `rootCAs[${i}]`));
+  return t;
 }
 
 /** A Go duration ("10s", "1m30s") or a number of seconds, kept as written. */
@@ -292,15 +308,16 @@ export function normalizeMiddleware(raw: unknown): MiddlewareConfig {
   return structuredClone(m);
 }
 
-const SECTIONS: readonly { key: 'routers' | 'services' | 'middlewares'; kind: Kind; normalize: (raw: unknown) => unknown }[] = [
+const SECTIONS: readonly { key: 'routers' | 'services' | 'middlewares' | 'serversTransports'; kind: Kind; normalize: (raw: unknown) => unknown }[] = [
   { key: 'routers', kind: 'router', normalize: normalizeRouter },
   { key: 'services', kind: 'service', normalize: normalizeService },
   { key: 'middlewares', kind: 'middleware', normalize: normalizeMiddleware },
+  { key: 'serversTransports', kind: 'serversTransport', normalize: normalizeServersTransport },
 ];
 
 /** Sections of Traefik's dynamic configuration that portero does not handle. */
 const IGNORED_TOP = ['tcp', 'udp', 'tls'];
-const IGNORED_HTTP = ['serversTransports', 'serversTransport'];
+const IGNORED_HTTP = ['serversTransport'];
 
 export function normalizeDynamicConfig(raw: unknown, options: NormalizeOptions = {}): NormalizeResult {
   const provider = options.provider ?? 'file';
@@ -331,7 +348,7 @@ export function normalizeDynamicConfig(raw: unknown, options: NormalizeOptions =
   const sections = new Map<string, unknown>();
   for (const [key, value] of Object.entries(http)) {
     const lower = key.toLowerCase();
-    const section = SECTIONS.find((s) => s.key === lower);
+    const section = SECTIONS.find((s) => s.key.toLowerCase() === lower);
     if (section) sections.set(section.key, value);
     else if (IGNORED_HTTP.some((k) => k.toLowerCase() === lower)) {
       result.warnings.push(`http.${key} is not supported by portero; ignored${suffix}`);
@@ -345,7 +362,7 @@ export function normalizeDynamicConfig(raw: unknown, options: NormalizeOptions =
       sectionError(`http.${key} must be a mapping of names to definitions, got ${describe(elements)}`);
       continue;
     }
-    const target = result.config.http[key] as Record<string, unknown>;
+    const target = (result.config.http[key] ??= {}) as Record<string, unknown>;
     for (const [name, definition] of Object.entries(elements)) {
       try {
         if (name.trim() === '') throw new Problem('the name is empty');

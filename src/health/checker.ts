@@ -4,12 +4,12 @@
 // which every worker's balancer reads; the API and /metrics read it too.
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import type { Logger } from 'pino';
 import { parseDuration } from '../config/values.js';
 import type { HealthCheckConfig } from '../dynamic/model.js';
 import type { SharedState } from '../table/shared-state.js';
-import type { UpstreamTlsOptions } from '../upstream/connection.js';
+import type { UpstreamTls } from '../table/spec.js';
+import { tlsOptions, type UpstreamTlsOptions } from '../upstream/connection.js';
 import { authorityOf } from '../upstream/pool.js';
 
 /** Traefik's defaults. */
@@ -26,6 +26,8 @@ export interface HealthTarget {
   port: number;
   /** An https:// server: checked over TLS unless the check names its own scheme. */
   tls: boolean;
+  /** Its service's servers transport; null: the static settings. */
+  transport: UpstreamTls | null;
   check: HealthCheckConfig;
 }
 
@@ -54,7 +56,7 @@ export class HealthChecker {
   /** The servers to check now; loops for servers no longer listed stop. Call after each table publish. */
   update(targets: readonly HealthTarget[]): void {
     const wanted = new Map<number, { target: HealthTarget; key: string }>();
-    for (const t of targets) wanted.set(t.slot, { target: t, key: JSON.stringify([t.host, t.port, t.tls, t.check]) });
+    for (const t of targets) wanted.set(t.slot, { target: t, key: JSON.stringify([t.host, t.port, t.tls, t.transport, t.check]) });
     for (const [slot, p] of this.probes) {
       const w = wanted.get(slot);
       if (w !== undefined && w.key === p.key) {
@@ -110,13 +112,7 @@ export class HealthChecker {
     const req = client.request({
       host: target.host,
       port,
-      ...(secure
-        ? {
-            servername: net.isIP(target.host) === 0 ? target.host : undefined,
-            rejectUnauthorized: !this.tls.insecureSkipVerify,
-            ca: this.tls.rootCAs.length > 0 ? this.tls.rootCAs : undefined,
-          }
-        : {}),
+      ...(secure ? tlsOptions(target.host, target.transport ?? this.tls) : {}),
       path: check.path ?? '/',
       method: check.method ?? 'GET',
       headers,

@@ -82,10 +82,11 @@ async function listFiles(dir: string, seen = new Set<string>()): Promise<{ files
 }
 
 type Section = keyof HttpConfig;
-const SECTIONS: readonly { key: Section; kind: 'router' | 'service' | 'middleware' }[] = [
+const SECTIONS: readonly { key: Section; kind: 'router' | 'service' | 'middleware' | 'serversTransport' }[] = [
   { key: 'routers', kind: 'router' },
   { key: 'services', kind: 'service' },
   { key: 'middlewares', kind: 'middleware' },
+  { key: 'serversTransports', kind: 'serversTransport' },
 ];
 
 async function loadDirectory(dir: string): Promise<FileLoadResult> {
@@ -109,8 +110,8 @@ async function loadDirectory(dir: string): Promise<FileLoadResult> {
     result.errors.push(...one.errors);
     result.warnings.push(...one.warnings);
     for (const { key, kind } of SECTIONS) {
-      const target = result.config.http[key] as Record<string, unknown>;
-      for (const [name, value] of Object.entries(one.config.http[key])) {
+      const target = (result.config.http[key] ??= {}) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(one.config.http[key] ?? {})) {
         const id = `${kind}\u0000${name}`;
         const json = JSON.stringify(value);
         const first = origin.get(id);

@@ -2,13 +2,14 @@
 // reference, compiles every rule (to report errors; workers compile again for
 // matching), and produces the TableSpec workers receive. An invalid element is
 // left out with a named error; everything else keeps serving.
-import type { ConfigError, DynamicConfig, MiddlewareConfig, RouterConfig, RuleSyntax, ServiceConfig } from '../dynamic/model.js';
+import { readFileSync } from 'node:fs';
+import type { ConfigError, DynamicConfig, MiddlewareConfig, RouterConfig, RuleSyntax, ServersTransportConfig, ServiceConfig } from '../dynamic/model.js';
 import { compileRule, defaultPriority } from '../rules/index.js';
 import { weightedOrder } from '../balancer/wrr.js';
 import type { LoadBalancerCompiler } from './load-balancers.js';
 import { routerMiddlewares } from './middlewares.js';
 import type { SlotLookup } from './slots.js';
-import type { RouterSpec, ServiceSpec, TableSpec } from './spec.js';
+import type { RouterSpec, ServiceSpec, TableSpec, UpstreamTls } from './spec.js';
 
 export interface CompileInput {
   /** Provider name ("file", "swarm") to its current configuration. */
@@ -19,6 +20,41 @@ export interface CompileInput {
   loadBalancers: LoadBalancerCompiler;
   /** Slot lookup; called with every service name the table uses. */
   serviceSlots: (keys: string[]) => SlotLookup;
+  /** Reads a servers transport's rootCAs file (tests replace it). */
+  readFile?: (path: string) => string;
+}
+
+/**
+ * Resolves servers transports by qualified name, once per compilation: the
+ * TLS settings, with rootCAs read (inline PEM or a file), or why it cannot
+ * be used.
+ */
+function transportResolver(transports: ReadonlyMap<string, ServersTransportConfig>, readFile: (path: string) => string): (name: string) => UpstreamTls | string {
+  const resolved = new Map<string, UpstreamTls | string>();
+  return (name) => {
+    let r = resolved.get(name);
+    if (r !== undefined) return r;
+    const t = transports.get(name);
+    if (t === undefined) r = `unknown servers transport ${JSON.stringify(name)}`;
+    else {
+      const rootCAs: string[] = [];
+      for (const item of t.rootCAs ?? []) {
+        if (item.includes('-----BEGIN')) {
+          rootCAs.push(item);
+          continue;
+        }
+        try {
+          rootCAs.push(readFile(item));
+        } catch (err) {
+          r = `servers transport ${JSON.stringify(name)}: cannot read rootCAs file ${JSON.stringify(item)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+          break;
+        }
+      }
+      r ??= { name, serverName: t.serverName ?? null, insecureSkipVerify: t.insecureSkipVerify ?? false, rootCAs };
+    }
+    resolved.set(name, r);
+    return r;
+  };
 }
 
 export interface CompiledTable {
@@ -86,11 +122,14 @@ function compileUncached(input: CompileInput): CompiledTable {
   const routers = new Map<string, RouterConfig>();
   const services = new Map<string, ServiceConfig>();
   const middlewares = new Map<string, MiddlewareConfig>();
+  const transports = new Map<string, ServersTransportConfig>();
   for (const [provider, config] of input.providers) {
     for (const [name, r] of Object.entries(config.http.routers)) routers.set(qualify(name, provider), r);
     for (const [name, s] of Object.entries(config.http.services)) services.set(qualify(name, provider), s);
     for (const [name, m] of Object.entries(config.http.middlewares)) middlewares.set(qualify(name, provider), m);
+    for (const [name, t] of Object.entries(config.http.serversTransports ?? {})) transports.set(qualify(name, provider), t);
   }
+  const transportOf = transportResolver(transports, input.readFile ?? ((path) => readFileSync(path, 'utf8')));
 
   const fail = (kind: 'router' | 'service', name: string, message: string) => {
     errors.push({ provider: providerOf(name), element: { kind, name }, message });
@@ -111,7 +150,16 @@ function compileUncached(input: CompileInput): CompiledTable {
       continue;
     }
     if (svc.loadBalancer === undefined) continue;
-    const problems = lbc.compile(name, svc.loadBalancer);
+    let transport: UpstreamTls | null = null;
+    if (svc.loadBalancer.serversTransport !== undefined) {
+      const t = transportOf(qualify(svc.loadBalancer.serversTransport, providerOf(name)));
+      if (typeof t === 'string') {
+        fail('service', name, t);
+        continue;
+      }
+      transport = t;
+    }
+    const problems = lbc.compile(name, svc.loadBalancer, transport);
     for (const p of problems) fail('service', name, p);
     if (problems.length === 0) loadBalancers.add(name);
   }

@@ -12,7 +12,7 @@ import type { HealthTarget } from '../health/checker.js';
 import { parseDuration } from '../config/values.js';
 import type { PassiveLimits } from './shared-state.js';
 import type { SlotPool } from './slots.js';
-import type { LoadBalancerSpec, ServerSpec } from './spec.js';
+import type { LoadBalancerSpec, ServerSpec, UpstreamTls } from './spec.js';
 
 interface Entry {
   passHostHeader: boolean;
@@ -20,6 +20,9 @@ interface Entry {
   passive: PassiveLimits | null;
   /** JSON of the health check settings, to notice a change. */
   checks: string;
+  transport: UpstreamTls | null;
+  /** JSON of the transport, to notice a change. */
+  transportKey: string;
   /** One per configured server, in order, each with its slot. */
   specs: ServerSpec[];
   order: number[];
@@ -55,9 +58,9 @@ function checksOf(config: LoadBalancerConfig): string {
   return config.healthCheck === undefined && config.passiveHealthCheck === undefined ? '' : JSON.stringify([config.healthCheck, config.passiveHealthCheck]);
 }
 
-function sameServers(entry: Entry, config: LoadBalancerConfig): boolean {
+function sameServers(entry: Entry, config: LoadBalancerConfig, transportKey: string): boolean {
   const servers = config.servers;
-  if (entry.checks !== checksOf(config)) return false;
+  if (entry.checks !== checksOf(config) || entry.transportKey !== transportKey) return false;
   if (entry.passHostHeader !== (config.passHostHeader ?? true) || entry.specs.length !== servers.length) return false;
   for (let i = 0; i < servers.length; i++) {
     if (entry.specs[i].url !== servers[i].url || entry.specs[i].weight !== (servers[i].weight ?? 1)) return false;
@@ -78,9 +81,10 @@ export class LoadBalancerCompiler {
   }
 
   /** Checks one service's servers; the error messages when a server is invalid. */
-  compile(name: string, config: LoadBalancerConfig): string[] {
+  compile(name: string, config: LoadBalancerConfig, transport: UpstreamTls | null = null): string[] {
     const known = this.entries.get(name);
-    if (known !== undefined && sameServers(known, config)) {
+    const transportKey = transport === null ? '' : JSON.stringify(transport);
+    if (known !== undefined && sameServers(known, config, transportKey)) {
       known.epoch = this.epoch;
       return [];
     }
@@ -114,6 +118,8 @@ export class LoadBalancerCompiler {
       healthCheck: config.healthCheck,
       passive: passiveLimits(config),
       checks: checksOf(config),
+      transport,
+      transportKey,
       specs,
       order: weightedOrder(specs.map((s) => s.weight)),
       spec: null,
@@ -131,7 +137,16 @@ export class LoadBalancerCompiler {
   spec(name: string, rr: number): LoadBalancerSpec {
     const entry = this.entries.get(name)!;
     if (entry.spec === null || entry.spec.rr !== rr) {
-      entry.spec = { kind: 'lb', name, servers: entry.specs, passHostHeader: entry.passHostHeader, rr, order: entry.order, passive: entry.passive };
+      entry.spec = {
+        kind: 'lb',
+        name,
+        servers: entry.specs,
+        transport: entry.transport,
+        passHostHeader: entry.passHostHeader,
+        rr,
+        order: entry.order,
+        passive: entry.passive,
+      };
     }
     return entry.spec;
   }
@@ -142,7 +157,7 @@ export class LoadBalancerCompiler {
     for (const [service, entry] of this.entries) {
       const check = entry.healthCheck;
       if (check === undefined) continue;
-      for (const s of entry.specs) out.push({ slot: s.slot, service, url: s.url, host: s.host, port: s.port, tls: s.tls, check });
+      for (const s of entry.specs) out.push({ slot: s.slot, service, url: s.url, host: s.host, port: s.port, tls: s.tls, transport: entry.transport, check });
     }
     return out;
   }

@@ -16,10 +16,23 @@ export interface ServerSpec {
   slot: number;
 }
 
+/** A named servers transport's TLS settings for https:// servers, resolved on the main thread. */
+export interface UpstreamTls {
+  /** Qualified name ("secure@file"): part of the pool key. */
+  name: string;
+  /** SNI and the name the certificate must carry; null: the server's host. */
+  serverName: string | null;
+  insecureSkipVerify: boolean;
+  /** PEM texts; empty: the system's CAs. */
+  rootCAs: string[];
+}
+
 export interface LoadBalancerSpec {
   kind: 'lb';
   name: string;
   servers: ServerSpec[];
+  /** The servers transport the service names; null: the static --serversTransport.* settings. */
+  transport: UpstreamTls | null;
   passHostHeader: boolean;
   /** Shared round-robin counter index. Stable across versions. */
   rr: number;

@@ -51,15 +51,29 @@ export class DialError extends Error {
   }
 }
 
-/** How https:// servers are trusted (serversTransport): Traefik's insecureSkipVerify and rootCAs. */
+/** How https:// servers are trusted (serversTransport): Traefik's insecureSkipVerify, rootCAs and serverName. */
 export interface UpstreamTlsOptions {
   insecureSkipVerify: boolean;
   /** PEM certificates to trust instead of the system's; empty: the system's. */
   rootCAs: string[];
+  /** SNI and the name the certificate must carry; absent or null: the server's host. */
+  serverName?: string | null;
+}
+
+/** Node TLS client options for a server at `host`, trusted as `t` says. */
+export function tlsOptions(host: string, t: UpstreamTlsOptions): tls.ConnectionOptions {
+  // SNI is a DNS name; for an IP without a serverName the certificate is checked against its IP addresses.
+  const servername = t.serverName ?? (net.isIP(host) === 0 ? host : undefined);
+  return {
+    servername,
+    rejectUnauthorized: !t.insecureSkipVerify,
+    ca: t.rootCAs.length > 0 ? t.rootCAs : undefined,
+  };
 }
 
 export interface ConnectionOptions {
   dialTimeoutMs: number;
+  /** The static --serversTransport.* TLS settings, for https:// servers whose service names no transport. */
   tls: UpstreamTlsOptions;
   maxHeadBytes: number;
   /**
@@ -110,24 +124,21 @@ export class UpstreamConnection implements ResponseSink {
   constructor(
     private readonly host: string,
     private readonly port: number,
-    secure: boolean,
+    /** TLS settings for an https:// server, null for http://. */
+    secure: UpstreamTlsOptions | null,
     private readonly options: ConnectionOptions,
     private readonly owner: ConnectionOwner,
   ) {
     this.parser = new ResponseParser(options.maxHeadBytes);
     this.feedCorked = () => this.feed();
     const onread = { buffer: READ_BUFFER, callback: (n: number) => this.onRead(n) };
-    if (secure) {
-      const t = options.tls;
+    if (secure !== null) {
       // tls.connect takes socket.connect()'s options too (noDelay, onread); its typings leave them out.
       this.socket = tls.connect({
         host,
         port,
         ...({ noDelay: true, onread } as object),
-        // SNI is a DNS name; for an IP the certificate is checked against its IP addresses.
-        servername: net.isIP(host) === 0 ? host : undefined,
-        rejectUnauthorized: !t.insecureSkipVerify,
-        ca: t.rootCAs.length > 0 ? t.rootCAs : undefined,
+        ...tlsOptions(host, secure),
         ALPNProtocols: ['http/1.1'],
       });
       // Connected means the handshake (and the certificate check) succeeded.

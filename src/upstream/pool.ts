@@ -1,7 +1,7 @@
 // Per-worker keep-alive pool for one upstream server (host:port): idle
 // connections, connects in progress, and requests waiting for a connection
 // when maxConnsPerHost is reached.
-import { type ConnectionOptions, type ConnectionOwner, DialError, UpstreamConnection } from './connection.js';
+import { type ConnectionOptions, type ConnectionOwner, DialError, UpstreamConnection, type UpstreamTlsOptions } from './connection.js';
 
 export { DialError };
 
@@ -46,11 +46,11 @@ export class ServerPool implements ConnectionOwner {
   constructor(
     readonly host: string,
     readonly port: number,
-    /** An https:// server. */
-    readonly tls: boolean,
+    /** TLS settings for an https:// server, null for http://. */
+    readonly tls: UpstreamTlsOptions | null,
     private readonly options: PoolOptions,
   ) {
-    this.authority = authorityOf(host, port, tls);
+    this.authority = authorityOf(host, port, tls !== null);
   }
 
   get openCount(): number {

@@ -5,7 +5,7 @@ import type { Matcher, RequestView } from '../rules/types.js';
 import type { PathRewrite } from './rewrite.js';
 import type { RetrySpec } from '../table/middlewares.js';
 import type { PassiveLimits } from '../table/shared-state.js';
-import type { LoadBalancerSpec } from '../table/spec.js';
+import type { LoadBalancerSpec, UpstreamTls } from '../table/spec.js';
 import type { PoolOptions } from '../upstream/pool.js';
 import { ServerPool } from '../upstream/pool.js';
 
@@ -76,11 +76,13 @@ export class PoolRegistry {
 
   constructor(private readonly options: PoolOptions) {}
 
-  get(host: string, port: number, tls: boolean): ServerPool {
-    const key = tls ? `https://${host}:${port}` : `${host}:${port}`;
+  /** `tls`: false for http://; for https://, true (the static settings) or the service's servers transport. */
+  get(host: string, port: number, tls: boolean | UpstreamTls): ServerPool {
+    // A transport's settings are part of the key: changed settings mean new connections.
+    const key = tls === false ? `${host}:${port}` : tls === true ? `https://${host}:${port}` : `https://${host}:${port}#${JSON.stringify(tls)}`;
     let pool = this.pools.get(key);
     if (pool === undefined || pool.isRetired) {
-      pool = new ServerPool(host, port, tls, this.options);
+      pool = new ServerPool(host, port, tls === false ? null : tls === true ? this.options.tls : tls, this.options);
       this.pools.set(key, pool);
     }
     return pool;
@@ -218,7 +220,7 @@ export function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry): LoadBalance
     rr: s.rr,
     order: s.order,
     servers: s.servers.map((srv) => {
-      const pool = pools.get(srv.host, srv.port, srv.tls);
+      const pool = pools.get(srv.host, srv.port, srv.tls && (s.transport ?? true));
       return {
         url: srv.url,
         slot: srv.slot,

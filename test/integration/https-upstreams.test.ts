@@ -97,6 +97,26 @@ describe('https:// servers', () => {
     }
   });
 
+  test('a named servers transport: its serverName is the SNI and the name verified, with its own rootCAs', async () => {
+    const config = simpleConfig('PathPrefix(`/`)', [`https://127.0.0.1:${port}`]);
+    config.http.serversTransports = { named: { serverName: 'backend.test', rootCAs: [cert] } };
+    config.http.services!.svc.loadBalancer!.serversTransport = 'named';
+    // The static settings trust nothing extra: only the transport makes this work.
+    const p = await startPortero(config);
+    try {
+      const r = await request(p.webPort, { path: '/named' });
+      assert.equal(r.status, 200);
+      assert.equal(seen.sni.at(-1), 'backend.test');
+      // A serverName the certificate does not carry fails verification.
+      config.http.serversTransports = { named: { serverName: 'other.test', rootCAs: [cert] } };
+      p.provider.set(config);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await request(p.webPort, { path: '/wrong-name' })).status, 502);
+    } finally {
+      await p.stop();
+    }
+  });
+
   test('health checks of an https:// server go over TLS with the same trust', async () => {
     const config = simpleConfig('PathPrefix(`/`)', [`https://127.0.0.1:${port}`]);
     config.http.services!.svc.loadBalancer!.healthCheck = { path: '/health', interval: '100ms', timeout: '1s' };

@@ -66,7 +66,7 @@ const cork = (fn: () => void) => fn();
 test('a socket paused by a slow client in the very read that completed its response is resumed before it is pooled', async () => {
   // Each request gets its whole response in one write, so the read that pauses is the one that completes.
   const server = net.createServer((s) => s.on('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello')));
-  const pool = new ServerPool('127.0.0.1', await listen(server), false, OPTIONS);
+  const pool = new ServerPool('127.0.0.1', await listen(server), null, OPTIONS);
   try {
     const first = new Recorder(true);
     const conn = await connection(pool);
@@ -94,7 +94,7 @@ test('a socket whose request body was not all written is never pooled, even when
     s.once('data', () => s.write('HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\n\r\nnope'));
     s.on('error', () => {});
   });
-  const pool = new ServerPool('127.0.0.1', await listen(server), false, OPTIONS);
+  const pool = new ServerPool('127.0.0.1', await listen(server), null, OPTIONS);
   try {
     const x = new Recorder();
     const conn = await connection(pool);
@@ -124,7 +124,7 @@ test('a request fully written and answered in full goes back to the pool; onRequ
       }
     });
   });
-  const pool = new ServerPool('127.0.0.1', await listen(server), false, OPTIONS);
+  const pool = new ServerPool('127.0.0.1', await listen(server), null, OPTIONS);
   try {
     const x = new Recorder();
     const conn = await connection(pool);

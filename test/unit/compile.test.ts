@@ -151,3 +151,26 @@ test('load balancers: servers keep their slots while their service changes aroun
   lbc.begin();
   assert.match(lbc.compile('bad', { servers: [{ url: 'ftp://x' }] })[0], /must be http:\/\/ or https:\/\//);
 });
+
+test('servers transports: a service names one of any provider; an unknown or unreadable one disables that service only', () => {
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+  const tls = (transport: string) => ({ loadBalancer: { servers: [{ url: 'https://10.0.0.1:8443' }], serversTransport: transport } });
+  const c = compile({
+    file: http({
+      serversTransports: { internal: { serverName: 'api.internal', rootCAs: [pem] }, broken: { rootCAs: ['/nonexistent/ca.pem'] } },
+      services: { ok: tls('internal'), unknown: tls('nope'), unreadable: tls('broken') },
+    }),
+    swarm: http({ services: { fromLabels: tls('internal@file') } }),
+  });
+  const byName = new Map(c.errors.map((e) => [e.element!.name, e.message]));
+  assert.match(byName.get('unknown@file')!, /unknown servers transport "nope@file"/);
+  assert.match(byName.get('unreadable@file')!, /servers transport "broken@file": cannot read rootCAs file "\/nonexistent\/ca.pem": ENOENT/);
+  const specs = new Map(c.spec.services.map((s) => [s.name, s]));
+  for (const name of ['ok@file', 'fromLabels@swarm']) {
+    const s = specs.get(name);
+    assert.ok(s !== undefined && s.kind === 'lb', name);
+    assert.deepEqual(s.transport, { name: 'internal@file', serverName: 'api.internal', insecureSkipVerify: false, rootCAs: [pem] });
+    assert.equal(s.servers[0].tls, true);
+    assert.equal(s.servers[0].port, 8443);
+  }
+});

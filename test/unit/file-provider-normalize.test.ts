@@ -154,6 +154,21 @@ describe('normalizeDynamicConfig', () => {
     assert.equal(errors.length, expect.length);
   });
 
+  test('servers transports: serverName, insecureSkipVerify, rootCAs; other Traefik keys disable the transport by name', () => {
+    const r = normalizeDynamicConfig({
+      http: {
+        serversTransports: {
+          ok: { ServerName: 'api.internal', insecureSkipVerify: 'true', rootCAs: ['/etc/ca.pem'] },
+          timeouts: { forwardingTimeouts: { dialTimeout: '1s' } },
+        },
+      },
+    });
+    assert.deepEqual(r.config.http.serversTransports, { ok: { serverName: 'api.internal', insecureSkipVerify: true, rootCAs: ['/etc/ca.pem'] } });
+    assert.equal(r.errors.length, 1);
+    assert.deepEqual(r.errors[0]!.element, { kind: 'serversTransport', name: 'timeouts' });
+    assert.match(r.errors[0]!.message, /"forwardingTimeouts" is not supported by portero/);
+  });
+
   test('tcp, udp and tls are ignored with a warning; http must be a mapping', () => {
     const r = normalizeDynamicConfig({
       tcp: { routers: {} },
@@ -163,9 +178,8 @@ describe('normalizeDynamicConfig', () => {
     });
     assert.deepEqual(Object.keys(r.config.http.routers), ['a']);
     assert.equal(r.errors.length, 0);
-    assert.equal(r.warnings.length, 4);
+    assert.equal(r.warnings.length, 3);
     assert.ok(r.warnings.some((w) => w.includes('"tcp"')));
-    assert.ok(r.warnings.some((w) => w.includes('serversTransports')));
 
     const bad = normalizeDynamicConfig({ http: { routers: ['a'] } });
     assert.equal(bad.errors.length, 1);

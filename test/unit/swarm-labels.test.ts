@@ -290,6 +290,21 @@ describe('v2/v3 labels', () => {
     ]);
   });
 
+  test('an https service names a servers transport of the file provider', () => {
+    const r = build([
+      service('s', {
+        ...ENABLE,
+        'traefik.http.services.s.loadbalancer.server.port': '8443',
+        'traefik.http.services.s.loadbalancer.server.scheme': 'https',
+        'traefik.http.services.s.loadbalancer.serverstransport': 'internal-ca@file',
+      }),
+    ]);
+    assert.deepEqual(r.errors, []);
+    const lb = r.config.http.services.s.loadBalancer!;
+    assert.equal(lb.serversTransport, 'internal-ca@file');
+    assert.ok(lb.servers.every((srv) => srv.url.startsWith('https://') && srv.url.endsWith(':8443')));
+  });
+
   test('a router may use a service of another provider or of another Swarm service', () => {
     const r = build([
       service('a', { ...ENABLE, 'traefik.http.routers.a.rule': 'Path(`/`)', 'traefik.http.routers.a.service': 'api@internal', 'traefik.http.services.x.loadbalancer.server.port': '1' }),

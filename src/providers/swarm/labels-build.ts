@@ -164,6 +164,7 @@ export function buildService(spec: ServiceSpec, ctx: BuildContext): ServiceConfi
   if (probe.passHostHeader !== undefined) lb.passHostHeader = probe.passHostHeader;
   if (probe.healthCheck !== undefined) lb.healthCheck = probe.healthCheck;
   if (probe.passiveHealthCheck !== undefined) lb.passiveHealthCheck = probe.passiveHealthCheck;
+  if (probe.serversTransport !== undefined) lb.serversTransport = probe.serversTransport;
   return { loadBalancer: lb };
 }
 
