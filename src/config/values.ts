@@ -156,6 +156,11 @@ export function parseIpOrCidr(raw: string, what: string): string {
  * Traefik's FileOrContent list: PEM given inline, or the path of a file
  * holding it; a comma-separated string or a YAML list. Returns the PEM texts.
  */
+/** One FileOrContent item: the text itself when it holds PEM, else the file it names (read's errors propagate). */
+export function fileOrContent(text: string, read: (path: string) => string): string {
+  return text.includes('-----BEGIN') ? text : read(text);
+}
+
 export function parsePemList(raw: unknown, what: string, read: (path: string) => string): string[] {
   let items: unknown[];
   if (Array.isArray(raw)) items = raw;
@@ -166,13 +171,11 @@ export function parsePemList(raw: unknown, what: string, read: (path: string) =>
     if (typeof item !== 'string') return fail(what, `expected PEM or a file path, got ${show(item)}`);
     const text = item.trim();
     if (text === '') continue;
-    let pem = text;
-    if (!text.includes('-----BEGIN')) {
-      try {
-        pem = read(text);
-      } catch (err) {
-        return fail(what, `cannot read ${show(text)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
+    let pem: string;
+    try {
+      pem = fileOrContent(text, read);
+    } catch (err) {
+      return fail(what, `cannot read ${show(text)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     if (!pem.includes('-----BEGIN CERTIFICATE-----')) return fail(what, `${show(text)} holds no PEM certificate`);
     out.push(pem);

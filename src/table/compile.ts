@@ -4,6 +4,7 @@
 // left out with a named error; everything else keeps serving.
 import { readFileSync } from 'node:fs';
 import type { ConfigError, DynamicConfig, MiddlewareConfig, RouterConfig, RuleSyntax, ServersTransportConfig, ServiceConfig } from '../dynamic/model.js';
+import { fileOrContent } from '../config/values.js';
 import { compileRule, defaultPriority } from '../rules/index.js';
 import { weightedOrder } from '../balancer/wrr.js';
 import type { LoadBalancerCompiler } from './load-balancers.js';
@@ -39,12 +40,8 @@ function transportResolver(transports: ReadonlyMap<string, ServersTransportConfi
     else {
       const rootCAs: string[] = [];
       for (const item of t.rootCAs ?? []) {
-        if (item.includes('-----BEGIN')) {
-          rootCAs.push(item);
-          continue;
-        }
         try {
-          rootCAs.push(readFile(item));
+          rootCAs.push(fileOrContent(item, readFile));
         } catch (err) {
           r = `servers transport ${JSON.stringify(name)}: cannot read rootCAs file ${JSON.stringify(item)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
           break;

@@ -43,7 +43,19 @@ const MAX_QUEUED_BODY = 256 * 1024;
  * for 10 s), so the client can read the answer: closing at once would reset
  * the connection under a client still sending, and many lose the answer then.
  */
-export const DISCARD_LIMIT = 1024 * 1024;
+const DISCARD_LIMIT = 1024 * 1024;
+
+/**
+ * Whether an answer sent before the request body is all in closes the
+ * connection: when draining, or when more body is left than is worth reading
+ * and dropping. `bodyLength` as parsed (-1 none or all in, -2 chunked: size
+ * unknown); `received` body bytes so far.
+ */
+export function closesAfterEarlyAnswer(draining: boolean, bodyLength: number, received: number): boolean {
+  if (draining) return true;
+  if (bodyLength === -1) return false;
+  return bodyLength === -2 || bodyLength - received > DISCARD_LIMIT;
+}
 /** Fresh-connection retries after a failure on a written request (safe methods only). */
 const MAX_RETRIES = 3;
 /** The longest wait between two attempts of a retry middleware. */
@@ -302,9 +314,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
    * reading and dropping.
    */
   private closeAfterAnswer(): boolean {
-    if (this.ctx.draining) return true;
-    if (this.bodyDone) return false;
-    return this.bodyLength < 0 || this.bodyLength - this.bytesIn > DISCARD_LIMIT;
+    return closesAfterEarlyAnswer(this.ctx.draining, this.bodyDone ? -1 : this.bodyLength, this.bytesIn);
   }
 
   /** Before the call that ends the response: a paused client must read again, or its remaining body would stall it. */

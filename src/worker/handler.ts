@@ -3,7 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { WorkerObserver } from '../metrics/observe.js';
-import { After, DISCARD_LIMIT, Exchange, type ExchangeContext, sendError } from './exchange.js';
+import { After, closesAfterEarlyAnswer, Exchange, type ExchangeContext, sendError } from './exchange.js';
 import { parseRequest, type EntryPointContext } from './request-head.js';
 import type { RouteTable } from './routes.js';
 
@@ -66,8 +66,8 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
     const route = table === null ? null : table.match(ep.name, parsed.view);
     if (route === null) {
       if (obs !== null) obs.answered(ep, req, res, parsed, method, 404, 19, t0);
-      // The body, if any, is read and dropped by uWS; past DISCARD_LIMIT (or of unknown length) the client is told to close.
-      const after = rt.draining || parsed.bodyLength === -2 || parsed.bodyLength > DISCARD_LIMIT ? After.Tell : After.Keep;
+      // The body, if any, is read and dropped by uWS; the client is told to close when too much of it is to come.
+      const after = closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0) ? After.Tell : After.Keep;
       sendError(res, 404, '404 page not found\n', after);
       return;
     }
