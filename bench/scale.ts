@@ -173,13 +173,15 @@ async function updates(ctx: ScaleContext, backends: Backends): Promise<NonNullab
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const config: StaticConfig = {
-    entryPoints: { web: { name: 'web', address: `127.0.0.1:${port}`, host: '127.0.0.1', port, trustedIPs: [], forwardedHeadersInsecure: false, graceTimeoutMs: 5000, readTimeoutMs: 60_000 } },
+    entryPoints: { web: { name: 'web', address: `127.0.0.1:${port}`, host: '127.0.0.1', port, trustedIPs: [], forwardedHeadersInsecure: false, graceTimeoutMs: 5000, readTimeoutMs: 60_000, tls: null } },
     providers: {},
     api: { insecure: false, dashboard: false },
     ping: false,
     log: { level: 'error' },
     workers: SCALE_WORKERS,
     serversTransport: { maxIdleConnsPerHost: 200, maxConnsPerHost: 0, dialTimeoutMs: 30_000, responseHeaderTimeoutMs: 0, idleConnTimeoutMs: 90_000, readTimeoutMs: 60_000, insecureSkipVerify: false, rootCAs: [] },
+    certificatesResolvers: [],
+    staticCertificates: [],
   };
   const log = pino({ level: 'error' }, pino.destination({ dest: join(dir, 'portero.log'), sync: true }));
   const portero = new Portero({ config, log, providers: [] });

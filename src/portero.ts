@@ -14,6 +14,7 @@ import { SwarmProvider } from './providers/swarm/provider.js';
 import { WorkerSupervisor } from './supervisor/workers.js';
 import { TablePublisher } from './table/publisher.js';
 import type { ServeEntryPoint } from './worker/serve.js';
+import { HttpsManager } from './tls/https.js';
 
 /** A source of dynamic configuration (file, swarm). */
 export interface Provider {
@@ -39,6 +40,8 @@ export class Portero {
   readonly observability: Observability;
   /** Active health checks: one loop per checked server, here on the main thread. */
   readonly health: HealthChecker;
+  /** Certificates and ACME resolvers for TLS entry points. */
+  readonly https: HttpsManager;
   private readonly api: ApiServer | null;
   private draining = false;
   private stopped: Promise<void> | null = null;
@@ -49,7 +52,17 @@ export class Portero {
   constructor(private readonly options: PorteroOptions) {
     const { config } = options;
     const served = Object.values(config.entryPoints).filter((ep) => ep.name !== API_ENTRY_POINT && ep.name !== metricsOnlyEntryPoint(config));
-    this.publisher = new TablePublisher({ entryPoints: served.map((ep) => ep.name) });
+    const servedNames = served.map((ep) => ep.name);
+    this.https = new HttpsManager(
+      config,
+      servedNames,
+      {
+        certificates: (c) => this.supervisor.certificatesChanged(c),
+        challenges: (c) => this.supervisor.challengesChanged(c),
+      },
+      options.log,
+    );
+    this.publisher = new TablePublisher({ entryPoints: servedNames, tls: this.https.compileOptions(servedNames) });
     this.observability = new Observability({ config, publisher: this.publisher, servedEntryPoints: served.map((ep) => ep.name), log: options.log });
     this.health = new HealthChecker(this.publisher.state, options.log, {
       insecureSkipVerify: config.serversTransport.insecureSkipVerify,
@@ -62,6 +75,17 @@ export class Portero {
       trustedIPs: ep.trustedIPs,
       readTimeoutMs: ep.readTimeoutMs,
       insecure: ep.forwardedHeadersInsecure,
+      tls: ep.tls !== null,
+      redirect:
+        ep.redirect === undefined
+          ? null
+          : {
+              scheme: ep.redirect.scheme,
+              port: config.entryPoints[ep.redirect.to]!.port,
+              permanent: ep.redirect.permanent,
+              priority: ep.redirect.priority,
+            },
+      acmeChallenge: config.certificatesResolvers.some((r) => r.httpChallengeEntryPoint === ep.name),
     }));
     this.supervisor = new WorkerSupervisor(
       config.workers,
@@ -73,6 +97,8 @@ export class Portero {
         transport: config.serversTransport,
         serverName: os.hostname(),
         testHooks: options.testHooks ?? false,
+        certificates: null,
+        challenges: [],
         ...this.observability.taskFields(),
       },
       options.log,
@@ -104,6 +130,9 @@ export class Portero {
 
   async start(): Promise<void> {
     const { log } = this.options;
+    // Certificates first (the generated default, acme.json's), so workers serve them from their first handshake.
+    await this.https.prepare();
+    this.https.start();
     for (const p of this.options.providers) {
       await p.start((config, errors) => this.apply(p.name, config, errors));
     }
@@ -119,6 +148,7 @@ export class Portero {
     const { log } = this.options;
     this.received.set(provider, { at: new Date().toISOString(), errors: providerErrors });
     const result = this.publisher.update(provider, config);
+    if (this.publisher.current !== null) this.https.compiled(this.publisher.current.tls);
     for (const e of [...providerErrors, ...result.errors]) {
       log.error({ provider: e.provider, [e.element?.kind ?? 'element']: e.element?.name }, e.message);
     }
@@ -145,7 +175,10 @@ export class Portero {
         facts.file = { filename, directory, watch, lastError: file.lastError?.message ?? null };
       }
       return facts;
-    });
+    }).concat(
+      // ACME resolvers' failures (orders, storage) show beside the providers' problems.
+      this.https.status().map((r) => ({ name: `acme:${r.name}`, lastUpdate: null, errors: r.errors })),
+    );
   }
 
   /** Graceful stop: /ping turns 503, listeners close, in-flight requests finish within the grace period. */
@@ -157,6 +190,7 @@ export class Portero {
       for (const p of this.options.providers) await p.stop();
       this.health.stop();
       await this.supervisor.drain(grace);
+      this.https.stop();
       await this.observability.close();
       await this.api?.close();
       this.options.log.info('stopped');

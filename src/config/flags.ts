@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { OBSERVABILITY_FLAG_SPECS, type ObservabilityDraft } from './observability.js';
 import type { TransportConfig } from './static.js';
 import { SWARM_FLAG_SPECS, type SwarmDrafts } from './swarm.js';
+import { emptyTlsDrafts, TLS_FLAG_SPECS, type TlsDrafts } from './tls.js';
 import {
   parseAddress,
   parseBool,
@@ -46,12 +47,14 @@ export interface Draft {
   configFile?: string;
   /** Log format, metrics and access log (observability.ts). */
   observability: ObservabilityDraft;
+  /** Entry point TLS and redirections, ACME resolvers, v1 entry points (tls.ts). */
+  tls: TlsDrafts;
   /** Accepted-but-ignored settings in effect: flag -> warning. */
   ignored: Map<string, string>;
 }
 
 export function emptyDraft(): Draft {
-  return { entryPoints: new Map(), swarm: {}, api: {}, transport: {}, observability: {}, ignored: new Map() };
+  return { entryPoints: new Map(), swarm: {}, api: {}, transport: {}, observability: {}, tls: emptyTlsDrafts(), ignored: new Map() };
 }
 
 export interface FlagSpec {
@@ -68,7 +71,9 @@ export interface FlagSpec {
   readonly hidden?: boolean;
   /** Not accepted in the config file. */
   readonly notInFile?: boolean;
-  /** Convert `raw` and store it; throws ConfigUsageError naming `what`. `names` fills the `<name>` segments. */
+  /** May be given several times on the command line; apply() then gets every value, in order. */
+  readonly repeatable?: boolean;
+  /** Convert `raw` and store it; throws ConfigUsageError naming `what`. `names` fills the `<name>` segments, then the `[]` indexes. */
   apply(draft: Draft, raw: unknown, names: readonly string[], what: string): void;
 }
 
@@ -278,6 +283,7 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   },
 
   ...OBSERVABILITY_FLAG_SPECS,
+  ...TLS_FLAG_SPECS,
 
   // Connections to servers
   {
@@ -424,19 +430,31 @@ export function matchFlag(path: readonly string[], nameJoin?: string): FlagMatch
       }
       continue;
     }
+    const indexes: string[] = [];
+    const same = (s: string, given: string | undefined): boolean => {
+      if (given === undefined) return false;
+      if (!s.endsWith('[]')) return s === given;
+      // "domains[]" matches "domains[0]": a list item, as paerser spells them.
+      const m = /^(.*)\[(\d+)\]$/.exec(given);
+      if (m === null || m[1] !== s.slice(0, -2)) return false;
+      indexes.push(m[2]!);
+      return true;
+    };
     // With nameJoin, the fewest segments in the name wins: for
     // TRAEFIK_ENTRYPOINTS_WEB_ADDRESS, "web" + address rather than "web_address".
     const extra = lower.length - n;
     if (extra < 0 || (extra > 0 && nameJoin === undefined) || extra >= bestExtra) continue;
     const tail = n - c.hole - 1;
-    const headOk = c.segments.slice(0, c.hole).every((s, i) => s === lower[i]);
-    const tailOk = c.segments.slice(c.hole + 1).every((s, i) => s === lower[lower.length - tail + i]);
+    const headOk = c.segments.slice(0, c.hole).every((s, i) => same(s, lower[i]));
+    const tailOk = c.segments.slice(c.hole + 1).every((s, i) => same(s, lower[lower.length - tail + i]));
     if (!headOk || !tailOk) continue;
     const name = path.slice(c.hole, c.hole + 1 + extra).join(nameJoin ?? '.');
     if (name === '') continue;
     const parts = c.spec.flag.split('.');
     parts[c.hole] = name;
-    best = { spec: c.spec, names: [name], key: parts.join('.') };
+    let index = 0;
+    const key = parts.map((p) => (p.endsWith('[]') ? `${p.slice(0, -2)}[${indexes[index++]}]` : p)).join('.');
+    best = { spec: c.spec, names: [name, ...indexes], key };
     bestExtra = extra;
   }
   return best;

@@ -10,6 +10,7 @@ import { parseSource, SourceError } from './source.js';
 import type { EntryPointConfig, StaticConfig } from './static.js';
 import { finalizeObservability, wantsTraefikEntryPoint } from './observability.js';
 import { finalizeSwarm } from './swarm.js';
+import { finalizeTls } from './tls.js';
 import { parseBool, type ListenAddress } from './values.js';
 
 export const DEFAULT_LOG_LEVEL: StaticConfig['log']['level'] = 'error'; // Traefik's default
@@ -58,6 +59,7 @@ function settingsFromArgv(argv: readonly string[]): Setting[] {
   // "=" are checked here because yargs would quietly turn "=maybe" into false.
   const args: string[] = [];
   const seen = new Map<string, FlagMatch>();
+  const repeated = new Map<string, { match: FlagMatch; values: string[] }>();
   let help = false;
   let firstError: ConfigUsageError | undefined;
   let i = 0;
@@ -93,6 +95,13 @@ function settingsFromArgv(argv: readonly string[]): Setting[] {
         continue;
       }
     }
+    if (match.spec.repeatable && value !== undefined) {
+      // Every occurrence counts (v1's --entryPoints); yargs would keep the last.
+      const r = repeated.get(match.key) ?? { match, values: [] };
+      r.values.push(value);
+      repeated.set(match.key, r);
+      continue;
+    }
     seen.set(match.key, match);
     args.push(value === undefined ? `--${match.key}` : `--${match.key}=${value}`);
   }
@@ -113,6 +122,7 @@ function settingsFromArgv(argv: readonly string[]): Setting[] {
     if (!match) throw unknownFlag(key, key.length === 1 ? '-' : '--');
     settings.push({ match, raw, what: `--${key}` });
   }
+  for (const [key, { match, values }] of repeated) settings.push({ match, raw: values, what: `--${key}` });
   return settings;
 }
 
@@ -257,6 +267,7 @@ function makeEntryPoint(name: string, listen: ListenAddress): EntryPointConfig {
     forwardedHeadersInsecure: false,
     graceTimeoutMs: DEFAULT_GRACE_TIMEOUT_MS,
     readTimeoutMs: DEFAULT_READ_TIMEOUT_MS,
+    tls: null,
   };
 }
 
@@ -264,6 +275,13 @@ function finalize(d: Draft): StaticConfig {
   const api = { insecure: d.api.insecure ?? false, dashboard: d.api.dashboard ?? true };
   const ping = d.ping ?? true;
 
+  // v1's --entryPoints='Name:https Address::443 TLS' declares entry points too.
+  for (const v1 of d.tls.v1EntryPoints) {
+    const key = v1.name.toLowerCase();
+    const ep = d.entryPoints.get(key) ?? { name: v1.name };
+    ep.listen ??= v1.listen;
+    d.entryPoints.set(key, ep);
+  }
   const entryPoints: Record<string, EntryPointConfig> = {};
   if (d.entryPoints.size === 0) {
     // Traefik's implicit entry point, only when the user defines none.
@@ -286,6 +304,13 @@ function finalize(d: Draft): StaticConfig {
     defineOwn(entryPoints, 'traefik', makeEntryPoint('traefik', { address: ':8080', host: '', port: 8080 }));
   }
   checkListenConflicts(entryPoints, traefikImplicit);
+  const tls = finalizeTls(d.tls, new Map(Object.values(entryPoints).map((e) => [e.name, e.port])));
+  for (const e of Object.values(entryPoints)) {
+    // The API entry point stays plain HTTP (Traefik serves it on :8080 without TLS too).
+    if (e.name !== 'traefik' || d.tls.entryPoints.has('traefik')) e.tls = tls.entryPointTls.get(e.name) ?? null;
+    const redirect = tls.redirects.get(e.name);
+    if (redirect !== undefined) e.redirect = redirect;
+  }
   const observability = finalizeObservability(d.observability, entryPoints);
 
   const config: StaticConfig = {
@@ -305,7 +330,10 @@ function finalize(d: Draft): StaticConfig {
       insecureSkipVerify: d.transport.insecureSkipVerify ?? false,
       rootCAs: d.transport.rootCAs ?? [],
     },
+    certificatesResolvers: tls.resolvers,
+    staticCertificates: tls.staticCertificates,
   };
+  if (tls.defaultEntryPoints !== undefined) config.defaultEntryPoints = tls.defaultEntryPoints;
   if (d.fileProvider) {
     const { filename, directory, watch } = d.fileProvider;
     if (filename === undefined && directory === undefined) {

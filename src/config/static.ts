@@ -1,5 +1,6 @@
 // Portero's static configuration: what Traefik calls the "install" config,
 // set once at start from flags and/or a YAML file. Durations are in ms.
+import type { AcmeResolverConfig, EntryPointTls, RedirectionConfig } from './tls.js';
 
 export interface EntryPointConfig {
   name: string;
@@ -16,6 +17,10 @@ export interface EntryPointConfig {
   graceTimeoutMs: number;
   /** --entrypoints.<n>.transport.respondingTimeouts.readTimeout (default 60s, 0: none): the whole request body. */
   readTimeoutMs: number;
+  /** Serves TLS (http.tls, v1 TLS, or port 443), with the defaults for its routers; null: plain HTTP. */
+  tls: EntryPointTls | null;
+  /** --entrypoints.<n>.http.redirections.entryPoint.*: every request is redirected there. */
+  redirect?: RedirectionConfig;
 }
 
 export interface TransportConfig {
@@ -102,6 +107,12 @@ export interface StaticConfig {
   /** --workers (default: number of cores). */
   workers: number;
   serversTransport: TransportConfig;
+  /** --certificatesresolvers.<n>.acme.*: Let's Encrypt (or any ACME CA) resolvers. */
+  certificatesResolvers: AcmeResolverConfig[];
+  /** v1's TLS:cert,key on an entry point: certificates served like the file provider's. */
+  staticCertificates: { certFile: string; keyFile: string }[];
+  /** v1's --defaultEntryPoints: where routers without entryPoints go (default: every entry point). */
+  defaultEntryPoints?: string[];
   /** Where the static config came from, for logs. */
   configFile?: string;
   /** Settings accepted for compatibility but ignored, one message each; the CLI prints them on stderr. */

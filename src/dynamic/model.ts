@@ -11,6 +11,33 @@ export interface RouterConfig {
   priority?: number;
   entryPoints?: string[];
   middlewares?: string[];
+  /** Set: a TLS router, served on TLS entry points only. */
+  tls?: RouterTlsConfig;
+}
+
+export interface TlsDomainConfig {
+  main: string;
+  sans?: string[];
+}
+
+export interface RouterTlsConfig {
+  /** A --certificatesresolvers.<name> that orders certificates for the router's domains. */
+  certResolver?: string;
+  /** The names to order; default: the Host names of the rule. */
+  domains?: TlsDomainConfig[];
+}
+
+/** A certificate and its key: each a file path or inline PEM, as given. */
+export interface CertificateConfig {
+  certFile: string;
+  keyFile: string;
+}
+
+/** The dynamic `tls` section (file provider). */
+export interface TlsConfig {
+  certificates?: CertificateConfig[];
+  /** tls.stores.default.defaultCertificate: served to clients whose name no certificate covers. */
+  defaultCertificate?: CertificateConfig;
 }
 
 export interface ServerConfig {
@@ -83,6 +110,7 @@ export interface HttpConfig {
 
 export interface DynamicConfig {
   http: HttpConfig;
+  tls?: TlsConfig;
 }
 
 // A problem found while reading or validating configuration. `element` names
@@ -90,7 +118,7 @@ export interface DynamicConfig {
 // say exactly what stopped serving and why.
 export interface ConfigError {
   provider: string;
-  element?: { kind: 'router' | 'service' | 'middleware' | 'serversTransport'; name: string };
+  element?: { kind: 'router' | 'service' | 'middleware' | 'serversTransport' | 'certificate'; name: string };
   message: string;
 }
 

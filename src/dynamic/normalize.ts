@@ -11,8 +11,12 @@ import {
   type PassiveHealthCheckConfig,
   type LoadBalancerConfig,
   type MiddlewareConfig,
+  type CertificateConfig,
   type RouterConfig,
+  type RouterTlsConfig,
   type RuleSyntax,
+  type TlsConfig,
+  type TlsDomainConfig,
   type ServerConfig,
   type ServersTransportConfig,
   type ServiceConfig,
@@ -126,8 +130,8 @@ const RULE_SYNTAXES: readonly RuleSyntax[] = ['v3', 'v2', 'v1'];
 export function normalizeRouter(raw: unknown): RouterConfig {
   const keys = readKeys(
     mapping(raw, 'definition'),
-    ['rule', 'ruleSyntax', 'service', 'priority', 'entryPoints', 'middlewares'],
-    ['tls', 'observability'],
+    ['rule', 'ruleSyntax', 'service', 'priority', 'entryPoints', 'middlewares', 'tls'],
+    ['observability'],
     '',
   );
   if (!keys.has('rule')) throw new Problem('missing "rule"');
@@ -143,7 +147,103 @@ export function normalizeRouter(raw: unknown): RouterConfig {
   if (keys.has('priority')) router.priority = int(keys.get('priority'), 'priority', undefined);
   if (keys.has('entryPoints')) router.entryPoints = names(keys.get('entryPoints'), 'entryPoints');
   if (keys.has('middlewares')) router.middlewares = names(keys.get('middlewares'), 'middlewares');
+  if (keys.has('tls')) router.tls = normalizeRouterTls(keys.get('tls'));
   return router;
+}
+
+const DOMAIN = /^(\*\.)?([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+function domain(v: unknown, at: string): string {
+  const name = str(v, at).toLowerCase();
+  if (!DOMAIN.test(name)) throw new Problem(`${at}: ${JSON.stringify(name)} is not a domain name`);
+  return name;
+}
+
+function normalizeDomain(raw: unknown, at: string): TlsDomainConfig {
+  const keys = readKeys(mapping(raw, at), ['main', 'sans'], [], `${at}: `);
+  if (!keys.has('main')) throw new Problem(`${at}: missing "main"`);
+  const d: TlsDomainConfig = { main: domain(keys.get('main'), `${at}.main`) };
+  if (keys.has('sans')) {
+    const sans = keys.get('sans');
+    const items = typeof sans === 'string' ? sans.split(',').map((x) => x.trim()).filter((x) => x !== '') : list(sans, `${at}.sans`);
+    d.sans = items.map((x, i) => domain(x, `${at}.sans[${i}]`));
+  }
+  return d;
+}
+
+/** A router's `tls`: `{}` (or `true` from a label), certResolver, domains (a list, or labels' domains[n]). */
+export function normalizeRouterTls(raw: unknown): RouterTlsConfig {
+  if (raw === true || raw === null) return {};
+  const tls: RouterTlsConfig = {};
+  const indexed = new Map<number, unknown>();
+  const plain: Obj = {};
+  for (const [k, v] of Object.entries(mapping(raw, 'tls'))) {
+    const m = /^domains\[(\d+)\]$/i.exec(k);
+    if (m !== null) indexed.set(Number(m[1]), v);
+    else plain[k] = v;
+  }
+  const keys = readKeys(plain, ['certResolver', 'domains', 'options'], [], 'tls: ');
+  if (keys.has('certResolver')) tls.certResolver = str(keys.get('certResolver'), 'tls.certResolver');
+  if (keys.has('options')) {
+    const options = str(keys.get('options'), 'tls.options');
+    if (!/^default(@.*)?$/i.test(options)) throw new Problem(`tls.options ${JSON.stringify(options)}: TLS options are not supported by portero (only "default")`);
+  }
+  const domains: TlsDomainConfig[] = [];
+  if (keys.has('domains')) domains.push(...list(keys.get('domains'), 'tls.domains').map((d, i) => normalizeDomain(d, `tls.domains[${i}]`)));
+  for (const [i, d] of [...indexed].sort((a, b) => a[0] - b[0])) domains.push(normalizeDomain(d, `tls.domains[${i}]`));
+  if (domains.length > 0) tls.domains = domains;
+  return tls;
+}
+
+function certificate(raw: unknown, at: string): CertificateConfig {
+  // `stores` names the one store portero has ("default"): accepted and ignored.
+  const keys = readKeys(mapping(raw, at), ['certFile', 'keyFile', 'stores'], [], `${at}: `);
+  if (!keys.has('certFile') || !keys.has('keyFile')) throw new Problem(`${at}: needs certFile and keyFile`);
+  return { certFile: str(keys.get('certFile'), `${at}.certFile`), keyFile: str(keys.get('keyFile'), `${at}.keyFile`) };
+}
+
+/** The `tls` section: certificates and the default store's defaultCertificate. TLS options are refused with a warning. */
+function normalizeTls(raw: unknown, provider: string, suffix: string, result: NormalizeResult): TlsConfig {
+  const out: TlsConfig = {};
+  if (!isObject(raw)) {
+    result.errors.push({ provider, message: `"tls" must be a mapping, got ${describe(raw)}${suffix}` });
+    return out;
+  }
+  for (const [key, value] of Object.entries(raw)) {
+    const lower = key.toLowerCase();
+    if (lower === 'certificates') {
+      const items = Array.isArray(value) ? value : [];
+      if (!Array.isArray(value)) result.errors.push({ provider, message: `tls.certificates must be a list, got ${describe(value)}${suffix}` });
+      items.forEach((item, i) => {
+        try {
+          (out.certificates ??= []).push(certificate(item, `tls.certificates[${i}]`));
+        } catch (err) {
+          if (!(err instanceof Problem)) throw err;
+          result.errors.push({ provider, element: { kind: 'certificate', name: `tls.certificates[${i}]` }, message: `${err.message}${suffix}` });
+        }
+      });
+    } else if (lower === 'stores') {
+      for (const [store, def] of Object.entries(isObject(value) ? value : {})) {
+        if (store.toLowerCase() !== 'default') {
+          result.warnings.push(`tls.stores.${store} ignored: portero has one certificate store, "default"${suffix}`);
+          continue;
+        }
+        for (const [k, v] of Object.entries(isObject(def) ? def : {})) {
+          if (k.toLowerCase() === 'defaultcertificate') {
+            try {
+              out.defaultCertificate = certificate(v, 'tls.stores.default.defaultCertificate');
+            } catch (err) {
+              if (!(err instanceof Problem)) throw err;
+              result.errors.push({ provider, element: { kind: 'certificate', name: 'defaultCertificate' }, message: `${err.message}${suffix}` });
+            }
+          } else result.warnings.push(`tls.stores.default.${k} is not supported by portero; ignored${suffix}`);
+        }
+      }
+    } else if (lower === 'options') {
+      result.warnings.push(`tls.options ignored: portero has no TLS options (its TLS library's defaults apply)${suffix}`);
+    } else result.warnings.push(`unknown key tls.${key} ignored${suffix}`);
+  }
+  return out;
 }
 
 function serverUrl(v: unknown, at: string): string {
@@ -316,7 +416,7 @@ const SECTIONS: readonly { key: 'routers' | 'services' | 'middlewares' | 'server
 ];
 
 /** Sections of Traefik's dynamic configuration that portero does not handle. */
-const IGNORED_TOP = ['tcp', 'udp', 'tls'];
+const IGNORED_TOP = ['tcp', 'udp'];
 const IGNORED_HTTP = ['serversTransport'];
 
 export function normalizeDynamicConfig(raw: unknown, options: NormalizeOptions = {}): NormalizeResult {
@@ -336,6 +436,9 @@ export function normalizeDynamicConfig(raw: unknown, options: NormalizeOptions =
   for (const [key, value] of Object.entries(raw)) {
     const lower = key.toLowerCase();
     if (lower === 'http') http = value;
+    else if (lower === 'tls') {
+      if (value !== null && value !== undefined) result.config.tls = normalizeTls(value, provider, suffix, result);
+    }
     else if (IGNORED_TOP.includes(lower)) result.warnings.push(`"${key}" configuration is not supported by portero; ignored${suffix}`);
     else result.warnings.push(`unknown top-level key "${key}" ignored${suffix}`);
   }

@@ -109,6 +109,15 @@ async function loadDirectory(dir: string): Promise<FileLoadResult> {
     const one = await loadOne(file);
     result.errors.push(...one.errors);
     result.warnings.push(...one.warnings);
+    // Certificates add up across files, as in Traefik; the first default certificate wins.
+    if (one.config.tls !== undefined) {
+      const tls = (result.config.tls ??= {});
+      if (one.config.tls.certificates !== undefined) (tls.certificates ??= []).push(...one.config.tls.certificates);
+      if (one.config.tls.defaultCertificate !== undefined) {
+        if (tls.defaultCertificate === undefined) tls.defaultCertificate = one.config.tls.defaultCertificate;
+        else result.errors.push({ provider: PROVIDER_NAME, element: { kind: 'certificate', name: 'defaultCertificate' }, message: `${file}: a second tls.stores.default.defaultCertificate; the first one is kept` });
+      }
+    }
     for (const { key, kind } of SECTIONS) {
       const target = (result.config.http[key] ??= {}) as Record<string, unknown>;
       for (const [name, value] of Object.entries(one.config.http[key] ?? {})) {

@@ -27,6 +27,8 @@ const MAX_RESTART_DELAY_MS = 30_000;
 const REPLACED_LINGER_MS = 11_000;
 const REPLACED_GRACE_MS = 20_000;
 
+import type { ServedCertificates } from '../tls/store.js';
+
 export type WorkerTaskTemplate = Omit<ServeTask, 'workerId' | 'port'>;
 
 /** One run of a serve task. */
@@ -222,6 +224,18 @@ export class WorkerSupervisor {
     };
     if (delay === 0) start();
     else slot.pendingLaunch = setTimeout(start, delay).unref();
+  }
+
+  /** New certificates for every worker's TLS entry points; workers started later get them too. */
+  certificatesChanged(served: ServedCertificates): void {
+    this.template.certificates = served;
+    for (const run of this.runs) run.port.postMessage({ type: 'certificates', served } satisfies SupervisorMessage);
+  }
+
+  /** The pending ACME HTTP-01 challenges changed. */
+  challengesChanged(challenges: [string, string][]): void {
+    this.template.challenges = challenges;
+    for (const run of this.runs) run.port.postMessage({ type: 'challenges', challenges } satisfies SupervisorMessage);
   }
 
   /** Tells every worker a new table version is out, so idle ones load it too. */

@@ -11,6 +11,10 @@ import type { LoadBalancerCompiler } from './load-balancers.js';
 import { routerMiddlewares } from './middlewares.js';
 import type { SlotLookup } from './slots.js';
 import type { RouterSpec, ServiceSpec, TableSpec, UpstreamTls } from './spec.js';
+import type { EntryPointTls, TlsDomain } from '../config/tls.js';
+import type { LoadedCertificate } from '../tls/certificate.js';
+import { covers } from '../tls/certificate.js';
+import type { CertificateLoader, CertificateProblem, CertificateSource } from '../tls/loader.js';
 
 export interface CompileInput {
   /** Provider name ("file", "swarm") to its current configuration. */
@@ -23,6 +27,25 @@ export interface CompileInput {
   serviceSlots: (keys: string[]) => SlotLookup;
   /** Reads a servers transport's rootCAs file (tests replace it). */
   readFile?: (path: string) => string;
+  /** Per entry point: its TLS settings, or null for plain HTTP. Absent: every entry point is plain. */
+  entryPointTls?: ReadonlyMap<string, EntryPointTls | null>;
+  /** Where routers without entryPoints go (v1's --defaultEntryPoints); default: every entry point. */
+  defaultEntryPoints?: readonly string[];
+  /** Names of the configured ACME resolvers. */
+  resolvers?: readonly string[];
+  /** Loads the dynamic configuration's certificates; absent: certificates are not read. */
+  certificates?: CertificateLoader;
+  /** Certificates from the static configuration (v1's TLS:cert,key). */
+  staticCertificates?: readonly CertificateSource[];
+}
+
+export interface CompiledTls {
+  /** The valid certificates of the dynamic (and static) configuration. */
+  certificates: LoadedCertificate[];
+  /** tls.stores.default.defaultCertificate when valid; null: generated. */
+  defaultCertificate: LoadedCertificate | null;
+  /** Per resolver: the domain sets its routers need. */
+  acme: Map<string, TlsDomain[]>;
 }
 
 /**
@@ -60,6 +83,7 @@ export interface CompiledTable {
   /** Qualified router name -> its status, for the API. */
   routerStatus: Map<string, { status: 'enabled' | 'disabled'; errors: string[] }>;
   serviceStatus: Map<string, { status: 'enabled' | 'disabled'; errors: string[] }>;
+  tls: CompiledTls;
   /**
    * Every merged element as configured, by qualified name, the disabled ones
    * included: the API shows them with their errors. Not part of `spec`.
@@ -79,26 +103,26 @@ function providerOf(qualified: string): string {
   return qualified.slice(qualified.lastIndexOf('@') + 1);
 }
 
-// Rule compilation results of the previous compilation: null when the rule
-// compiles, else its error. Most rules are the same from one update to the next.
-let ruleCache = new Map<string, string | null>();
-let nextRuleCache = new Map<string, string | null>();
+// Rule compilation results of the previous compilation: the hosts the rule
+// pins (null: any), or its error. Most rules are the same from one update to the next.
+type RuleResult = { hosts: string[] | null } | { error: string };
+let ruleCache = new Map<string, RuleResult>();
+let nextRuleCache = new Map<string, RuleResult>();
 
-function ruleError(rule: string, syntax: RuleSyntax): string | null {
+function checkRule(rule: string, syntax: RuleSyntax): RuleResult {
   const key = `${syntax}\0${rule}`;
-  let error = nextRuleCache.get(key);
-  if (error !== undefined) return error;
-  error = ruleCache.get(key);
-  if (error === undefined) {
+  let result = nextRuleCache.get(key);
+  if (result !== undefined) return result;
+  result = ruleCache.get(key);
+  if (result === undefined) {
     try {
-      compileRule(rule, syntax);
-      error = null;
+      result = { hosts: compileRule(rule, syntax).hosts };
     } catch (err) {
-      error = (err as Error).message;
+      result = { error: (err as Error).message };
     }
   }
-  nextRuleCache.set(key, error);
-  return error;
+  nextRuleCache.set(key, result);
+  return result;
 }
 
 export function compileTable(input: CompileInput): CompiledTable {
@@ -215,14 +239,18 @@ function compileUncached(input: CompileInput): CompiledTable {
   });
   for (const name of serviceNames) if (!serviceStatus.has(name)) serviceStatus.set(name, { status: 'enabled', errors: [] });
 
-  // 5. Routers.
+  // 5. Certificates: the valid ones are served, the others disable the TLS routers that need them.
+  const certs = loadCertificates(input, providerErrors(errors));
+  const acme = new Map<string, TlsDomain[]>();
+
+  // 6. Routers.
   const routerSpecs: RouterSpec[] = [];
   for (const [name, r] of [...routers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const provider = providerOf(name);
     const syntax: RuleSyntax = r.ruleSyntax ?? 'v3';
-    const ruleErr = ruleError(r.rule, syntax);
-    if (ruleErr !== null) {
-      fail('router', name, `invalid rule ${JSON.stringify(r.rule)}: ${ruleErr}`);
+    const checked = checkRule(r.rule, syntax);
+    if ('error' in checked) {
+      fail('router', name, `invalid rule ${JSON.stringify(r.rule)}: ${checked.error}`);
       continue;
     }
     if (r.service === undefined || r.service === '') {
@@ -235,10 +263,22 @@ function compileUncached(input: CompileInput): CompiledTable {
       fail('router', name, services.has(service) ? `service ${JSON.stringify(service)} is disabled` : `unknown service ${JSON.stringify(service)}`);
       continue;
     }
-    const eps = r.entryPoints === undefined || r.entryPoints.length === 0 ? [...input.entryPoints] : r.entryPoints;
-    const unknown = eps.filter((e) => !input.entryPoints.includes(e));
+    const explicit = r.entryPoints !== undefined && r.entryPoints.length > 0;
+    const listed = explicit ? r.entryPoints! : [...(input.defaultEntryPoints ?? input.entryPoints)];
+    const unknown = listed.filter((e) => !input.entryPoints.includes(e));
     if (unknown.length > 0) {
       fail('router', name, `unknown entry point(s) ${unknown.map((e) => JSON.stringify(e)).join(', ')}`);
+      continue;
+    }
+    const placed = placeRouter(r, listed, explicit, input.entryPointTls);
+    if (typeof placed === 'string') {
+      fail('router', name, placed);
+      continue;
+    }
+    const eps = placed.entryPoints;
+    const tlsProblem = placed.tls.length === 0 ? null : tlsNeeds(placed.tls, checked.hosts, input.resolvers ?? [], certs, acme);
+    if (tlsProblem !== null) {
+      fail('router', name, tlsProblem);
       continue;
     }
     const mw = routerMiddlewares((r.middlewares ?? []).map((m) => qualify(m, provider)), middlewares);
@@ -263,6 +303,113 @@ function compileUncached(input: CompileInput): CompiledTable {
     errors,
     routerStatus,
     serviceStatus,
+    tls: { certificates: certs.certificates, defaultCertificate: certs.defaultCertificate, acme },
     configs: { routers, services, middlewares },
   };
+}
+
+function providerErrors(errors: ConfigError[]): (provider: string, name: string, message: string) => void {
+  return (provider, name, message) => errors.push({ provider, element: { kind: 'certificate', name }, message });
+}
+
+interface Certificates {
+  certificates: LoadedCertificate[];
+  defaultCertificate: LoadedCertificate | null;
+  problems: CertificateProblem[];
+}
+
+function loadCertificates(input: CompileInput, report: (provider: string, name: string, message: string) => void): Certificates {
+  const out: Certificates = { certificates: [], defaultCertificate: null, problems: [] };
+  if (input.certificates === undefined) return out;
+  const sources: CertificateSource[] = [...(input.staticCertificates ?? [])];
+  const owners: string[] = sources.map(() => 'static');
+  let defaultSource: { provider: string; source: CertificateSource } | null = null;
+  for (const [provider, config] of input.providers) {
+    for (const c of config.tls?.certificates ?? []) {
+      sources.push(c);
+      owners.push(provider);
+    }
+    if (config.tls?.defaultCertificate !== undefined) defaultSource ??= { provider, source: config.tls.defaultCertificate };
+  }
+  const loaded = input.certificates.load(sources);
+  out.certificates = loaded.certificates;
+  out.problems = loaded.problems;
+  for (const p of loaded.problems) report(owners[0] ?? 'file', p.names.length > 0 ? p.names.join(',') : 'certificate', p.message);
+  if (defaultSource !== null) {
+    const d = input.certificates.peek(defaultSource.source);
+    if ('message' in d) report(defaultSource.provider, 'defaultCertificate', `default certificate: ${d.message}; the generated one is served instead`);
+    else out.defaultCertificate = d;
+  }
+  return out;
+}
+
+/** A router's entry points, and the TLS settings it has on the TLS ones; or why it cannot be placed. */
+function placeRouter(
+  r: RouterConfig,
+  listed: readonly string[],
+  explicit: boolean,
+  epTls: ReadonlyMap<string, EntryPointTls | null> | undefined,
+): { entryPoints: string[]; tls: { certResolver?: string; domains: TlsDomain[] }[] } | string {
+  const tlsOf = (ep: string) => epTls?.get(ep) ?? null;
+  const entryPoints: string[] = [];
+  const tls: { certResolver?: string; domains: TlsDomain[] }[] = [];
+  for (const ep of listed) {
+    const t = tlsOf(ep);
+    if (r.tls !== undefined) {
+      // A TLS router serves on TLS entry points only, as in Traefik.
+      if (t === null) continue;
+      entryPoints.push(ep);
+      tls.push({
+        ...(r.tls.certResolver !== undefined ? { certResolver: r.tls.certResolver } : {}),
+        domains: (r.tls.domains ?? []).map((d) => ({ main: d.main, sans: d.sans ?? [] })),
+      });
+    } else if (t === null) {
+      entryPoints.push(ep);
+    } else if (explicit || t.explicit) {
+      // A TLS entry point makes its routers TLS routers with its defaults
+      // (http.tls); one that is TLS for its port 443 alone takes only routers that name it.
+      entryPoints.push(ep);
+      tls.push({ ...(t.certResolver !== undefined ? { certResolver: t.certResolver } : {}), domains: t.domains });
+    }
+  }
+  if (entryPoints.length === 0) {
+    if (r.tls !== undefined) {
+      const plain = listed.join(', ');
+      return `the router has tls but its entry point(s) ${plain} serve plain HTTP: set --entrypoints.<name>.http.tls=true on one of them, or give it a TLS entry point`;
+    }
+    return `no entry point serves plain HTTP among ${listed.join(', ')}`;
+  }
+  return { entryPoints, tls };
+}
+
+/**
+ * Registers the domains a TLS router's resolvers must order, or says why
+ * the router cannot serve: an unknown resolver, or a certificate for its
+ * names that is present but bad.
+ */
+function tlsNeeds(
+  settings: readonly { certResolver?: string; domains: TlsDomain[] }[],
+  ruleHosts: string[] | null,
+  resolvers: readonly string[],
+  certs: Certificates,
+  acme: Map<string, TlsDomain[]>,
+): string | null {
+  for (const t of settings) {
+    const names = t.domains.length > 0 ? t.domains.flatMap((d) => [d.main, ...d.sans]) : (ruleHosts ?? []);
+    if (t.certResolver !== undefined) {
+      const resolver = resolvers.find((n) => n.toLowerCase() === t.certResolver!.toLowerCase());
+      if (resolver === undefined) return `unknown certificate resolver ${JSON.stringify(t.certResolver)}${resolvers.length ? ` (configured: ${resolvers.join(', ')})` : ''}`;
+      const wanted = t.domains.length > 0 ? t.domains : (ruleHosts ?? []).filter((h) => !h.includes('*')).map((h) => ({ main: h, sans: [] }));
+      const list = acme.get(resolver) ?? [];
+      for (const d of wanted) if (!list.some((x) => x.main === d.main && x.sans.join() === d.sans.join())) list.push(d);
+      acme.set(resolver, list);
+      continue;
+    }
+    for (const host of names) {
+      if (certs.certificates.some((c) => covers(c, host))) continue;
+      const bad = certs.problems.find((p) => covers(p, host));
+      if (bad !== undefined) return `no valid certificate for ${host}: ${bad.message}`;
+    }
+  }
+  return null;
 }

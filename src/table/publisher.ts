@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { ConfigError, DynamicConfig } from '../dynamic/model.js';
 import type { HealthTarget } from '../health/checker.js';
-import { compileTable, type CompiledTable } from './compile.js';
+import { compileTable, type CompiledTable, type CompileInput } from './compile.js';
 import { LoadBalancerCompiler } from './load-balancers.js';
 import { createStateBuffer, SharedState, type StateLayout } from './shared-state.js';
 import { createTableBuffer, TableWriter } from './shared-table.js';
@@ -12,6 +12,8 @@ import { encodeTable } from './wire.js';
 
 export interface PublisherOptions {
   entryPoints: readonly string[];
+  /** TLS entry points, resolvers and certificate loading (compile.ts). */
+  tls?: Pick<CompileInput, 'entryPointTls' | 'defaultEntryPoints' | 'resolvers' | 'certificates' | 'staticCertificates'>;
   tableSlotBytes?: number;
   layout?: StateLayout;
 }
@@ -80,6 +82,7 @@ export class TablePublisher {
       entryPoints: this.options.entryPoints,
       loadBalancers: this.loadBalancers,
       serviceSlots: (keys) => this.serviceSlots.assign(keys),
+      ...this.options.tls,
     });
     this.current = compiled;
     // Encoded with version 0 so that an unchanged table compares equal to the published one.

@@ -6,6 +6,7 @@ import type { WorkerObserver } from '../metrics/observe.js';
 import { After, closesAfterEarlyAnswer, Exchange, type ExchangeContext, sendError } from './exchange.js';
 import { parseRequest, type EntryPointContext } from './request-head.js';
 import type { RouteTable } from './routes.js';
+import { CHALLENGE_PREFIX, redirectLocation, redirectStatus, sendChallenge, sendRedirect } from './redirect.js';
 
 export interface WorkerRuntime extends ExchangeContext {
   /** Returns the current table, decoding a new version first if one was published. */
@@ -62,8 +63,23 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
       sendError(res, 400, 'Bad Request: request target must be a path', After.Close);
       return;
     }
+    if (ep.challenges !== null && parsed.view.path.startsWith(CHALLENGE_PREFIX)) {
+      // HTTP-01 outranks every router and the redirection, as Traefik's challenge router does.
+      const auth = ep.challenges.get(parsed.view.path.slice(CHALLENGE_PREFIX.length));
+      const close = closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0);
+      if (obs !== null) obs.answered(ep, req, res, parsed, method, auth === undefined ? 404 : 200, auth?.length ?? 19, t0);
+      sendChallenge(res, auth, close);
+      return;
+    }
     const table = rt.table();
     const route = table === null ? null : table.match(ep.name, parsed.view);
+    if (ep.redirect !== null && (route === null || route.priority <= ep.redirect.priority)) {
+      const status = redirectStatus(ep.redirect, method);
+      const close = closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0);
+      if (obs !== null) obs.answered(ep, req, res, parsed, method, status, 0, t0);
+      sendRedirect(res, status, redirectLocation(ep.redirect, parsed.hostHeader, parsed.target), close);
+      return;
+    }
     if (route === null) {
       if (obs !== null) obs.answered(ep, req, res, parsed, method, 404, 19, t0);
       // The body, if any, is read and dropped by uWS; the client is told to close when too much of it is to come.

@@ -4,12 +4,19 @@
 import type { BlockList } from 'node:net';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { RequestView } from '../rules/types.js';
+import type { RedirectTarget } from './redirect.js';
 
 export interface EntryPointContext {
   name: string;
   /** Its position among the entry points workers serve (shared counters). */
   index: number;
   port: number;
+  /** X-Forwarded-Proto: "https" on a TLS entry point. */
+  proto: 'http' | 'https';
+  /** Every request is redirected there, unless a router with a higher priority matches. */
+  redirect: RedirectTarget | null;
+  /** Pending ACME HTTP-01 challenges (token -> key authorization), on the challenge entry point; else null. */
+  challenges: ReadonlyMap<string, string> | null;
   /** X-Forwarded-* from these addresses are kept; null = nobody. */
   trusted: BlockList | null;
   trustAll: boolean;
@@ -265,7 +272,7 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
     `x-forwarded-for: ${xff === '' ? clientIp : `${xff}, ${clientIp}`}\r\n` +
     `x-forwarded-host: ${xfHost === '' ? hostHeader : xfHost}\r\n` +
     `x-forwarded-port: ${xfPort === '' ? portOf(hostHeader) || String(ep.port) : xfPort}\r\n` +
-    `x-forwarded-proto: ${xfProto === '' ? 'http' : xfProto}\r\n` +
+    `x-forwarded-proto: ${xfProto === '' ? ep.proto : xfProto}\r\n` +
     `x-forwarded-server: ${ep.serverName}\r\n` +
     `x-real-ip: ${realIp === '' ? clientIp : realIp}\r\n`;
 

@@ -17,6 +17,9 @@ import { TableReader } from '../table/shared-table.js';
 import { createHandler, type WorkerRuntime } from './handler.js';
 import { PoolRegistry, type RouteTable } from './routes.js';
 import { TableBuilder, type TableBuild } from './table-build.js';
+import { TlsEntryPoint } from './tls-app.js';
+import type { ServedCertificates } from '../tls/store.js';
+import type { RedirectTarget } from './redirect.js';
 
 export interface ServeEntryPoint {
   name: string;
@@ -26,6 +29,12 @@ export interface ServeEntryPoint {
   /** A request body must arrive within this (0: no limit). */
   readTimeoutMs: number;
   insecure: boolean;
+  /** Serves TLS with the certificates of ServeTask.certificates. */
+  tls: boolean;
+  /** Every request is redirected there (routers with a higher priority excepted). */
+  redirect: RedirectTarget | null;
+  /** Answers ACME HTTP-01 challenges before routing. */
+  acmeChallenge: boolean;
 }
 
 export interface ServeTask {
@@ -46,6 +55,10 @@ export interface ServeTask {
   metrics: MetricsScopes | null;
   /** Access log format; null when the access log is off. */
   accessLog: AccessLogFormat | null;
+  /** What TLS entry points serve; null when none is TLS. */
+  certificates: ServedCertificates | null;
+  /** Pending ACME HTTP-01 challenges: token -> key authorization. */
+  challenges: [string, string][];
 }
 
 export type WorkerMessage =
@@ -67,7 +80,15 @@ export type WorkerMessage =
  * connections are closed by uWS's idle timeout rather than cut under a
  * client that is about to use them), or at graceMs.
  */
-export type SupervisorMessage = { type: 'drain'; graceMs: number; lingerMs?: number } | { type: 'crash' } | { type: 'table' } | { type: 'pools' };
+export type SupervisorMessage =
+  | { type: 'drain'; graceMs: number; lingerMs?: number }
+  | { type: 'crash' }
+  | { type: 'table' }
+  | { type: 'pools' }
+  /** The certificates changed: TLS entry points load the new set. */
+  | { type: 'certificates'; served: ServedCertificates }
+  /** The pending ACME challenges, all of them. */
+  | { type: 'challenges'; challenges: [string, string][] };
 
 export interface PoolStats {
   open: number;
@@ -232,25 +253,28 @@ export default function serve(task: ServeTask): Promise<void> {
     };
     loadFirst();
 
+    const challenges = new Map(task.challenges);
     // One app per entry point: each needs its own handler (its name, trust list, port).
-    const apps = task.entryPoints.map((ep, index) =>
-      uWS
-        .App()
-        .any(
-          '/*',
-          createHandler(rt, {
-            name: ep.name,
-            index,
-            port: ep.port,
-            trusted: trustList(ep.trustedIPs),
-            trustAll: ep.insecure,
-            serverName: task.serverName,
-            readTimeoutMs: ep.readTimeoutMs,
-          }),
-        ),
-    );
-    const listenSockets: uWS.us_listen_socket[] = [];
-    let pending = apps.length;
+    const listeners = task.entryPoints.map((ep, index) => {
+      const handler = createHandler(rt, {
+        name: ep.name,
+        index,
+        port: ep.port,
+        proto: ep.tls ? 'https' : 'http',
+        trusted: trustList(ep.trustedIPs),
+        trustAll: ep.insecure,
+        serverName: task.serverName,
+        readTimeoutMs: ep.readTimeoutMs,
+        redirect: ep.redirect,
+        challenges: ep.acmeChallenge ? challenges : null,
+      });
+      if (ep.tls) {
+        if (task.certificates === null) throw new Error(`entry point ${ep.name} serves TLS but no certificates were given`);
+        return new TlsEntryPoint(handler, task.certificates, (msg) => send({ type: 'log', level: 'error', msg, workerId: task.workerId }));
+      }
+      return new PlainEntryPoint(uWS.App().any('/*', handler));
+    });
+    let pending = listeners.length;
 
     const sweeper = setInterval(() => {
       if (reader.changed()) refresh();
@@ -258,13 +282,11 @@ export default function serve(task: ServeTask): Promise<void> {
     }, 1000);
 
     const closeListeners = () => {
-      for (const s of listenSockets.splice(0)) uWS.us_listen_socket_close(s);
+      for (const l of listeners) l.closeListener();
     };
     const closeAll = () => {
       clearInterval(sweeper);
-      closeListeners();
-      // app.close() (present in the binary, missing from its typings) closes every connection.
-      for (const a of apps) (a as uWS.TemplatedApp & { close(): void }).close();
+      for (const l of listeners) l.closeAll();
       for (const pool of pools.all()) pool.retire();
       task.port.off('message', onMessage);
       // Last: closing the apps above ends (and logs) the requests still open.
@@ -321,6 +343,18 @@ export default function serve(task: ServeTask): Promise<void> {
         if (rt.inflight === 0) drainResolve();
       } else if (m.type === 'table') {
         refresh();
+      } else if (m.type === 'certificates') {
+        for (const l of listeners) {
+          if (!(l instanceof TlsEntryPoint)) continue;
+          try {
+            l.apply(m.served);
+          } catch (err) {
+            send({ type: 'log', level: 'error', msg: `cannot load the new certificates: ${(err as Error).message}`, workerId: task.workerId });
+          }
+        }
+      } else if (m.type === 'challenges') {
+        challenges.clear();
+        for (const [token, auth] of m.challenges) challenges.set(token, auth);
       } else if (m.type === 'pools' && task.testHooks) {
         const stats: PoolStats = { open: 0, idle: 0, idleBusy: 0, inflight: rt.inflight };
         for (const pool of pools.all()) {
@@ -341,16 +375,40 @@ export default function serve(task: ServeTask): Promise<void> {
     task.port.on('message', onMessage);
 
     task.entryPoints.forEach((ep, i) => {
-      const cb = (s: uWS.us_listen_socket | false) => {
-        if (s === false) {
+      listeners[i]!.listen(ep.host, ep.port, (ok) => {
+        if (!ok) {
           finish(new Error(`worker ${task.workerId}: cannot listen on ${ep.host || '*'}:${ep.port} (entry point ${ep.name})`));
           return;
         }
-        listenSockets.push(s);
         if (--pending === 0) send({ type: 'listening', workerId: task.workerId });
-      };
-      if (ep.host === '') apps[i].listen(ep.port, cb);
-      else apps[i].listen(ep.host, ep.port, cb);
+      });
     });
   });
+}
+
+/** A plain HTTP entry point: one app, one listen socket. */
+class PlainEntryPoint {
+  private socket: uWS.us_listen_socket | null = null;
+
+  constructor(private readonly app: uWS.TemplatedApp) {}
+
+  listen(host: string, port: number, done: (ok: boolean) => void): void {
+    const cb = (s: uWS.us_listen_socket | false) => {
+      if (s !== false) this.socket = s;
+      done(s !== false);
+    };
+    if (host === '') this.app.listen(port, cb);
+    else this.app.listen(host, port, cb);
+  }
+
+  closeListener(): void {
+    if (this.socket !== null) uWS.us_listen_socket_close(this.socket);
+    this.socket = null;
+  }
+
+  /** app.close() (present in the binary, missing from its typings) closes every connection. */
+  closeAll(): void {
+    this.closeListener();
+    (this.app as uWS.TemplatedApp & { close(): void }).close();
+  }
 }

@@ -56,6 +56,7 @@ export function testStaticConfig(webPort: number, apiPort: number, workers: numb
     graceTimeoutMs: 10_000,
     // No body deadline: the 1 GiB upload tests must not depend on the machine's speed.
     readTimeoutMs: 0,
+    tls: null,
   });
   return {
     entryPoints: { web: ep('web', webPort), traefik: ep('traefik', apiPort) },
@@ -74,6 +75,8 @@ export function testStaticConfig(webPort: number, apiPort: number, workers: numb
       insecureSkipVerify: false,
       rootCAs: [],
     },
+    certificatesResolvers: [],
+    staticCertificates: [],
   };
 }
 

@@ -55,6 +55,7 @@ describe('defaults', () => {
       forwardedHeadersInsecure: false,
       graceTimeoutMs: 10_000,
       readTimeoutMs: 60_000,
+      tls: null,
     });
     assert.equal(c.entryPoints.traefik!.port, 8080);
     assert.deepEqual(c.providers, {});
@@ -312,7 +313,7 @@ describe('unknown flags and arguments', () => {
   test('unknown flags are named', () => {
     fails(['--nope'], 'unknown flag --nope');
     fails(['--entrypoints.web.adress=:80'], 'unknown flag --entrypoints.web.adress', 'did you mean --entrypoints.web.address');
-    fails(['--entrypoints.web.http.tls=true'], '--entrypoints.web.http.tls');
+    fails(['--entrypoints.web.http.tlss=true'], '--entrypoints.web.http.tlss');
     fails(['--entrypoints.web.forwardedHeaders.bogus=1'], '--entrypoints.web.forwardedHeaders.bogus');
     fails(['--providers.file.filenam=x'], '--providers.file.filenam');
     fails(['--api.foo'], '--api.foo');

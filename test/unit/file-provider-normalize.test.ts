@@ -75,7 +75,7 @@ describe('normalizeDynamicConfig', () => {
             norule: { service: 'good' },
             emptyrule: { rule: '' },
             typo: { rule: 'Path(`/`)', servce: 'good' },
-            tls: { rule: 'Path(`/`)', tls: {} },
+            tls: { rule: 'Path(`/`)', tls: { options: 'modern' } },
             badprio: { rule: 'Path(`/`)', priority: 'high' },
             badeps: { rule: 'Path(`/`)', entryPoints: 'web' },
             badsyntax: { rule: 'Path(`/`)', ruleSyntax: 'v9' },
@@ -118,7 +118,7 @@ describe('normalizeDynamicConfig', () => {
       ['router:norule', /missing "rule"/],
       ['router:emptyrule', /rule must be a non-empty string/],
       ['router:typo', /unknown key "servce"/],
-      ['router:tls', /"tls" is not supported/],
+      ['router:tls', /TLS options are not supported/],
       ['router:badprio', /priority must be an integer/],
       ['router:badeps', /entryPoints must be a list/],
       ['router:badsyntax', /ruleSyntax must be one of/],
@@ -169,16 +169,17 @@ describe('normalizeDynamicConfig', () => {
     assert.match(r.errors[0]!.message, /"forwardingTimeouts" is not supported by portero/);
   });
 
-  test('tcp, udp and tls are ignored with a warning; http must be a mapping', () => {
+  test('tcp and udp are ignored with a warning, so are TLS options; http must be a mapping', () => {
     const r = normalizeDynamicConfig({
       tcp: { routers: {} },
       udp: {},
-      tls: { certificates: [] },
+      tls: { certificates: [], options: { modern: { minVersion: 'VersionTLS13' } } },
       http: { routers: { a: { rule: 'Path(`/`)' } }, serversTransports: {} },
     });
     assert.deepEqual(Object.keys(r.config.http.routers), ['a']);
     assert.equal(r.errors.length, 0);
     assert.equal(r.warnings.length, 3);
+    assert.ok(r.warnings.some((w) => w.includes('tls.options')));
     assert.ok(r.warnings.some((w) => w.includes('"tcp"')));
 
     const bad = normalizeDynamicConfig({ http: { routers: ['a'] } });

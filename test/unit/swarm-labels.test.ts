@@ -398,21 +398,37 @@ describe('v2/v3 labels', () => {
       'service "what" (Swarm service "s"): label "traefik.http.services.what.loadbalancer.server.foo": unknown key (expected loadbalancer.server.{port,scheme,url,weight})',
       'router "prio" (Swarm service "s"): label "traefik.http.routers.prio.priority": priority must be an integer, got string "high"',
       'router "syntax" (Swarm service "s"): label "traefik.http.routers.syntax.rulesyntax": ruleSyntax must be one of v3, v2, v1, got "v4"',
-      'router "typo" (Swarm service "s"): label "traefik.http.routers.typo.servce": unknown key "servce" (expected rule, ruleSyntax, service, priority, entryPoints, middlewares)',
+      'router "typo" (Swarm service "s"): label "traefik.http.routers.typo.servce": unknown key "servce" (expected rule, ruleSyntax, service, priority, entryPoints, middlewares, tls)',
       'router "heavy" (Swarm service "s"): service "heavy" is disabled (see its error)',
       'router "pass" (Swarm service "s"): service "pass" is disabled (see its error)',
     ]);
     for (const e of r.errors) assert.equal(e.provider, 'swarm');
   });
 
-  test('router tls: "true" is not supported (it would be served without TLS), "false" means none', () => {
+  test('router tls: "true" makes a TLS router, with certresolver and domains[n] beside it; "false" means none', () => {
     const base = { ...ENABLE, 'traefik.http.routers.r.rule': 'Path(`/`)', 'traefik.http.services.s.loadbalancer.server.port': '80' };
     assert.deepEqual(build([service('s', { ...base, 'traefik.http.routers.r.tls': 'false' })]).config.http.routers, { r: { rule: 'Path(`/`)', service: 's' } });
     const on = build([service('s', { ...base, 'traefik.http.routers.r.tls': 'true' })]);
-    assert.deepEqual(on.config.http.routers, {});
-    assert.deepEqual(messages(on.errors), ['router "r" (Swarm service "s"): label "traefik.http.routers.r.tls": "tls" is not supported by portero']);
-    const resolver = build([service('s', { ...base, 'traefik.http.routers.r.tls.certresolver': 'le' })]);
-    assert.deepEqual(messages(resolver.errors), ['router "r" (Swarm service "s"): label "traefik.http.routers.r.tls.certresolver": "tls" is not supported by portero']);
+    assert.deepEqual(on.config.http.routers, { r: { rule: 'Path(`/`)', service: 's', tls: {} } });
+    const resolver = build([
+      service('s', {
+        ...base,
+        'traefik.http.routers.r.tls': 'true',
+        'traefik.http.routers.r.tls.certresolver': 'le',
+        'traefik.http.routers.r.tls.domains[0].main': 'Example.com',
+        'traefik.http.routers.r.tls.domains[0].sans': 'www.example.com, api.example.com',
+        'traefik.http.routers.r.tls.domains[1].main': '*.apps.example.com',
+      }),
+    ]);
+    assert.deepEqual(resolver.errors, []);
+    assert.deepEqual(resolver.config.http.routers.r!.tls, {
+      certResolver: 'le',
+      domains: [{ main: 'example.com', sans: ['www.example.com', 'api.example.com'] }, { main: '*.apps.example.com' }],
+    });
+    const options = build([service('s', { ...base, 'traefik.http.routers.r.tls.options': 'modern@file' })]);
+    assert.deepEqual(messages(options.errors), [
+      'router "r" (Swarm service "s"): label "traefik.http.routers.r.tls.options": tls.options "modern@file": TLS options are not supported by portero (only "default")',
+    ]);
   });
 
   test('comma lists: entry points and middlewares are trimmed; an empty item is an error', () => {

@@ -65,6 +65,9 @@ function routerSpec(g: Group): RouterSpec {
       leaves.push({ label: key, path, value });
     }
   }
+  // tls=true beside tls.certresolver (as Traefik's guides write it) says nothing more.
+  const bareTls = leaves.findIndex((l) => l.path.length === 1 && l.path[0].toLowerCase() === 'tls');
+  if (bareTls >= 0 && leaves.some((l) => l.path.length > 1 && l.path[0].toLowerCase() === 'tls')) leaves.splice(bareTls, 1);
   return { name: g.name, leaves, problem: g.problem };
 }
 
