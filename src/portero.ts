@@ -15,6 +15,7 @@ import { WorkerSupervisor } from './supervisor/workers.js';
 import { TablePublisher } from './table/publisher.js';
 import type { ServeEntryPoint } from './worker/serve.js';
 import { HttpsManager } from './tls/https.js';
+import { ensureConnectionMigration } from './supervisor/reuseport.js';
 
 /** A source of dynamic configuration (file, swarm). */
 export interface Provider {
@@ -130,6 +131,7 @@ export class Portero {
 
   async start(): Promise<void> {
     const { log } = this.options;
+    ensureConnectionMigration(log);
     // Certificates first (the generated default, acme.json's), so workers serve them from their first handshake.
     await this.https.prepare();
     this.https.start();

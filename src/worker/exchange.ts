@@ -68,11 +68,14 @@ export const enum After {
   Close,
 }
 
-export function sendError(res: HttpResponse, status: number, body: string, after = After.Keep): void {
+/** An answer of portero's own; to HEAD, the headers alone (with the body's length). */
+export function sendError(res: HttpResponse, status: number, body: string, after = After.Keep, head = false): void {
   res.cork(() => {
     res.writeStatus(`${status} ${STATUS_CODES[status]}`).writeHeader('content-type', 'text/plain; charset=utf-8');
     if (after === After.Tell) res.writeHeader('connection', 'close');
-    res.end(body, after === After.Close);
+    // This uWS build aborts the process on endWithoutBody(length): the header is written by hand.
+    if (head && after !== After.Close) res.writeHeader('content-length', String(Buffer.byteLength(body))).endWithoutBody();
+    else res.end(head ? '' : body, after === After.Close);
   });
 }
 
@@ -571,7 +574,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     this.bytesOut = body.length;
     if (this.resOpen) {
       this.beforeEnd();
-      sendError(this.res, status, body, after);
+      sendError(this.res, status, body, after, this.headRequest);
       this.resOpen = false;
     }
     this.finish();

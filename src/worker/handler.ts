@@ -77,14 +77,14 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
       const status = redirectStatus(ep.redirect, method);
       const close = closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0);
       if (obs !== null) obs.answered(ep, req, res, parsed, method, status, 0, t0);
-      sendRedirect(res, status, redirectLocation(ep.redirect, parsed.hostHeader, parsed.target), close);
+      sendRedirect(res, status, redirectLocation(ep.redirect, parsed.hostHeader, parsed.target), close, method === 'HEAD');
       return;
     }
     if (route === null) {
       if (obs !== null) obs.answered(ep, req, res, parsed, method, 404, 19, t0);
       // The body, if any, is read and dropped by uWS; the client is told to close when too much of it is to come.
       const after = closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0) ? After.Tell : After.Keep;
-      sendError(res, 404, '404 page not found\n', after);
+      sendError(res, 404, '404 page not found\n', after, method === 'HEAD');
       return;
     }
     let target = parsed.target;

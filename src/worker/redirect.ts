@@ -35,11 +35,14 @@ export function redirectLocation(target: RedirectTarget, hostHeader: string, pat
   return `${target.scheme}://${host}${port}${pathAndQuery}`;
 }
 
-export function sendRedirect(res: HttpResponse, status: number, location: string, close: boolean): void {
+export function sendRedirect(res: HttpResponse, status: number, location: string, close: boolean, head: boolean): void {
   res.cork(() => {
     res.writeStatus(`${status} ${STATUS_CODES[status]}`).writeHeader('location', location).writeHeader('content-type', 'text/plain; charset=utf-8');
     if (close) res.writeHeader('connection', 'close');
-    res.end(STATUS_CODES[status]);
+    const body = STATUS_CODES[status]!;
+    // This uWS build aborts the process on endWithoutBody(length): the header is written by hand.
+    if (head) res.writeHeader('content-length', String(body.length)).endWithoutBody();
+    else res.end(body);
   });
 }
 

@@ -25,6 +25,27 @@ export class MemoryProvider implements Provider {
   }
 }
 
+/** `n` distinct free ports: all are held until every one is chosen, so none comes twice. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = net.createServer();
+      servers.push(s);
+      ports.push(
+        await new Promise<number>((resolve, reject) => {
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port));
+        }),
+      );
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -82,20 +103,19 @@ export function testStaticConfig(webPort: number, apiPort: number, workers: numb
 
 export async function startPortero(
   dynamic: DynamicConfig,
-  options: { workers?: number; tweak?: (c: StaticConfig) => void } = {},
+  options: { workers?: number; tweak?: (c: StaticConfig, extraPorts: number[]) => void; extraPorts?: number } = {},
 ): Promise<TestPortero> {
-  const webPort = await freePort();
-  const apiPort = await freePort();
-  const config = testStaticConfig(webPort, apiPort, options.workers ?? 1);
-  options.tweak?.(config);
+  const [webPort, apiPort, ...extraPorts] = await freePorts(2 + (options.extraPorts ?? 0));
+  const config = testStaticConfig(webPort!, apiPort!, options.workers ?? 1);
+  options.tweak?.(config, extraPorts);
   const provider = new MemoryProvider(dynamic);
   const portero = new Portero({ config, log: pino({ level: process.env.PORTERO_TEST_LOG ?? 'silent' }), providers: [provider], testHooks: true });
   await portero.start();
   return {
     portero,
     provider,
-    webPort,
-    apiPort,
+    webPort: webPort!,
+    apiPort: apiPort!,
     url: (path = '/') => `http://127.0.0.1:${webPort}${path}`,
     stop: () => portero.stop(),
   };
