@@ -4,7 +4,9 @@
 // are served as soon as they are read, so a restart (or a Traefik acme.json)
 // serves from the first handshake without a new order. Instances sharing the
 // storage file take turns through a lock and pick up each other's results.
+import { mkdirSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { dirname } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { generateKeyPair, createPrivateKey } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -156,8 +158,11 @@ export class AcmeResolver {
 
   private async order(d: TlsDomain): Promise<void> {
     const k = key(d);
-    if (!this.lock.tryAcquire()) return; // another instance is ordering: its result arrives through the file
+    let locked = false;
     try {
+      mkdirSync(dirname(this.config.storage), { recursive: true, mode: 0o700 });
+      locked = this.lock.tryAcquire();
+      if (!locked) return; // another instance is ordering: its result arrives through the file
       this.reload();
       if (this.storageError !== null || !this.needsOrder(d, Date.now())) return;
       this.log.info({ resolver: this.config.name, domains: k }, 'ordering a certificate');
@@ -206,9 +211,9 @@ export class AcmeResolver {
       const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempts - 1));
       const message = `cannot obtain a certificate for ${k} from ${this.config.caServer}: ${(err as Error).message}`;
       this.failures.set(k, { message, attempts, nextAttempt: Date.now() + delay });
-      this.log.error({ resolver: this.config.name, domains: k, attempt: attempts, retryInSeconds: delay / 1000 }, message);
+      this.log.error({ resolver: this.config.name, domains: k, attempt: attempts, retryInSeconds: delay / 1000, stack: (err as Error).stack }, message);
     } finally {
-      this.lock.release();
+      if (locked) this.lock.release();
     }
   }
 }

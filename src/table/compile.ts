@@ -399,7 +399,9 @@ function tlsNeeds(
     if (t.certResolver !== undefined) {
       const resolver = resolvers.find((n) => n.toLowerCase() === t.certResolver!.toLowerCase());
       if (resolver === undefined) return `unknown certificate resolver ${JSON.stringify(t.certResolver)}${resolvers.length ? ` (configured: ${resolvers.join(', ')})` : ''}`;
-      const wanted = t.domains.length > 0 ? t.domains : (ruleHosts ?? []).filter((h) => !h.includes('*')).map((h) => ({ main: h, sans: [] }));
+      // As Traefik: without tls.domains, one certificate for the rule's Host names, the first as main.
+      const hosts = (ruleHosts ?? []).filter((h) => !h.includes('*'));
+      const wanted = t.domains.length > 0 ? t.domains : hosts.length > 0 ? [{ main: hosts[0]!, sans: hosts.slice(1) }] : [];
       const list = acme.get(resolver) ?? [];
       for (const d of wanted) if (!list.some((x) => x.main === d.main && x.sans.join() === d.sans.join())) list.push(d);
       acme.set(resolver, list);

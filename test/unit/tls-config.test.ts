@@ -160,7 +160,7 @@ describe('compiling TLS routers', () => {
       { resolvers: ['le'] },
     );
     assert.deepEqual(routersOf(c), { 'plain@file': ['web', 'websecure'] });
-    assert.deepEqual(c.tls.acme.get('le'), [{ main: 'a.test', sans: [] }, { main: 'b.test', sans: [] }]);
+    assert.deepEqual(c.tls.acme.get('le'), [{ main: 'a.test', sans: ['b.test'] }]);
   });
 
   test('a TLS router whose entry points all serve plain HTTP, or with an unknown resolver, is disabled with the reason', () => {
