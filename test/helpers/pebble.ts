@@ -104,7 +104,7 @@ export async function startPebble(httpPort: number, validitySeconds = 3600): Pro
     await waitFor(`https://127.0.0.1:${api}/dir`, apiCert, 15_000);
   } catch (err) {
     await stop();
-    throw new Error(`${(err as Error).message}\n${logs.join('')}`);
+    throw new Error(`${(err as Error).message}\n${logs.join('')}`, { cause: err });
   }
   return {
     directory: `https://127.0.0.1:${api}/dir`,
