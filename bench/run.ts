@@ -18,13 +18,14 @@ import { direct } from './peers/direct.js';
 import { haproxy } from './peers/haproxy.js';
 import { nginx } from './peers/nginx.js';
 import type { Peer, PeerContext } from './peers/peer.js';
-import { PORTERO_VARIANTS, porteroPeer } from './peers/portero.js';
+import { DEFAULT_CLI, PORTERO_VARIANTS, porteroPeer } from './peers/portero.js';
 import { formatSummary, profilesIn, summarize } from './profile.js';
 import { duration, Progress } from './progress.js';
 import { waitForQuiet } from './quiet.js';
 import { cellText, headline, markdown, NOISY_CORES, type Report, ratios, type Row, type Settings, textReport, textRow, textTable } from './report.js';
 import { runScale, scaleSteps } from './scale.js';
 import { runSoak, soakMarkdown, soakSummary } from './soak.js';
+import { httpsMarkdown, runHttps } from './https.js';
 import { installCleanup, stopAll } from './spawn.js';
 import { chartSvg } from './svg.js';
 
@@ -48,6 +49,8 @@ export const usage = `node dist/bench/run.js [options]        (npm run bench -- 
   --retries=1                repeat a measurement during which other processes used >= ${NOISY_CORES} cores
   --scale                    then the scale cases (10,000 routers, table update, memory, 1 GiB stream)
   --scale-only               only the scale cases
+  --https                    only the HTTPS cells: portero vs nginx terminating TLS 1.3, 1 worker pinned to core 0,
+                             wrk on core 1; keep-alive and new-handshake rounds, alternating (needs wrk, nginx, taskset)
   --soak=MINUTES              only the soak: portero (2 workers, 4 replicas) at half its measured capacity for MINUTES,
                              RSS and open fds sampled every 10 s; writes <out>.md/.json (default out: soak)
   --portero-cli=PATH         another checkout's dist/src/cli.js
@@ -57,6 +60,8 @@ export const usage = `node dist/bench/run.js [options]        (npm run bench -- 
 export interface RunOptions extends Settings {
   /** --soak=MINUTES: only the soak case (0: not asked). */
   soakMinutes: number;
+  /** --https: only the HTTPS cells against nginx. */
+  https: boolean;
   keepTmp: boolean;
   porteroCli: string | undefined;
   resultsDir: string;
@@ -83,6 +88,7 @@ export function parseOptions(argv: string[], root: string): RunOptions {
       scale: { type: 'boolean', default: false },
       'scale-only': { type: 'boolean', default: false },
       soak: { type: 'string' },
+      https: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       'keep-tmp': { type: 'boolean', default: false },
       'portero-cli': { type: 'string' },
@@ -124,8 +130,9 @@ export function parseOptions(argv: string[], root: string): RunOptions {
     keepTmp: values['keep-tmp'],
     porteroCli: values['portero-cli'],
     resultsDir: resolve(values['results-dir'] ?? join(root, 'bench', 'results')),
-    out: values.soak !== undefined && values.out === 'latest' ? 'soak' : values.out,
+    out: values.soak !== undefined && values.out === 'latest' ? 'soak' : values.https && values.out === 'latest' ? 'https' : values.out,
     soakMinutes: values.soak === undefined ? 0 : int('soak', values.soak, 1),
+    https: values.https ?? false,
   };
 }
 
@@ -144,6 +151,22 @@ async function soakOnly(opts: RunOptions, root: string): Promise<number> {
   if (!opts.keepTmp) rmSync(tmp, { recursive: true, force: true });
   const l = report.run.load;
   return l.errors + l.timeouts + l.non2xx + l.mismatches > 0 ? 1 : 0;
+}
+
+/** --https: TLS termination against nginx, proxy saturated (bench/https.ts). */
+async function httpsOnly(opts: RunOptions, root: string): Promise<number> {
+  const tmp = join(root, 'bench', 'results', 'tmp', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(opts.resultsDir, { recursive: true });
+  installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
+  const report = await runHttps({ tmp, cli: opts.porteroCli ?? DEFAULT_CLI, rounds: Math.max(opts.rounds, 3), durationS: opts.durationS, log: (l) => console.error(l) });
+  const env = environment(root);
+  const base = join(opts.resultsDir, opts.out);
+  const text = `${httpsMarkdown(report)}\nMachine: ${env.cpuModel}, ${env.cores} cores; node ${env.node}.\n`;
+  writeFileSync(`${base}.json`, `${JSON.stringify({ env, https: report }, null, 2)}\n`);
+  writeFileSync(`${base}.md`, text);
+  console.log(`\n${text}\nwrote ${base}.md and .json`);
+  if (!opts.keepTmp) rmSync(tmp, { recursive: true, force: true });
+  return report.rounds.some((r) => r.reqPerSec === 0) ? 1 : 0;
 }
 
 /** Starts the peer, waits for a quiet machine, measures, stops the peer. */
@@ -183,7 +206,8 @@ async function main(): Promise<number> {
   const root = findRoot(dirname(fileURLToPath(import.meta.url)));
   const opts = parseOptions(process.argv.slice(2), root);
   if (opts.soakMinutes > 0) return soakOnly(opts, root);
-  const { keepTmp, porteroCli, resultsDir, out, soakMinutes: _soak, ...settings } = opts;
+  if (opts.https) return httpsOnly(opts, root);
+  const { keepTmp, porteroCli, resultsDir, out, soakMinutes: _soak, https: _https, ...settings } = opts;
   const peers: Record<string, Peer> = {
     direct,
     nginx,
