@@ -96,6 +96,8 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   // What the observer reads when the exchange ends (kept whether or not anyone observes: plain stores).
   /** Set by the handler when metrics or the access log are on. */
   trace: Trace | null = null;
+  /** The client sent Connection: close (set by the handler): every answer says the connection closes. */
+  clientClose = false;
   /** Status sent to the client; 0 until known. */
   status = 0;
   /** Status the server answered with; 0 when it did not answer. */
@@ -317,7 +319,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
    * reading and dropping.
    */
   private closeAfterAnswer(): boolean {
-    return closesAfterEarlyAnswer(this.ctx.draining, this.bodyDone ? -1 : this.bodyLength, this.bytesIn);
+    return this.clientClose || closesAfterEarlyAnswer(this.ctx.draining, this.bodyDone ? -1 : this.bodyLength, this.bytesIn);
   }
 
   /** Before the call that ends the response: a paused client must read again, or its remaining body would stall it. */

@@ -66,7 +66,7 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
     if (ep.challenges !== null && parsed.view.path.startsWith(CHALLENGE_PREFIX)) {
       // HTTP-01 outranks every router and the redirection, as Traefik's challenge router does.
       const auth = ep.challenges.get(parsed.view.path.slice(CHALLENGE_PREFIX.length));
-      const close = closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0);
+      const close = parsed.clientClose || closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0);
       if (obs !== null) obs.answered(ep, req, res, parsed, method, auth === undefined ? 404 : 200, auth?.length ?? 19, t0);
       sendChallenge(res, auth, close);
       return;
@@ -75,7 +75,7 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
     const route = table === null ? null : table.match(ep.name, parsed.view);
     if (ep.redirect !== null && (route === null || route.priority <= ep.redirect.priority)) {
       const status = redirectStatus(ep.redirect, method);
-      const close = closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0);
+      const close = parsed.clientClose || closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0);
       if (obs !== null) obs.answered(ep, req, res, parsed, method, status, 0, t0);
       sendRedirect(res, status, redirectLocation(ep.redirect, parsed.hostHeader, parsed.target), close, method === 'HEAD');
       return;
@@ -83,7 +83,7 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
     if (route === null) {
       if (obs !== null) obs.answered(ep, req, res, parsed, method, 404, 19, t0);
       // The body, if any, is read and dropped by uWS; the client is told to close when too much of it is to come.
-      const after = closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0) ? After.Tell : After.Keep;
+      const after = parsed.clientClose || closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0) ? After.Tell : After.Keep;
       sendError(res, 404, '404 page not found\n', after, method === 'HEAD');
       return;
     }
@@ -112,6 +112,7 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
       parsed.bodyLength,
       ep.readTimeoutMs,
     );
+    x.clientClose = parsed.clientClose;
     if (obs !== null) x.trace = obs.begin(ep, req, parsed, route.name, t0);
     x.start();
   };

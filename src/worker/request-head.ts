@@ -40,6 +40,8 @@ export interface ParsedRequest {
   invalid: string | null;
   /** The status that answers `invalid`: 400, or 414/431 for a target or head over the limits. */
   invalidStatus: number;
+  /** The client sent Connection: close. */
+  clientClose: boolean;
 }
 
 const HOP_BY_HOP = new Set([
@@ -192,6 +194,8 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
     connection === '' || connection === 'keep-alive' || connection === 'close' || connection === 'Keep-Alive'
       ? null
       : connection.toLowerCase().split(',').map((t) => t.trim());
+  // uWS closes the connection after answering such a request: the answer says so, as HTTP/1.1 asks.
+  const clientClose = connection === 'close' || (connectionTokens !== null && connectionTokens.includes('close'));
 
   let trusted: boolean | null = ep.trustAll ? true : null;
   let hostHeader = '';
@@ -285,5 +289,6 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
     bodyLength,
     invalid,
     invalidStatus,
+    clientClose,
   };
 }

@@ -72,6 +72,21 @@ describe('forwarding to whoami replicas', () => {
     assert.equal(missing.headers.uwebsockets, undefined);
   });
 
+  test('a client that sends Connection: close is told so in the answer (proxied, 404 and HEAD alike), then the connection closes', async () => {
+    for (const [head, status] of [
+      [`GET / HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`, '200'],
+      ['GET / HTTP/1.1\r\nHost: nobody.test\r\nConnection: close\r\n\r\n', '404'],
+      ['HEAD / HTTP/1.1\r\nHost: nobody.test\r\nConnection: close\r\n\r\n', '404'],
+    ] as const) {
+      const r = await rawExchange(p.webPort, head, 2000);
+      assert.match(r.text, new RegExp(`^HTTP/1.1 ${status} `));
+      assert.match(r.text, /\r\nconnection: close\r\n/i, head);
+      assert.equal(r.closed, true);
+    }
+    const head404 = await rawExchange(p.webPort, 'HEAD / HTTP/1.1\r\nHost: nobody.test\r\nConnection: close\r\n\r\n', 2000);
+    assert.ok(head404.text.endsWith('\r\n\r\n'), 'no body after a HEAD answer');
+  });
+
   test('incoming X-Forwarded-* from an untrusted client are replaced', async () => {
     const r = await request(p.webPort, {
       headers: { host: HOST, 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-real-ip': '6.6.6.6', 'x-forwarded-host': 'evil' },
