@@ -9,8 +9,8 @@
 //               wrk never resumes a session.
 // Reported: requests/s, requests per proxy CPU-second, and their ratios per round.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { startBackends } from './backends.js';
 import { BODY } from './body.js';
@@ -23,6 +23,12 @@ import { type Child, spawnChild } from './spawn.js';
 const run = promisify(execFile);
 const PROXY_CORE = '0';
 const LOAD_CORE = '1';
+/**
+ * CPU the proxy may use per cell, so that it, not the load generator, is the
+ * bottleneck: on one core wrk cannot keep a TLS server on the other one busy
+ * (a handshake costs the client about what it costs the server).
+ */
+const CAP_CORES = { 'keep-alive': 0.6, handshakes: 0.3 } as const;
 
 export interface HttpsCellResult {
   peer: string;
@@ -31,8 +37,10 @@ export interface HttpsCellResult {
   reqPerSec: number;
   proxyCpuSeconds: number;
   reqPerCpuSecond: number;
-  /** Share of one core the proxy used: near 1 when saturated. */
+  /** Share of one core the proxy used: at its cap when saturated. */
   proxyCores: number;
+  /** The proxy's CPU cap, cores (0: none). */
+  capCores: number;
   errors: string;
 }
 
@@ -190,16 +198,23 @@ export async function runHttps(options: { tmp: string; cli: string; rounds: numb
           await wrk(proxy.port, 1, 64, false); // warm-up
           for (const cell of ['keep-alive', 'handshakes'] as const) {
             const close = cell === 'handshakes';
-            const c0 = cpuTimesOf(proxy.pids());
-            const t0 = performance.now();
-            const r = await wrk(proxy.port, options.durationS, close ? 32 : 64, close);
-            const wall = (performance.now() - t0) / 1000;
-            const c1 = cpuTimesOf(proxy.pids());
+            const uncap = capCpu(proxy.pids(), CAP_CORES[cell]);
+            let r: { reqPerSec: number; errors: string };
+            let c0, c1, wall;
+            try {
+              c0 = cpuTimesOf(proxy.pids());
+              const t0 = performance.now();
+              r = await wrk(proxy.port, options.durationS, close ? 32 : 64, close);
+              wall = (performance.now() - t0) / 1000;
+              c1 = cpuTimesOf(proxy.pids());
+            } finally {
+              uncap?.();
+            }
             const cpu = c1.user + c1.sys - c0.user - c0.sys;
             const total = r.reqPerSec * options.durationS;
-            const row: HttpsCellResult = { peer: name, cell, round, reqPerSec: r.reqPerSec, proxyCpuSeconds: cpu, reqPerCpuSecond: cpu > 0 ? total / cpu : 0, proxyCores: cpu / wall, errors: r.errors };
+            const row: HttpsCellResult = { peer: name, cell, round, reqPerSec: r.reqPerSec, proxyCpuSeconds: cpu, reqPerCpuSecond: cpu > 0 ? total / cpu : 0, proxyCores: cpu / wall, capCores: uncap === null ? 0 : CAP_CORES[cell], errors: r.errors };
             report.rounds.push(row);
-            log(`round ${round} ${name} ${cell}: ${Math.round(row.reqPerSec)} req/s, ${Math.round(row.reqPerCpuSecond)} req per CPU-s, proxy at ${row.proxyCores.toFixed(2)} cores${row.errors ? ` (${row.errors})` : ''}`);
+            log(`round ${round} ${name} ${cell}: ${Math.round(row.reqPerSec)} req/s, ${Math.round(row.reqPerCpuSecond)} req per CPU-s, proxy at ${row.proxyCores.toFixed(2)} cores (cap ${row.capCores || 'none'})${row.errors ? ` (${row.errors})` : ''}`);
           }
         } finally {
           await proxy.stop();
@@ -212,6 +227,45 @@ export async function runHttps(options: { tmp: string; cli: string; rounds: numb
   return report;
 }
 
+/**
+ * Caps a process tree's CPU with a cgroup (v1 cpu controller, or v2's
+ * cpu.max); returns a function that lifts the cap, or null when cgroups
+ * cannot be written here.
+ */
+function capCpu(pids: readonly number[], cores: number): (() => void) | null {
+  const period = 100_000;
+  const quota = Math.round(cores * period);
+  const v1 = '/sys/fs/cgroup/cpu';
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : null;
+  const dir = existsSync(join(v1, 'cgroup.procs')) ? join(v1, `portero-bench-${process.pid}`) : v2 !== null ? join(v2, `portero-bench-${process.pid}`) : null;
+  if (dir === null) return null;
+  try {
+    mkdirSync(dir, { recursive: true });
+    if (dir.startsWith(v1)) {
+      writeFileSync(join(dir, 'cpu.cfs_period_us'), String(period));
+      writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quota));
+    } else writeFileSync(join(dir, 'cpu.max'), `${quota} ${period}`);
+    for (const pid of pids) writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+  } catch {
+    return null;
+  }
+  return () => {
+    const root = dirname(dir);
+    for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+      try {
+        writeFileSync(join(root, 'cgroup.procs'), pid);
+      } catch {
+        /* exited */
+      }
+    }
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* still busy: left for the next run */
+    }
+  };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? 0 : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -221,7 +275,7 @@ export function httpsMarkdown(r: HttpsReport): string {
   const lines = [
     '# HTTPS: portero vs nginx, proxy saturated',
     '',
-    `One worker each pinned to core 0; wrk and 4 backends on core 1; ${r.settings.durationS} s per cell, ${r.settings.rounds} alternating rounds. Same ECDSA P-256 certificate, TLS 1.3, no session resumption.`,
+    `One worker each pinned to core 0 and capped (cgroup) at ${CAP_CORES['keep-alive']} cores for keep-alive and ${CAP_CORES.handshakes} for handshakes, so that the proxy is the bottleneck; wrk and 4 backends on core 1; ${r.settings.durationS} s per cell, ${r.settings.rounds} alternating rounds. Same ECDSA P-256 certificate, TLS 1.3, no session resumption.`,
     `Negotiated (openssl s_client): ${Object.entries(r.cipher).map(([k, v]) => `${k} ${v}`).join('; ')}.`,
     '',
     '| cell | round | portero req/s | nginx req/s | ratio | portero req/CPU-s | nginx req/CPU-s | ratio | portero cores | nginx cores |',
