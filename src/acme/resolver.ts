@@ -5,7 +5,7 @@
 // serves from the first handshake without a new order. Instances sharing the
 // storage file take turns through a lock and pick up each other's results.
 import { mkdirSync } from 'node:fs';
-import { Agent } from 'node:https';
+import { Agent, get as httpsGet } from 'node:https';
 import { dirname } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { generateKeyPair, createPrivateKey } from 'node:crypto';
@@ -166,6 +166,8 @@ export class AcmeResolver {
       this.reload();
       if (this.storageError !== null || !this.needsOrder(d, Date.now())) return;
       this.log.info({ resolver: this.config.name, domains: k }, 'ordering a certificate');
+      // acme-client turns a network error into a TypeError after 75 s of retries: ask the directory first, for a clear answer.
+      await reachable(this.config.caServer);
       const data = this.storage.read(this.config.name);
       const account = data.Account ?? (await newAccount(this.config.email));
       const client = new acme.Client({
@@ -209,7 +211,8 @@ export class AcmeResolver {
       const f = this.failures.get(k);
       const attempts = (f?.attempts ?? 0) + 1;
       const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempts - 1));
-      const message = `cannot obtain a certificate for ${k} from ${this.config.caServer}: ${(err as Error).message}`;
+      const why = err instanceof TypeError && /reading 'config'/.test(err.message) ? 'the ACME server stopped answering (network error)' : (err as Error).message;
+      const message = `cannot obtain a certificate for ${k} from ${this.config.caServer}: ${why}`;
       this.failures.set(k, { message, attempts, nextAttempt: Date.now() + delay });
       this.log.error({ resolver: this.config.name, domains: k, attempt: attempts, retryInSeconds: delay / 1000, stack: (err as Error).stack }, message);
     } finally {
@@ -236,6 +239,20 @@ async function certificateKey(type: AcmeResolverConfig['keyType']): Promise<Buff
   if (type === 'EC256') return acme.crypto.createPrivateEcdsaKey('P-256');
   if (type === 'EC384') return acme.crypto.createPrivateEcdsaKey('P-384');
   return acme.crypto.createPrivateRsaKey(Number(type.slice(3)));
+}
+
+/** Resolves when the ACME directory answers 200; rejects with the network or HTTP error. */
+function reachable(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const agent = acme.axios.defaults.httpsAgent as Agent | undefined;
+    const req = httpsGet(url, { ...(agent ? { agent } : {}), timeout: 10_000 }, (res) => {
+      res.resume();
+      if (res.statusCode === 200) resolve();
+      else reject(new Error(`the ACME directory answered ${res.statusCode}`));
+    });
+    req.on('timeout', () => req.destroy(new Error('the ACME directory did not answer within 10 s')));
+    req.on('error', (err) => reject(new Error(`cannot reach the ACME directory: ${err.message}`)));
+  });
 }
 
 let trusted = '';

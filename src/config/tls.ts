@@ -293,7 +293,7 @@ export const TLS_FLAG_SPECS: readonly FlagSpec[] = [
     defaultText: LETS_ENCRYPT,
     apply: (d, raw, [name], what) => {
       const url = parseText(raw, what);
-      if (!/^https?:\/\//i.test(url)) throw new ConfigUsageError(`${what}: expected an https:// URL, got ${JSON.stringify(url)}`);
+      if (!/^https:\/\//i.test(url)) throw new ConfigUsageError(`${what}: expected an https:// URL, got ${JSON.stringify(url)}`);
       resolver(d, name!).caServer = url;
     },
   },

@@ -196,6 +196,51 @@ describe('ACME (Let\'s Encrypt) against pebble', { skip }, () => {
     }
   });
 
+  test("Traefik v3's flags, unchanged, on the command line: redirect on web, a certresolver on websecure, pebble as caServer", async () => {
+    const [securePort, apiPort] = await freePorts(2);
+    const sub = join(dir, 'cli');
+    await import('node:fs').then((fs) => fs.mkdirSync(sub, { recursive: true }));
+    const caFile = join(sub, 'pebble-api.pem');
+    writeFileSync(caFile, pebble.apiCert);
+    const dyn = join(sub, 'dynamic.yml');
+    writeFileSync(dyn, `http:\n  routers:\n    app:\n      rule: Host(\`cli.app.test\`)\n      service: s\n      entryPoints: [websecure]\n  services:\n    s:\n      loadBalancer:\n        servers: [{url: "http://127.0.0.1:${backendPort}"}]\n`);
+    const { spawn } = await import('node:child_process');
+    const cli = new URL('../../src/cli.js', import.meta.url).pathname;
+    const child = spawn(process.execPath, [
+      cli,
+      `--entrypoints.web.address=127.0.0.1:${challengePort}`,
+      `--entrypoints.websecure.address=127.0.0.1:${securePort}`,
+      '--entrypoints.web.http.redirections.entrypoint.to=websecure',
+      '--entrypoints.web.http.redirections.entrypoint.scheme=https',
+      '--entrypoints.websecure.http.tls.certresolver=le',
+      `--entrypoints.traefik.address=127.0.0.1:${apiPort}`,
+      '--api.insecure=true',
+      `--providers.file.filename=${dyn}`,
+      '--certificatesresolvers.le.acme.email=ops@app.test',
+      `--certificatesresolvers.le.acme.storage=${join(sub, 'acme.json')}`,
+      `--certificatesresolvers.le.acme.caserver=${pebble.directory}`,
+      `--certificatesresolvers.le.acme.cacertificates=${caFile}`,
+      '--certificatesresolvers.le.acme.httpchallenge.entrypoint=web',
+      '--certificatesresolvers.le.acme.keytype=EC384',
+      '--workers=1',
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += String(d)));
+    try {
+      const root = await pebble.root();
+      await until('the certificate over the CLI', () => handshake(securePort!, 'cli.app.test', root), (h) => h.authorized, 30_000).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}\n${stderr}`, { cause: err });
+      });
+      const { request } = await import('../helpers/http.js');
+      const r = await request(challengePort, { path: '/x?y=1', headers: { host: 'cli.app.test' } });
+      assert.equal(r.status, 301);
+      assert.equal(r.headers.location, `https://cli.app.test:${securePort}/x?y=1`);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+
   test('two instances sharing acme.json: one orders, the other answers its challenge and serves the result', async () => {
     const storage = join(dir, 'shared', 'acme.json');
     const [otherWeb] = await freePorts(1);
@@ -265,7 +310,11 @@ describe("an existing Traefik acme.json", () => {
       const p = await startPortero(
         {
           http: {
-            routers: { app: { rule: 'Host(`traefik.test`) || Host(`www.traefik.test`)', service: 's', tls: { certResolver: 'le' } } },
+            routers: {
+              app: { rule: 'Host(`traefik.test`) || Host(`www.traefik.test`)', service: 's', tls: { certResolver: 'le' } },
+              // Not in the file: its order fails (no CA answers), is retried later, and says so in the API.
+              other: { rule: 'Host(`other.test`)', service: 's', tls: { certResolver: 'le' } },
+            },
             services: { s: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${backendPort}` }] } } },
             middlewares: {},
           },
@@ -287,8 +336,12 @@ describe("an existing Traefik acme.json", () => {
         await new Promise((r) => setTimeout(r, 1500));
         const status = p.portero.https.status()[0]!;
         assert.equal(status.orders, 0);
-        assert.deepEqual(status.errors, []);
         assert.deepEqual(status.certificates.map((c) => c.domain), [{ main: 'traefik.test', sans: ['www.traefik.test'] }]);
+        assert.equal(status.errors.length, 1);
+        assert.match(status.errors[0]!.message, /cannot obtain a certificate for other.test from https:\/\/127.0.0.1:1\/dir: .*\(attempt 1, next in \d+ s\)/);
+        const raw = (await (await fetch(`http://127.0.0.1:${p.apiPort}/api/rawdata`)).json()) as { errors?: { message: string }[] };
+        assert.ok(raw.errors?.some((e) => e.message.includes('cannot obtain a certificate for other.test')));
+        assert.equal((await handshake(securePort, 'traefik.test', cert.cert)).authorized, true, 'the stored certificate keeps serving');
       } finally {
         await p.stop();
         backend.close();

@@ -1,6 +1,9 @@
 // HTTPS settings: Traefik v3 flags, v1's entry point strings, the dynamic
 // `tls` section and router `tls`, and how the compiler places TLS routers.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigUsageError, parseStaticConfig, type StaticConfig } from '../../src/config/index.js';
 import type { EntryPointTls } from '../../src/config/tls.js';
@@ -10,6 +13,9 @@ import { compileTable } from '../../src/table/compile.js';
 import { LoadBalancerCompiler } from '../../src/table/load-balancers.js';
 import { SlotAllocator, SlotPool } from '../../src/table/slots.js';
 import { CertificateLoader } from '../../src/tls/loader.js';
+import { CertificateFiles } from '../../src/tls/files.js';
+import { CertificateStore } from '../../src/tls/store.js';
+import { loadCertificate } from '../../src/tls/certificate.js';
 import { makeCert, makeExpiredCert } from '../helpers/certs.js';
 
 const parse = (...argv: string[]): StaticConfig => parseStaticConfig(argv, {});
@@ -97,9 +103,39 @@ describe('static HTTPS settings', () => {
     fails(['--entryPoints=Address::80'], 'no Name:');
   });
 
-  test('the YAML file spells domains as a list', () => {
-    const c = parseStaticConfig([], { TRAEFIK_ENTRYPOINTS_WEBSECURE_ADDRESS: ':443' });
-    assert.notEqual(c.entryPoints.websecure!.tls, null);
+  test('the YAML config file spells domains as a list; environment variables work too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portero-tls-config-'));
+    try {
+      const file = join(dir, 'traefik.yml');
+      writeFileSync(
+        file,
+        [
+          'entryPoints:',
+          '  websecure:',
+          '    address: ":8443"',
+          '    http:',
+          '      tls:',
+          '        certResolver: le',
+          '        domains:',
+          '          - main: example.com',
+          '            sans: [www.example.com]',
+          'certificatesResolvers:',
+          '  le:',
+          '    acme:',
+          '      email: ops@example.com',
+          '      httpChallenge:',
+          '        entryPoint: websecure',
+          '',
+        ].join('\n'),
+      );
+      const c = parse(`--configFile=${file}`);
+      assert.deepEqual(c.entryPoints.websecure!.tls, { explicit: true, certResolver: 'le', domains: [{ main: 'example.com', sans: ['www.example.com'] }] });
+      assert.equal(c.certificatesResolvers[0]!.storage, 'acme.json');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const env = parseStaticConfig([], { TRAEFIK_ENTRYPOINTS_WEBSECURE_ADDRESS: ':443' });
+    assert.deepEqual(env.entryPoints.websecure!.tls, { explicit: false, domains: [] });
   });
 });
 
@@ -151,6 +187,14 @@ describe('compiling TLS routers', () => {
     });
     assert.deepEqual(c.errors, []);
     assert.deepEqual(routersOf(c), { 'named@file': ['websecure'], 'plain@file': ['web'], 'secure@file': ['websecure'] });
+  });
+
+  test("v1: a frontend on entryPoints http,https serves on both, over TLS on the TLS one", () => {
+    const c = compile(
+      { http: { routers: { v1: { rule: 'Host:a.test', ruleSyntax: 'v1', service: 's', entryPoints: ['web', 'websecure'] } }, services: { s: svc }, middlewares: {} } },
+      { explicit: true, domains: [] },
+    );
+    assert.deepEqual(routersOf(c), { 'v1@file': ['web', 'websecure'] });
   });
 
   test('http.tls on the entry point makes every router on it a TLS router, with its resolver', () => {
@@ -226,5 +270,29 @@ describe('compiling TLS routers', () => {
     assert.deepEqual(c.tls.certificates[0]!.names, ['inline.test', '*.wild.test']);
     assert.equal(c.tls.certificates[0]!.keyType, 'rsa');
     assert.deepEqual(c.tls.defaultCertificate!.names, ['default.test']);
+  });
+});
+
+describe('the certificates workers load', () => {
+  test('written to a private directory (0700, files 0600), one per name, the longest-lived winning; removed on close', () => {
+    const files = new CertificateFiles();
+    const store = new CertificateStore(files);
+    const seen: unknown[] = [];
+    store.onChange((s) => seen.push(s));
+    const a = makeCert({ names: ['a.test', '*.b.test'], days: 10 });
+    const a2 = makeCert({ names: ['a.test'], days: 40 });
+    const d = makeCert({ names: ['default.test'] });
+    store.set('file', [loadCertificate(a.cert, a.key, 'a'), loadCertificate(a2.cert, a2.key, 'a2')]);
+    assert.equal(seen.length, 0, 'nothing is served before there is a default');
+    store.setDefault(loadCertificate(d.cert, d.key, 'd'));
+    const served = store.current!;
+    assert.deepEqual(served.names.map((n) => n.name), ['*.b.test', 'a.test']);
+    assert.notEqual(served.names[1]!.files.cert, served.names[0]!.files.cert, 'a.test comes from the longer-lived certificate');
+    assert.equal(statSync(files.dir).mode & 0o777, 0o700);
+    for (const f of [served.default.cert, served.default.key, served.names[1]!.files.key]) assert.equal(statSync(f).mode & 0o777, 0o600);
+    store.set('file', [loadCertificate(a.cert, a.key, 'a'), loadCertificate(a2.cert, a2.key, 'a2')]);
+    assert.equal(seen.length, 1, 'the same set is not published twice');
+    store.close();
+    assert.throws(() => statSync(files.dir), /ENOENT/);
   });
 });
