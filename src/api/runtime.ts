@@ -22,6 +22,8 @@ export interface RouterInfo {
   ruleSyntax?: RuleSyntax;
   /** The priority in effect: as configured, or the rule's length. */
   priority?: number;
+  /** As configured (Traefik's shape): a TLS router. */
+  tls?: { certResolver?: string; domains?: { main: string; sans?: string[] }[] };
   error?: string[];
   status: Status;
   /** The entry points the router is served on (enabled routers only). */
@@ -116,6 +118,7 @@ function fromCompiled(runtime: Runtime, compiled: CompiledTable, state: SharedSt
       rule: r.rule,
       ruleSyntax: r.ruleSyntax ?? 'v3',
       priority: spec?.priority ?? (r.priority !== undefined && r.priority > 0 ? r.priority : defaultPriority(r.rule)),
+      ...(r.tls !== undefined ? { tls: structuredClone(r.tls) } : {}),
       ...(status !== undefined && status.errors.length > 0 ? { error: [...status.errors] } : {}),
       status: spec !== undefined ? 'enabled' : 'disabled',
       ...(spec !== undefined ? { using: [...new Set(spec.entryPoints)].sort(byName) } : {}),
