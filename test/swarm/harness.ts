@@ -5,6 +5,7 @@
 // never turn an engine into a Swarm, and touch only what they create: every
 // object they make is named with the `portero-t-` prefix.
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -120,4 +121,22 @@ export async function taskIps(service: string, network: string): Promise<string[
     for (const a of t.NetworksAttachments ?? []) if (a.Network.Spec.Name === network) ips.push(...a.Addresses.map((x) => x.split('/')[0]));
   }
   return ips.sort();
+}
+
+/** Whether something accepts connections on 127.0.0.1:port. */
+export function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** docker stack rm, then waits until its containers are gone. */
+export async function removeStack(name: string): Promise<void> {
+  await docker(['stack', 'rm', name]).catch(() => '');
+  await waitFor(`stack ${name} gone`, async () => ((await docker(['ps', '-q', '--filter', `label=com.docker.stack.namespace=${name}`])) === '' ? true : undefined), 60_000, 250);
 }

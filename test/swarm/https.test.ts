@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeCert, type TestCert } from '../helpers/certs.js';
 import { request } from '../helpers/http.js';
-import { buildImages, cleanup, createNetwork, docker, IMAGE, PREFIX, REPO, swarmSuiteOptions, waitFor, WHOAMI_IMAGE } from './harness.js';
+import { buildImages, cleanup, createNetwork, docker, IMAGE, portInUse, PREFIX, removeStack, REPO, swarmSuiteOptions, waitFor, WHOAMI_IMAGE } from './harness.js';
 
 const NET = `${PREFIX}traefik-net`;
 const PROXY_STACK = `${PREFIX}https`;
@@ -20,21 +19,7 @@ const HOST = 'whoami.docker.localhost';
 
 const options = await swarmSuiteOptions();
 
-function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
-async function removeStack(name: string): Promise<void> {
-  await docker(['stack', 'rm', name]).catch(() => '');
-  await waitFor(`stack ${name} gone`, async () => ((await docker(['ps', '-q', '--filter', `label=com.docker.stack.namespace=${name}`])) === '' ? true : undefined), 60_000, 250);
-}
 
 function httpsGet(ca: string): Promise<{ status: number; body: string; cn: string }> {
   return new Promise((resolve, reject) => {

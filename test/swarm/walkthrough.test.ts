@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from '../helpers/http.js';
-import { buildImages, cleanup, createNetwork, docker, IMAGE, PREFIX, REPO, sleep, swarmSuiteOptions, waitFor, WHOAMI_IMAGE } from './harness.js';
+import { buildImages, cleanup, createNetwork, docker, IMAGE, portInUse, PREFIX, removeStack, REPO, sleep, swarmSuiteOptions, waitFor, WHOAMI_IMAGE } from './harness.js';
 
 const NET = `${PREFIX}traefik-net`;
 const PROXY_STACK = `${PREFIX}traefik`;
@@ -31,21 +30,7 @@ function stackFile(dir: string, name: string): string {
   return file;
 }
 
-function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
-async function removeStack(name: string): Promise<void> {
-  await docker(['stack', 'rm', name]).catch(() => '');
-  await waitFor(`stack ${name} gone`, async () => ((await docker(['ps', '-q', '--filter', `label=com.docker.stack.namespace=${name}`])) === '' ? true : undefined), 60_000, 250);
-}
 
 const hostnameOf = (body: string) => /^Hostname: (.*)$/m.exec(body)?.[1]?.trim() ?? '';
 
