@@ -1,10 +1,12 @@
 // Static settings for HTTPS: an entry point's TLS defaults and redirection
 // (--entrypoints.<n>.http.*), Let's Encrypt resolvers (--certificatesresolvers.*),
 // and Traefik v1's --entryPoints='Name:https Address::443 TLS' spelling.
+import { ACME_FLAG_SPECS, finalizeResolvers, type AcmeDraft, type AcmeResolverConfig } from './acme.js';
 import { ConfigUsageError } from './errors.js';
 import type { FlagSpec } from './flags.js';
-import { parseAddress, parseBool, parseInteger, parsePemList, parseText, type ListenAddress } from './values.js';
-import { readFileSync } from 'node:fs';
+import { parseAddress, parseBool, parseInteger, parseText, type ListenAddress } from './values.js';
+
+export type { AcmeResolverConfig } from './acme.js';
 
 export interface TlsDomain {
   main: string;
@@ -30,25 +32,6 @@ export interface RedirectionConfig {
   priority: number;
 }
 
-export type AcmeKeyType = 'EC256' | 'EC384' | 'RSA2048' | 'RSA3072' | 'RSA4096' | 'RSA8192';
-export const ACME_KEY_TYPES: readonly AcmeKeyType[] = ['EC256', 'EC384', 'RSA2048', 'RSA3072', 'RSA4096', 'RSA8192'];
-
-export interface AcmeResolverConfig {
-  name: string;
-  email: string;
-  /** acme.json path (default "acme.json", as in Traefik). */
-  storage: string;
-  caServer: string;
-  /** PEM texts trusted for the ACME server's own HTTPS (a private CA such as pebble). */
-  caCertificates: string[];
-  /** Entry point answering HTTP-01 challenges. */
-  httpChallengeEntryPoint: string;
-  keyType: AcmeKeyType;
-  /** Hours a certificate lives (default 2160 = 90 days); renewal at a third of it before expiry. */
-  certificatesDurationHours: number;
-}
-
-export const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
 export const DEFAULT_REDIRECT_PRIORITY = 2147483646;
 
 /** Per entry point, keyed like Draft.entryPoints (lower-cased name). */
@@ -58,18 +41,6 @@ export interface EntryPointTlsDraft {
   certResolver?: string;
   domains: Map<number, { main?: string; sans?: string[] }>;
   redirect?: { to?: string; scheme?: string; permanent?: boolean; priority?: number };
-}
-
-export interface AcmeDraft {
-  name: string;
-  email?: string;
-  storage?: string;
-  caServer?: string;
-  caCertificates?: string[];
-  httpChallenge?: boolean;
-  httpChallengeEntryPoint?: string;
-  keyType?: AcmeKeyType;
-  certificatesDuration?: number;
 }
 
 /** A v1 --entryPoints definition, already parsed. */
@@ -94,7 +65,7 @@ export function emptyTlsDrafts(): TlsDrafts {
   return { entryPoints: new Map(), resolvers: new Map(), v1EntryPoints: [] };
 }
 
-interface HasTls {
+export interface HasTls {
   tls: TlsDrafts;
 }
 
@@ -108,17 +79,7 @@ function ep(d: HasTls, name: string): EntryPointTlsDraft {
   return e;
 }
 
-function resolver(d: HasTls, name: string): AcmeDraft {
-  const key = name.toLowerCase();
-  let r = d.tls.resolvers.get(key);
-  if (r === undefined) {
-    r = { name };
-    d.tls.resolvers.set(key, r);
-  }
-  return r;
-}
-
-function list(raw: unknown, what: string): string[] {
+export function list(raw: unknown, what: string): string[] {
   if (Array.isArray(raw)) return raw.map((v, i) => parseText(v, `${what}[${i}]`));
   return parseText(raw, what)
     .split(',')
@@ -152,7 +113,7 @@ function domainList(raw: unknown, what: string): Map<number, { main?: string; sa
   return out;
 }
 
-const GROUP_TLS = 'HTTPS and Let\'s Encrypt:';
+const GROUP_TLS = 'HTTPS:';
 
 export const TLS_FLAG_SPECS: readonly FlagSpec[] = [
   {
@@ -266,92 +227,7 @@ export const TLS_FLAG_SPECS: readonly FlagSpec[] = [
       (ep(d, name!).redirect ??= {}).priority = parseInteger(raw, what, 1);
     },
   },
-  {
-    flag: 'certificatesResolvers.<name>.acme.email',
-    type: 'string',
-    group: GROUP_TLS,
-    describe: 'ACME account e-mail of resolver <name>',
-    apply: (d, raw, [name], what) => {
-      resolver(d, name!).email = parseText(raw, what);
-    },
-  },
-  {
-    flag: 'certificatesResolvers.<name>.acme.storage',
-    type: 'string',
-    group: GROUP_TLS,
-    describe: 'acme.json of resolver <name> (Traefik\'s format; may be shared by several portero instances)',
-    defaultText: 'acme.json',
-    apply: (d, raw, [name], what) => {
-      resolver(d, name!).storage = parseText(raw, what);
-    },
-  },
-  {
-    flag: 'certificatesResolvers.<name>.acme.caServer',
-    type: 'string',
-    group: GROUP_TLS,
-    describe: 'ACME directory URL',
-    defaultText: LETS_ENCRYPT,
-    apply: (d, raw, [name], what) => {
-      const url = parseText(raw, what);
-      if (!/^https:\/\//i.test(url)) throw new ConfigUsageError(`${what}: expected an https:// URL, got ${JSON.stringify(url)}`);
-      resolver(d, name!).caServer = url;
-    },
-  },
-  {
-    flag: 'certificatesResolvers.<name>.acme.caCertificates',
-    type: 'string',
-    group: GROUP_TLS,
-    describe: 'PEM files (comma-separated) trusted for the ACME server\'s HTTPS, e.g. a private CA',
-    apply: (d, raw, [name], what) => {
-      resolver(d, name!).caCertificates = parsePemList(raw, what, (p) => readFileSync(p, 'utf8'));
-    },
-  },
-  {
-    flag: 'certificatesResolvers.<name>.acme.httpChallenge',
-    type: 'boolean',
-    group: GROUP_TLS,
-    describe: 'Use the HTTP-01 challenge (needs .httpChallenge.entryPoint)',
-    apply: (d, raw, [name], what) => {
-      resolver(d, name!).httpChallenge = parseBool(raw, what);
-    },
-  },
-  {
-    flag: 'certificatesResolvers.<name>.acme.httpChallenge.entryPoint',
-    type: 'string',
-    group: GROUP_TLS,
-    describe: 'Entry point (port 80) that answers HTTP-01 challenges',
-    apply: (d, raw, [name], what) => {
-      const r = resolver(d, name!);
-      r.httpChallenge = true;
-      r.httpChallengeEntryPoint = parseText(raw, what);
-    },
-  },
-  {
-    flag: 'certificatesResolvers.<name>.acme.keyType',
-    type: 'string',
-    group: GROUP_TLS,
-    describe: `Key type of the certificates: ${ACME_KEY_TYPES.join(', ')}`,
-    defaultText: 'RSA4096',
-    apply: (d, raw, [name], what) => {
-      const v = parseText(raw, what).toUpperCase();
-      const k = ACME_KEY_TYPES.find((t) => t === v);
-      if (k === undefined) throw new ConfigUsageError(`${what}: expected one of ${ACME_KEY_TYPES.join(', ')}, got ${JSON.stringify(raw)}`);
-      resolver(d, name!).keyType = k;
-    },
-  },
-  {
-    flag: 'certificatesResolvers.<name>.acme.certificatesDuration',
-    type: 'string',
-    group: GROUP_TLS,
-    describe: 'Hours the CA issues certificates for; renewal comes at a third of it before expiry',
-    defaultText: '2160',
-    apply: (d, raw, [name], what) => {
-      resolver(d, name!).certificatesDuration = parseInteger(raw, what, 1);
-    },
-  },
-  refused('certificatesResolvers.<name>.acme.tlsChallenge', 'TLS-ALPN-01 needs ALPN, which the uWebSockets.js build portero uses does not expose: use httpChallenge'),
-  refused('certificatesResolvers.<name>.acme.dnsChallenge', 'DNS-01 is not supported by portero yet: use httpChallenge'),
-  refused('certificatesResolvers.<name>.acme.dnsChallenge.provider', 'DNS-01 is not supported by portero yet: use httpChallenge'),
+  ...ACME_FLAG_SPECS,
   {
     flag: 'entryPoints',
     type: 'string',
@@ -374,19 +250,6 @@ export const TLS_FLAG_SPECS: readonly FlagSpec[] = [
     },
   },
 ];
-
-function refused(flag: string, why: string): FlagSpec {
-  return {
-    flag,
-    type: 'string',
-    group: GROUP_TLS,
-    describe: why,
-    hidden: true,
-    apply: (_d, _raw, _n, what) => {
-      throw new ConfigUsageError(`${what}: ${why}`);
-    },
-  };
-}
 
 /** Parses v1's 'Name:https Address::443 TLS:/c.pem,/k.pem Redirect.EntryPoint:https'. */
 export function parseV1EntryPoint(text: string, what: string): V1EntryPoint {
@@ -471,23 +334,7 @@ export function finalizeTls(d: TlsDrafts, ports: ReadonlyMap<string, number>): F
     }
   }
   for (const v1 of d.v1EntryPoints) out.staticCertificates.push(...v1.certificates);
-  for (const r of d.resolvers.values()) {
-    const what = `--certificatesresolvers.${r.name}.acme`;
-    if (r.email === undefined) throw new ConfigUsageError(`${what}.email is required`);
-    if (!r.httpChallenge || r.httpChallengeEntryPoint === undefined) {
-      throw new ConfigUsageError(`${what}: set .httpChallenge.entryPoint (portero answers HTTP-01 only)`);
-    }
-    out.resolvers.push({
-      name: r.name,
-      email: r.email,
-      storage: r.storage ?? 'acme.json',
-      caServer: r.caServer ?? LETS_ENCRYPT,
-      caCertificates: r.caCertificates ?? [],
-      httpChallengeEntryPoint: known(r.httpChallengeEntryPoint, `${what}.httpChallenge.entryPoint`),
-      keyType: r.keyType ?? 'RSA4096',
-      certificatesDurationHours: r.certificatesDuration ?? 2160,
-    });
-  }
+  out.resolvers = finalizeResolvers(d.resolvers, known);
   for (const [name, t] of out.entryPointTls) {
     if (t?.certResolver !== undefined && !out.resolvers.some((r) => r.name.toLowerCase() === t.certResolver!.toLowerCase())) {
       throw new ConfigUsageError(`--entrypoints.${name}.http.tls.certResolver: unknown resolver ${JSON.stringify(t.certResolver)}`);

@@ -17,6 +17,7 @@ import { TableReader } from '../table/shared-table.js';
 import { createHandler, type WorkerRuntime } from './handler.js';
 import { PoolRegistry, type RouteTable } from './routes.js';
 import { TableBuilder, type TableBuild } from './table-build.js';
+import { PlainEntryPoint } from './plain-app.js';
 import { TlsEntryPoint } from './tls-app.js';
 import type { ServedCertificates } from '../tls/store.js';
 import type { RedirectTarget } from './redirect.js';
@@ -384,31 +385,4 @@ export default function serve(task: ServeTask): Promise<void> {
       });
     });
   });
-}
-
-/** A plain HTTP entry point: one app, one listen socket. */
-class PlainEntryPoint {
-  private socket: uWS.us_listen_socket | null = null;
-
-  constructor(private readonly app: uWS.TemplatedApp) {}
-
-  listen(host: string, port: number, done: (ok: boolean) => void): void {
-    const cb = (s: uWS.us_listen_socket | false) => {
-      if (s !== false) this.socket = s;
-      done(s !== false);
-    };
-    if (host === '') this.app.listen(port, cb);
-    else this.app.listen(host, port, cb);
-  }
-
-  closeListener(): void {
-    if (this.socket !== null) uWS.us_listen_socket_close(this.socket);
-    this.socket = null;
-  }
-
-  /** app.close() (present in the binary, missing from its typings) closes every connection. */
-  closeAll(): void {
-    this.closeListener();
-    (this.app as uWS.TemplatedApp & { close(): void }).close();
-  }
 }
