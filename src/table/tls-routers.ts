@@ -112,6 +112,8 @@ export function tlsNeeds(
       // As Traefik: without tls.domains, one certificate for the rule's Host names, the first as main.
       const hosts = (ruleHosts ?? []).filter((h) => !h.includes('*'));
       const wanted = t.domains.length > 0 ? t.domains : hosts.length > 0 ? [{ main: hosts[0]!, sans: hosts.slice(1) }] : [];
+      const wildcard = wanted.flatMap((d) => [d.main, ...d.sans]).find((n) => n.startsWith('*.'));
+      if (wildcard !== undefined) return `${wildcard}: a wildcard certificate needs the DNS-01 challenge, which portero does not support (use a certificate from the file provider)`;
       const list = acme.get(resolver) ?? [];
       for (const d of wanted) if (!list.some((x) => x.main === d.main && x.sans.join() === d.sans.join())) list.push(d);
       acme.set(resolver, list);

@@ -215,6 +215,7 @@ describe('compiling TLS routers', () => {
             plainonly: { rule: 'Host(`a.test`)', service: 's', tls: {}, entryPoints: ['web'] },
             unknown: { rule: 'Host(`a.test`)', service: 's', tls: { certResolver: 'nope' } },
             domains: { rule: 'Host(`a.test`)', service: 's', tls: { certResolver: 'le', domains: [{ main: 'x.test', sans: ['y.test'] }] } },
+            wildcard: { rule: 'Host(`a.test`)', service: 's', tls: { certResolver: 'le', domains: [{ main: '*.x.test' }] } },
           },
           services: { s: svc },
           middlewares: {},
@@ -226,6 +227,7 @@ describe('compiling TLS routers', () => {
     assert.deepEqual(routersOf(c), { 'domains@file': ['websecure'] });
     assert.match(c.routerStatus.get('plainonly@file')!.errors[0]!, /serve plain HTTP: set --entrypoints.<name>.http.tls=true/);
     assert.match(c.routerStatus.get('unknown@file')!.errors[0]!, /unknown certificate resolver "nope" \(configured: le\)/);
+    assert.match(c.routerStatus.get('wildcard@file')!.errors[0]!, /\*\.x\.test: a wildcard certificate needs the DNS-01 challenge/);
     assert.deepEqual(c.tls.acme.get('le'), [{ main: 'x.test', sans: ['y.test'] }]);
   });
 
