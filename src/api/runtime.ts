@@ -8,7 +8,7 @@ import type { ConfigError, MiddlewareConfig, RuleSyntax } from '../dynamic/model
 import { defaultPriority } from '../rules/index.js';
 import type { CompiledTable } from '../table/compile.js';
 import { qualify } from '../table/compile.js';
-import { middlewareKind, retryOf } from '../table/middlewares.js';
+import { MiddlewareCompiler } from '../middlewares/compile.js';
 import type { SharedState } from '../table/shared-state.js';
 
 export type Status = 'enabled' | 'disabled' | 'warning';
@@ -49,7 +49,6 @@ export interface Runtime {
   middlewares: Map<string, MiddlewareInfo>;
 }
 
-export const MIDDLEWARE_NOT_APPLIED = 'portero applies only the retry middleware so far: routers that use this one are disabled';
 export const NO_SERVERS = 'the service has no servers: its routers answer 503';
 
 export function providerOf(qualified: string): string {
@@ -150,13 +149,10 @@ function fromCompiled(runtime: Runtime, compiled: CompiledTable, state: SharedSt
     runtime.services.set(name, info);
   }
 
+  const middlewares = new MiddlewareCompiler(compiled.configs.middlewares, (m, owner) => qualify(m, owner.slice(owner.lastIndexOf('@') + 1)));
   for (const [name, m] of compiled.configs.middlewares) {
-    if (middlewareKind(m) !== 'retry') {
-      runtime.middlewares.set(name, { ...m, error: [MIDDLEWARE_NOT_APPLIED], status: 'warning' });
-      continue;
-    }
-    const retry = retryOf(m);
-    runtime.middlewares.set(name, typeof retry === 'string' ? { ...m, error: [retry], status: 'disabled' } : { ...m, status: 'enabled' });
+    const checked = middlewares.one(name, []);
+    runtime.middlewares.set(name, typeof checked === 'string' ? { ...m, error: [checked], status: 'disabled' } : { ...m, status: 'enabled' });
   }
 }
 

@@ -8,7 +8,9 @@ import { fileOrContent } from '../config/values.js';
 import { compileRule, defaultPriority } from '../rules/index.js';
 import { weightedOrder } from '../balancer/wrr.js';
 import type { LoadBalancerCompiler } from './load-balancers.js';
-import { routerMiddlewares } from './middlewares.js';
+import { MiddlewareCompiler } from '../middlewares/compile.js';
+import type { MiddlewareDescriptor } from '../middlewares/types.js';
+import type { RuleRewrites } from '../rules/types.js';
 import type { SlotLookup } from './slots.js';
 import type { RouterSpec, ServiceSpec, TableSpec, UpstreamTls } from './spec.js';
 import type { EntryPointTls, TlsDomain } from '../config/tls.js';
@@ -105,7 +107,7 @@ function providerOf(qualified: string): string {
 
 // Rule compilation results of the previous compilation: the hosts the rule
 // pins (null: any), or its error. Most rules are the same from one update to the next.
-type RuleResult = { hosts: string[] | null } | { error: string };
+type RuleResult = { hosts: string[] | null; rewrites?: RuleRewrites } | { error: string };
 let ruleCache = new Map<string, RuleResult>();
 let nextRuleCache = new Map<string, RuleResult>();
 
@@ -116,7 +118,8 @@ function checkRule(rule: string, syntax: RuleSyntax): RuleResult {
   result = ruleCache.get(key);
   if (result === undefined) {
     try {
-      result = { hosts: compileRule(rule, syntax).hosts };
+      const c = compileRule(rule, syntax);
+      result = c.rewrites === undefined ? { hosts: c.hosts } : { hosts: c.hosts, rewrites: c.rewrites };
     } catch (err) {
       result = { error: (err as Error).message };
     }
@@ -244,6 +247,7 @@ function compileUncached(input: CompileInput): CompiledTable {
   const acme = new Map<string, TlsDomain[]>();
 
   // 6. Routers.
+  const mwCompiler = new MiddlewareCompiler(middlewares, (m, owner) => qualify(m, providerOf(owner)));
   const routerSpecs: RouterSpec[] = [];
   for (const [name, r] of [...routers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const provider = providerOf(name);
@@ -281,11 +285,13 @@ function compileUncached(input: CompileInput): CompiledTable {
       fail('router', name, tlsProblem);
       continue;
     }
-    const mw = routerMiddlewares((r.middlewares ?? []).map((m) => qualify(m, provider)), middlewares);
+    const mw = mwCompiler.router((r.middlewares ?? []).map((m) => qualify(m, provider)));
     if (typeof mw === 'string') {
       fail('router', name, mw);
       continue;
     }
+    // A v1 rule's rewrites (PathPrefixStrip and friends) run as the chain's first middleware.
+    const chain: MiddlewareDescriptor[] = checked.rewrites === undefined ? mw : [{ name: `${name}-rule`, kind: 'v1RuleRewrites', options: checked.rewrites }, ...mw];
     routerSpecs.push({
       name,
       rule: r.rule,
@@ -293,7 +299,7 @@ function compileUncached(input: CompileInput): CompiledTable {
       priority: r.priority !== undefined && r.priority > 0 ? r.priority : defaultPriority(r.rule),
       entryPoints: eps,
       service: index,
-      retry: mw.retry,
+      middlewares: chain,
     });
     routerStatus.set(name, { status: 'enabled', errors: [] });
   }

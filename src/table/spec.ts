@@ -2,7 +2,7 @@
 // shared buffer. Only valid, enabled routers and the services they reach are
 // in it; everything invalid was reported by the compiler instead.
 import type { RuleSyntax } from '../dynamic/model.js';
-import type { RetrySpec } from './middlewares.js';
+import type { MiddlewareDescriptor } from '../middlewares/types.js';
 import type { PassiveLimits } from './shared-state.js';
 
 export interface ServerSpec {
@@ -62,8 +62,8 @@ export interface RouterSpec {
   entryPoints: string[];
   /** Index into TableSpec.services. */
   service: number;
-  /** From a retry middleware; null without one. */
-  retry: RetrySpec | null;
+  /** Its middlewares in chain order (a v1 rule's rewrites first), checked on the main thread. */
+  middlewares: MiddlewareDescriptor[];
 }
 
 export interface TableSpec {

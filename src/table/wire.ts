@@ -45,7 +45,7 @@ export function encodeTable(version: number, spec: Omit<TableSpec, 'version'>): 
   let i = 1;
   for (const s of services) lines[i++] = serviceLine(s, services);
   for (const r of routers) {
-    const record: RouterRecord = { name: r.name, rule: r.rule, syntax: r.syntax, priority: r.priority, entryPoints: r.entryPoints, service: services[r.service].name, retry: r.retry };
+    const record: RouterRecord = { name: r.name, rule: r.rule, syntax: r.syntax, priority: r.priority, entryPoints: r.entryPoints, service: services[r.service].name, middlewares: r.middlewares };
     lines[i++] = `${JSON.stringify(r.name)}\t${JSON.stringify(record)}`;
   }
   return lines.join('\n');

@@ -7,7 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from 'uWebSockets.js';
 import { pickServer } from '../balancer/pick.js';
-import type { RetrySpec } from '../table/middlewares.js';
+import type { ResponseEdit, RetrySpec } from '../middlewares/types.js';
 import type { SharedState } from '../table/shared-state.js';
 import type { ExchangeSink, UpstreamConnection } from '../upstream/connection.js';
 import { DialError, type PoolWaiter } from '../upstream/pool.js';
@@ -98,6 +98,8 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   trace: Trace | null = null;
   /** The client sent Connection: close (set by the handler): every answer says the connection closes. */
   clientClose = false;
+  /** Middlewares' changes to the response head (set by the handler), or null. */
+  responseEdits: ResponseEdit[] | null = null;
   /** Status sent to the client; 0 until known. */
   status = 0;
   /** Status the server answered with; 0 when it did not answer. */
@@ -359,6 +361,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
           : `${head.status} ${head.reason}`,
     );
     const h = head.headers;
+    if (this.responseEdits !== null) for (const edit of this.responseEdits) edit(h);
     for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
     // Not uWS's close flag: on a streamed body it lands inside the body, and
     // on others it cuts the connection under a client still sending.

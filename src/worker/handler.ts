@@ -7,6 +7,8 @@ import { After, closesAfterEarlyAnswer, Exchange, type ExchangeContext, sendErro
 import { parseRequest, type EntryPointContext } from './request-head.js';
 import type { RouteTable } from './routes.js';
 import { CHALLENGE_PREFIX, redirectLocation, redirectStatus, sendChallenge, sendRedirect } from './redirect.js';
+import { sendAnswer } from '../middlewares/pipeline.js';
+import type { ForwardedRequest, ResponseEdit } from '../middlewares/types.js';
 
 export interface WorkerRuntime extends ExchangeContext {
   /** Returns the current table, decoding a new version first if one was published. */
@@ -89,11 +91,22 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
     }
     let target = parsed.target;
     let lines = parsed.lines;
-    if (route.rewrite !== null) {
-      const q = parsed.view.query;
-      const r = route.rewrite(parsed.view.path);
-      target = q === '' ? r.path : `${r.path}?${q}`;
-      lines += r.headers;
+    let host = parsed.hostHeader;
+    let edits: ResponseEdit[] | null = null;
+    if (route.request !== null) {
+      const fr: ForwardedRequest = { method, view: parsed.view, tls: ep.proto === 'https', path: parsed.view.path, query: parsed.view.query, lines, hostHeader: host, responseEdits: null };
+      for (const stage of route.request) {
+        const answer = stage(fr);
+        if (answer === null) continue;
+        const close = parsed.clientClose || closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0);
+        if (obs !== null) obs.answered(ep, req, res, parsed, method, answer.status, answer.body.length, t0);
+        sendAnswer(res, answer, fr.responseEdits, close, method === 'HEAD');
+        return;
+      }
+      target = fr.query === '' ? fr.path : `${fr.path}?${fr.query}`;
+      lines = fr.lines;
+      host = fr.hostHeader;
+      edits = fr.responseEdits;
     }
     let framing = '';
     if (parsed.bodyLength === -2) framing = 'transfer-encoding: chunked\r\n';
@@ -107,12 +120,13 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
       method === 'HEAD',
       method,
       `${method} ${target} HTTP/1.1\r\nhost: `,
-      parsed.hostHeader,
+      host,
       `\r\n${lines}${framing}\r\n`,
       parsed.bodyLength,
       ep.readTimeoutMs,
     );
     x.clientClose = parsed.clientClose;
+    x.responseEdits = edits;
     if (obs !== null) x.trace = obs.begin(ep, req, parsed, route.name, t0);
     x.start();
   };

@@ -2,8 +2,7 @@
 // matchers, a host hash index per entry point, services bound to this
 // worker's connection pools). table-build.ts fills them from the shared buffer.
 import type { Matcher, RequestView } from '../rules/types.js';
-import type { PathRewrite } from './rewrite.js';
-import type { RetrySpec } from '../table/middlewares.js';
+import type { RequestStage, RetrySpec } from '../middlewares/types.js';
 import type { PassiveLimits } from '../table/shared-state.js';
 import type { LoadBalancerSpec, UpstreamTls } from '../table/spec.js';
 import type { PoolOptions } from '../upstream/pool.js';
@@ -47,7 +46,8 @@ export interface RouteEntry {
   name: string;
   priority: number;
   match: Matcher;
-  rewrite: PathRewrite | null;
+  /** Its middlewares' request stages in chain order; null when it has none (the common case costs nothing). */
+  request: RequestStage[] | null;
   /**
    * The router's service first, then the services of its twins: routers with
    * the same rule and priority, as two stacks of a blue-green deployment have.
@@ -171,8 +171,8 @@ export class RouteIndex {
       if (!Array.isArray(group)) continue;
       // Twins fall back to each other's services: fresh entries, linked.
       const fresh = group.map((at) => {
-        const { name, priority, match, rewrite, retry } = at.entry;
-        const copy: RouteEntry = { name, priority, match, rewrite, services: [at.entry.services[0]], retry };
+        const { name, priority, match, request, retry } = at.entry;
+        const copy: RouteEntry = { name, priority, match, request, services: [at.entry.services[0]], retry };
         for (const list of this.lists(at, false)) list[list.indexOf(at.entry)] = copy;
         return copy;
       });

@@ -8,10 +8,10 @@
 // of routers, garbage collection pauses were what held the event loop longest.
 import { compileRule } from '../rules/index.js';
 import type { Matcher } from '../rules/types.js';
-import type { RetrySpec } from '../table/middlewares.js';
+import { buildMiddlewares } from '../middlewares/pipeline.js';
+import type { RequestStage, RetrySpec } from '../middlewares/types.js';
 import type { RouterRecord, ServiceRecord, TableHeader, WeightedRecord } from '../table/wire.js';
 import type { ServerPool } from '../upstream/pool.js';
-import { compileRewrites, type PathRewrite } from './rewrite.js';
 import {
   lbRuntime,
   RouteIndex,
@@ -37,7 +37,7 @@ interface BuiltRouter extends PlacedEntry {
   retry: RetrySpec | null;
   service: string;
   match: Matcher;
-  rewrite: PathRewrite | null;
+  request: RequestStage[] | null;
 }
 
 /** Where a line's record sat in its version's bytes, and what was built from it. */
@@ -58,7 +58,7 @@ interface Built {
  * spread plus extra keys a hidden class of its own, ~200 B per router.
  */
 function withEntry(r: Omit<BuiltRouter, 'entry'>, entry: RouteEntry): BuiltRouter {
-  return { name: r.name, priority: r.priority, retry: r.retry, service: r.service, match: r.match, rewrite: r.rewrite, entryPoints: r.entryPoints, hosts: r.hosts, twinKey: r.twinKey, entry };
+  return { name: r.name, priority: r.priority, retry: r.retry, service: r.service, match: r.match, request: r.request, entryPoints: r.entryPoints, hosts: r.hosts, twinKey: r.twinKey, entry };
 }
 
 /** One per worker: keeps what the last completed version built, by name. */
@@ -199,8 +199,8 @@ export class TableBuild {
     }
   }
 
-  private entry(r: Pick<BuiltRouter, 'name' | 'priority' | 'match' | 'rewrite' | 'retry'>, service: ServiceRuntime): RouteEntry {
-    return { name: r.name, priority: r.priority, match: r.match, rewrite: r.rewrite, services: [service], retry: r.retry };
+  private entry(r: Pick<BuiltRouter, 'name' | 'priority' | 'match' | 'request' | 'retry'>, service: ServiceRuntime): RouteEntry {
+    return { name: r.name, priority: r.priority, match: r.match, request: r.request, services: [service], retry: r.retry };
   }
 
   private linkWeighted(): void {
@@ -220,13 +220,14 @@ export class TableBuild {
       const r = this.record(start, end) as RouterRecord;
       // The main thread already compiled every rule; a failure here would be a bug, so it throws.
       const compiled = compileRule(r.rule, r.syntax);
+      const mw = buildMiddlewares(r.middlewares);
       const parts: Omit<BuiltRouter, 'entry'> = {
         name: r.name,
         priority: r.priority,
-        retry: r.retry,
+        retry: mw.retry,
         service: r.service,
         match: compiled.match,
-        rewrite: compileRewrites(compiled.rewrites),
+        request: mw.request,
         entryPoints: r.entryPoints,
         hosts: compiled.hosts,
         twinKey: `${r.priority}\0${r.syntax}\0${[...r.entryPoints].sort().join(',')}\0${r.rule}`,

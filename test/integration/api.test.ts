@@ -121,7 +121,7 @@ test('routers: Traefik fields, effective entry points and priority, disabled one
 
     const disabled = {
       'badrule@file': /invalid rule/,
-      'secured@file': /middleware "auth@file" \(basicauth\) is not supported yet/,
+      'secured@file': /middleware "auth@file" \(basicAuth\) is not supported yet/,
       'lost@file': /unknown service "nowhere@file"/,
     };
     for (const [name, message] of Object.entries(disabled)) {
@@ -203,7 +203,7 @@ test('services: servers with weights, serverStatus from the shared health words,
   }
 });
 
-test('middlewares: configuration, type, usedBy, and a warning that they are not applied', async () => {
+test('middlewares: configuration, type, usedBy, and the error of one not applied yet', async () => {
   const p = await startPortero(config());
   try {
     const list = await get(p.apiPort, '/api/http/middlewares');
@@ -211,8 +211,8 @@ test('middlewares: configuration, type, usedBy, and a warning that they are not 
     assert.deepEqual(list.json, [
       {
         basicAuth: { users: ['admin:x'] },
-        error: ['portero applies only the retry middleware so far: routers that use this one are disabled'],
-        status: 'warning',
+        error: ['middleware "auth@file" (basicAuth) is not supported yet: the router is disabled rather than served without it'],
+        status: 'disabled',
         usedBy: ['secured@file'],
         name: 'auth@file',
         provider: 'file',
@@ -316,7 +316,7 @@ test('entry points, version, overview and rawdata', async () => {
     assert.deepEqual(overview.http, {
       routers: { total: 7, warnings: 0, errors: 3 },
       services: { total: 5, warnings: 1, errors: 1 },
-      middlewares: { total: 1, warnings: 1, errors: 0 },
+      middlewares: { total: 1, warnings: 0, errors: 1 },
     });
     assert.deepEqual(overview.tcp.routers, { total: 0, warnings: 0, errors: 0 });
     assert.deepEqual(overview.udp.services, { total: 0, warnings: 0, errors: 0 });
@@ -331,7 +331,7 @@ test('entry points, version, overview and rawdata', async () => {
     assert.match(raw.routers['badrule@file'].error[0], /invalid rule/);
     assert.deepEqual(raw.services['whoami@file'].serverStatus, { 'http://127.0.0.1:9101': 'UP', 'http://127.0.0.1:9102': 'UP' });
     assert.equal(raw.services['badurl@file'].status, 'disabled');
-    assert.equal(raw.middlewares['auth@file'].status, 'warning');
+    assert.equal(raw.middlewares['auth@file'].status, 'disabled');
     assert.ok(raw.errors.length >= 4);
     assert.equal(typeof raw.generation, 'number');
 

@@ -99,7 +99,7 @@ describe('retry middleware', () => {
     p.provider.set(config(port, { attempts: 0 }));
     const mw = JSON.parse((await request(p.apiPort, { path: '/api/http/middlewares/retry@file' })).body) as { status: string; error: string[] };
     assert.equal(mw.status, 'disabled');
-    assert.match(mw.error[0], /attempts must be a positive integer/);
+    assert.match(mw.error[0], /retry.attempts must be an integer >= 1/);
     assert.equal((await request(p.webPort, { headers: { host: 'app.test' } })).status, 404);
   });
 });

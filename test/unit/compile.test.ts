@@ -54,7 +54,7 @@ test('each bad element is disabled with a named error while the rest is kept', (
   assert.match(byName.get('badrule@file')!, /invalid rule .*position/);
   assert.match(byName.get('noservice@file')!, /unknown service "missing@file"/);
   assert.match(byName.get('badep@file')!, /unknown entry point.*nope/);
-  assert.match(byName.get('mw@file')!, /middleware "auth@file" \(basicauth\) is not supported yet/);
+  assert.match(byName.get('mw@file')!, /middleware "auth@file" \(basicAuth\) is not supported yet/);
   assert.match(byName.get('badurl@file')!, /must be http:\/\/ or https:\/\//);
   assert.deepEqual(c.spec.routers.map((r) => r.name), ['good@file']);
   assert.equal(c.routerStatus.get('good@file')!.status, 'enabled');

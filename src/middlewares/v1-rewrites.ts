@@ -4,6 +4,7 @@
 import { compileGoRegexp } from '../rules/index.js';
 import { compileTemplate } from '../rules/mux-template.js';
 import type { RuleRewrites } from '../rules/types.js';
+import type { MiddlewareKind } from './types.js';
 
 // Go's Regexp.ReplaceAllString expands $1, ${1} and ${name}; JS spells the last two $1 and $<name>.
 function jsReplacement(goTemplate: string): string {
@@ -78,3 +79,24 @@ export function compileRewrites(r: RuleRewrites | undefined): PathRewrite | null
     return { path: p, headers: out.join('') };
   };
 }
+
+/**
+ * The rewrites a v1 rule carries, as a middleware of its own: compile.ts puts
+ * it first in the router's chain. Not a kind users can name.
+ */
+export const v1RuleRewrites: MiddlewareKind<RuleRewrites> = {
+  name: 'v1RuleRewrites',
+  parse: (raw) => raw as RuleRewrites,
+  build(options) {
+    const rewrite = compileRewrites(options);
+    if (rewrite === null) return {};
+    return {
+      request(req) {
+        const r = rewrite(req.path);
+        req.path = r.path;
+        req.lines += r.headers;
+        return null;
+      },
+    };
+  },
+};

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileRule } from '../../src/rules/index.js';
-import { compileRewrites } from '../../src/worker/rewrite.js';
+import { compileRewrites } from '../../src/middlewares/v1-rewrites.js';
 
 function rewrite(v1rule: string, path: string) {
   const fn = compileRewrites(compileRule(v1rule, 'v1').rewrites);

@@ -1,0 +1,49 @@
+// Worker: a router's descriptors built into what its requests run, and the
+// request stage of the handler: run the stages in order, answer when one does.
+import type { HttpResponse } from 'uWebSockets.js';
+import { STATUS_CODES } from 'node:http';
+import { kindOf } from './registry.js';
+import type { Answer, MiddlewareDescriptor, RequestStage, RetrySpec } from './types.js';
+
+export interface BuiltChain {
+  /** null when no middleware acts on requests. */
+  request: RequestStage[] | null;
+  retry: RetrySpec | null;
+}
+
+const NONE: BuiltChain = { request: null, retry: null };
+
+export function buildMiddlewares(descriptors: readonly MiddlewareDescriptor[] | undefined): BuiltChain {
+  if (descriptors === undefined || descriptors.length === 0) return NONE;
+  const request: RequestStage[] = [];
+  let retry: RetrySpec | null = null;
+  for (const d of descriptors) {
+    const built = kindOf(d.kind).build(d.options);
+    if (built.request !== undefined) request.push(built.request);
+    if (built.retry !== undefined) retry = built.retry;
+  }
+  return { request: request.length === 0 ? null : request, retry };
+}
+
+/**
+ * Sends a middleware's answer. `edits` (response edits of the stages before
+ * it, such as CORS or security headers) apply to it as to a proxied answer.
+ */
+export function sendAnswer(res: HttpResponse, a: Answer, edits: ((h: string[]) => void)[] | null, close: boolean, head: boolean): void {
+  const headers: string[] = [];
+  for (const [k, v] of a.headers) headers.push(k, v);
+  if (edits !== null) for (const e of edits) e(headers);
+  res.cork(() => {
+    res.writeStatus(`${a.status} ${STATUS_CODES[a.status] ?? ''}`);
+    let typed = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      res.writeHeader(headers[i]!, headers[i + 1]!);
+      if (headers[i]!.toLowerCase() === 'content-type') typed = true;
+    }
+    if (!typed && a.body !== '') res.writeHeader('content-type', 'text/plain; charset=utf-8');
+    if (close) res.writeHeader('connection', 'close');
+    // This uWS build aborts the process on endWithoutBody(length): the header is written by hand.
+    if (head) res.writeHeader('content-length', String(Buffer.byteLength(a.body))).endWithoutBody();
+    else res.end(a.body);
+  });
+}
