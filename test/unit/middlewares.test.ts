@@ -77,6 +77,18 @@ describe('compiling middlewares', () => {
     assert.match(c.router(['odd@file']) as string, /unknown kind "bogus"/);
   });
 
+  test('label shapes work as files do: lower-cased keys, booleans and lists as strings', () => {
+    const c = compiler({
+      'strip@swarm': { stripprefix: { prefixes: '/a,/b' } },
+      'sec@swarm': { headers: { framedeny: 'true', customresponseheaders: { 'X-A': 'b' }, accesscontrolallowmethods: 'GET,PUT' } },
+      'ips@swarm': { ipallowlist: { sourcerange: '10.0.0.0/8, 192.168.0.0/16', ipstrategy: { depth: '1' } } },
+    });
+    const d = c.router(['strip@swarm', 'sec@swarm', 'ips@swarm']) as MiddlewareDescriptor[];
+    assert.deepEqual(d.map((x) => x.kind), ['stripPrefix', 'headers', 'ipAllowList']);
+    assert.deepEqual(d[0]!.options, { prefixes: ['/a', '/b'] });
+    assert.deepEqual((d[2]!.options as { sourceRange: string[]; depth: number }).sourceRange, ['10.0.0.0/8', '192.168.0.0/16']);
+  });
+
   test('bad options name the option: header injection, bad CIDRs, bad regexps', () => {
     assert.match(error('headers', { customRequestHeaders: { 'X-A': 'a\r\nX-Evil: 1' } }), /must not contain CR, LF or NUL/);
     assert.match(error('headers', { customResponseHeaders: { 'Bad Name': 'x' } }), /not a valid header name/);
