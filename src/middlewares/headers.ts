@@ -41,6 +41,8 @@ interface Options {
   isDevelopment: boolean;
 }
 
+const NO_HEADERS: Record<string, string> = {};
+
 export const headers: MiddlewareKind<Options> = {
   name: 'headers',
   parse(raw) {
@@ -120,9 +122,11 @@ export const headers: MiddlewareKind<Options> = {
           };
     const stsEdit: ResponseEdit | null = opts.sts === null ? null : (h) => setHeader(h, 'Strict-Transport-Security', opts.sts!);
     const badHost: Answer = { status: 400, headers: [], body: 'Bad Host' };
+    const readsHeaders = cors !== null || (opts.allowedHosts.length > 0 && !opts.isDevelopment) || (opts.sts !== null && opts.sslProxyHeaders.length > 0);
     return {
       request(req: ForwardedRequest): Answer | null {
-        const hdrs = req.view.headers;
+        // Built by the view on first use: only the options that read request headers pay for it.
+        const hdrs = readsHeaders ? req.view.headers : NO_HEADERS;
         if (opts.allowedHosts.length > 0 && !opts.isDevelopment) {
           let host = req.view.host;
           for (const h of opts.hostsProxyHeaders) if (hdrs[h]) host = hdrs[h]!.toLowerCase();

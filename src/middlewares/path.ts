@@ -29,6 +29,11 @@ function leadingSlash(p: string): string {
   return p === '' || p.startsWith('/') ? p : `/${p}`;
 }
 
+/** Whether Go's path cleaning would change `p` (decoded). */
+function unclean(p: string): boolean {
+  return (p.includes('//') || p.includes('/.')) && cleanPath(p) !== p;
+}
+
 /** Go's path cleaning (no "." or ".." segments, no empty ones), keeping a trailing slash. */
 export function cleanPath(p: string): string {
   const out: string[] = [];
@@ -46,7 +51,7 @@ export function cleanPath(p: string): string {
 function strip(req: ForwardedRequest, prefix: string): Answer | null {
   // The decoded prefix in UTF-8 bytes: each %XX of the raw path is one.
   const path = leadingSlash(req.path.slice(rawLength(req.path, Buffer.byteLength(prefix))));
-  if (path !== '' && cleanPath(decoded(path)) !== decoded(path)) return BAD_REQUEST;
+  if (path !== '' && unclean(decoded(path))) return BAD_REQUEST;
   req.path = path === '' ? '/' : path;
   req.lines += `x-forwarded-prefix: ${prefix}\r\n`;
   return null;
@@ -152,7 +157,7 @@ export const replacePathRegex: MiddlewareKind<{ regex: string; replacement: stri
         if (!one.test(req.path)) return null;
         req.lines += `x-replaced-path: ${req.path}\r\n`;
         const next = req.path.replace(all, js);
-        if (next !== '' && cleanPath(decoded(next)) !== decoded(next)) return BAD_REQUEST;
+        if (next !== '' && unclean(decoded(next))) return BAD_REQUEST;
         req.path = next === '' ? '/' : next;
         return null;
       },
