@@ -3,7 +3,7 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { STATUS_CODES } from 'node:http';
 import { kindOf } from './registry.js';
-import type { Answer, MiddlewareDescriptor, RequestStage, RetrySpec } from './types.js';
+import type { Answer, ForwardedRequest, MiddlewareDescriptor, RequestStage, RetrySpec } from './types.js';
 
 export interface BuiltChain {
   /** null when no middleware acts on requests. */
@@ -12,6 +12,20 @@ export interface BuiltChain {
 }
 
 const NONE: BuiltChain = { request: null, retry: null };
+
+/**
+ * Runs request stages from `from`: synchronously while they answer at once,
+ * then on the promise of the first that does not.
+ */
+export function runStages(stages: readonly RequestStage[], req: ForwardedRequest, from = 0): Answer | null | Promise<Answer | null> {
+  for (let i = from; i < stages.length; i++) {
+    const r = stages[i]!(req);
+    if (r === null) continue;
+    if (r instanceof Promise) return r.then((a) => (a !== null ? a : runStages(stages, req, i + 1)));
+    return r;
+  }
+  return null;
+}
 
 export function buildMiddlewares(descriptors: readonly MiddlewareDescriptor[] | undefined): BuiltChain {
   if (descriptors === undefined || descriptors.length === 0) return NONE;

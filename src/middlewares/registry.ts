@@ -1,4 +1,5 @@
 // Every middleware kind portero applies, by the names users write (any case).
+import { basicAuth } from './basic-auth.js';
 import { headers } from './headers.js';
 import { ipAllowList } from './ip-allow-list.js';
 import { addPrefix, replacePath, replacePathRegex, stripPrefix, stripPrefixRegex } from './path.js';
@@ -9,6 +10,7 @@ import { v1RuleRewrites } from './v1-rewrites.js';
 
 /** Kinds a configuration may name. */
 const KINDS: readonly MiddlewareKind<never>[] = [
+  basicAuth,
   headers,
   ipAllowList,
   stripPrefix,
@@ -40,4 +42,4 @@ export function kindOf(canonical: string): MiddlewareKind<unknown> {
 }
 
 /** Traefik kinds portero does not apply yet: named in errors. */
-export const NOT_YET = ['basicAuth', 'digestAuth', 'forwardAuth', 'compress', 'rateLimit', 'inFlightReq', 'buffering', 'errors', 'circuitBreaker', 'contentType', 'grpcWeb', 'passTLSClientCert', 'plugin'];
+export const NOT_YET = ['digestAuth', 'forwardAuth', 'compress', 'rateLimit', 'inFlightReq', 'buffering', 'errors', 'circuitBreaker', 'contentType', 'grpcWeb', 'passTLSClientCert', 'plugin'];

@@ -41,8 +41,12 @@ export interface Answer {
   body: string;
 }
 
-/** Runs before forwarding, in chain order; an Answer ends the request there. */
-export type RequestStage = (req: ForwardedRequest) => Answer | null;
+/**
+ * Runs before forwarding, in chain order; an Answer ends the request there.
+ * A stage may take its time (a promise): it must read the request's headers
+ * before it returns, since the view is only valid during the handler.
+ */
+export type RequestStage = (req: ForwardedRequest) => Answer | null | Promise<Answer | null>;
 
 /** Edits a response head's flat [name, value, ...] list in place. */
 export type ResponseEdit = (headers: string[]) => void;

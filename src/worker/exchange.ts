@@ -270,6 +270,11 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   }
 
   // Request body, client -> upstream
+  /** Body bytes that arrived before this exchange existed (a middleware took its time), in order, before start(). */
+  feed(chunk: Buffer, isLast: boolean): void {
+    this.onClientData(chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength) as ArrayBuffer, isLast);
+  }
+
   private onClientData(chunk: ArrayBuffer, isLast: boolean): void {
     try {
       this.onRequestData(chunk, isLast);

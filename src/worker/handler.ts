@@ -4,11 +4,11 @@ import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { WorkerObserver } from '../metrics/observe.js';
 import { After, closesAfterEarlyAnswer, Exchange, type ExchangeContext, sendError } from './exchange.js';
-import { parseRequest, type EntryPointContext } from './request-head.js';
-import type { RouteTable } from './routes.js';
+import { parseRequest, type EntryPointContext, type ParsedRequest } from './request-head.js';
+import type { RouteEntry, RouteTable } from './routes.js';
 import { CHALLENGE_PREFIX, redirectLocation, redirectStatus, sendChallenge, sendRedirect } from './redirect.js';
-import { sendAnswer } from '../middlewares/pipeline.js';
-import type { ForwardedRequest, ResponseEdit } from '../middlewares/types.js';
+import { runStages, sendAnswer } from '../middlewares/pipeline.js';
+import type { Answer, ForwardedRequest, ResponseEdit } from '../middlewares/types.js';
 
 export interface WorkerRuntime extends ExchangeContext {
   /** Returns the current table, decoding a new version first if one was published. */
@@ -89,45 +89,137 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
       sendError(res, 404, '404 page not found\n', after, method === 'HEAD');
       return;
     }
-    let target = parsed.target;
-    let lines = parsed.lines;
-    let host = parsed.hostHeader;
-    let edits: ResponseEdit[] | null = null;
-    if (route.request !== null) {
-      const fr: ForwardedRequest = { method, view: parsed.view, tls: ep.proto === 'https', path: parsed.view.path, query: parsed.view.query, lines, hostHeader: host, responseEdits: null };
-      for (const stage of route.request) {
-        const answer = stage(fr);
-        if (answer === null) continue;
-        const close = parsed.clientClose || closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0);
-        if (obs !== null) obs.answered(ep, req, res, parsed, method, answer.status, answer.body.length, t0);
-        sendAnswer(res, answer, fr.responseEdits, close, method === 'HEAD');
-        return;
-      }
-      target = fr.query === '' ? fr.path : `${fr.path}?${fr.query}`;
-      lines = fr.lines;
-      host = fr.hostHeader;
-      edits = fr.responseEdits;
+    if (route.request === null) {
+      rt.inflight++;
+      forward(rt, ep, res, req, parsed, route, parsed.target, parsed.lines, parsed.hostHeader, null, t0);
+      return;
     }
-    let framing = '';
-    if (parsed.bodyLength === -2) framing = 'transfer-encoding: chunked\r\n';
-    else if (parsed.bodyLength >= 0) framing = `content-length: ${parsed.bodyLength}\r\n`;
-    rt.inflight++;
-    const x = new Exchange(
-      rt,
-      res,
-      route.services,
-      route.retry,
-      method === 'HEAD',
-      method,
-      `${method} ${target} HTTP/1.1\r\nhost: `,
-      host,
-      `\r\n${lines}${framing}\r\n`,
-      parsed.bodyLength,
-      ep.readTimeoutMs,
-    );
-    x.clientClose = parsed.clientClose;
-    x.responseEdits = edits;
-    if (obs !== null) x.trace = obs.begin(ep, req, parsed, route.name, t0);
-    x.start();
+    const fr: ForwardedRequest = { method, view: parsed.view, tls: ep.proto === 'https', path: parsed.view.path, query: parsed.view.query, lines: parsed.lines, hostHeader: parsed.hostHeader, responseEdits: null };
+    const outcome = runStages(route.request, fr);
+    if (outcome === null) {
+      rt.inflight++;
+      forward(rt, ep, res, req, parsed, route, fr.query === '' ? fr.path : `${fr.path}?${fr.query}`, fr.lines, fr.hostHeader, fr.responseEdits, t0);
+    } else if (outcome instanceof Promise) {
+      later(rt, ep, res, parsed, route, fr, outcome, t0);
+    } else {
+      if (obs !== null) obs.answered(ep, req, res, parsed, method, outcome.status, outcome.body.length, t0);
+      sendAnswer(res, outcome, fr.responseEdits, parsed.clientClose || closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0), method === 'HEAD');
+    }
   };
+}
+
+/** Hands the request to an Exchange. The caller counted it in rt.inflight. */
+function forward(
+  rt: WorkerRuntime,
+  ep: EntryPointContext,
+  res: HttpResponse,
+  req: HttpRequest,
+  parsed: ParsedRequest,
+  route: RouteEntry,
+  target: string,
+  lines: string,
+  host: string,
+  edits: ResponseEdit[] | null,
+  t0: number,
+  early: EarlyBody | null = null,
+): void {
+  const method = parsed.method;
+  let framing = '';
+  if (parsed.bodyLength === -2) framing = 'transfer-encoding: chunked\r\n';
+  else if (parsed.bodyLength >= 0) framing = `content-length: ${parsed.bodyLength}\r\n`;
+  const x = new Exchange(
+    rt,
+    res,
+    route.services,
+    route.retry,
+    method === 'HEAD',
+    method,
+    `${method} ${target} HTTP/1.1\r\nhost: `,
+    host,
+    `\r\n${lines}${framing}\r\n`,
+    parsed.bodyLength,
+    ep.readTimeoutMs,
+  );
+  x.clientClose = parsed.clientClose;
+  x.responseEdits = edits;
+  if (rt.observer !== null) x.trace = rt.observer.begin(ep, req, parsed, route.name, t0);
+  if (early !== null) for (let i = 0; i < early.chunks.length; i++) x.feed(early.chunks[i]!, early.last && i === early.chunks.length - 1);
+  if (early !== null && early.last && early.chunks.length === 0) x.feed(Buffer.alloc(0), true);
+  x.start();
+}
+
+/** Request body that arrived while a middleware was still deciding. */
+interface EarlyBody {
+  chunks: Buffer[];
+  last: boolean;
+}
+
+/** Body held while a middleware decides; beyond it, the client is paused. */
+const EARLY_BODY_MAX = 64 * 1024;
+
+/**
+ * A middleware takes its time (bcrypt): the request outlives its handler.
+ * The body waits (paused) so nothing is lost, the client may leave meanwhile,
+ * and what the access log reads of the request is kept from the view, since
+ * uWS's request object is gone once the handler returns.
+ */
+function later(rt: WorkerRuntime, ep: EntryPointContext, res: HttpResponse, parsed: ParsedRequest, route: RouteEntry, fr: ForwardedRequest, pending: Promise<Answer | null>, t0: number): void {
+  const headers = parsed.view.headers;
+  const detached = { getHeader: (name: string) => headers[name] ?? '' } as unknown as HttpRequest;
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  const hasBody = parsed.bodyLength === -2 || parsed.bodyLength > 0;
+  // uWS delivers body bytes that came with the head right after this handler: kept (copied) until
+  // the exchange exists; past EARLY_BODY_MAX the client is paused.
+  const early: EarlyBody = { chunks: [], last: false };
+  let held = 0;
+  let paused = false;
+  if (hasBody) {
+    res.onData((chunk, isLast) => {
+      if (chunk.byteLength > 0) early.chunks.push(Buffer.from(new Uint8Array(chunk)));
+      held += chunk.byteLength;
+      if (isLast) early.last = true;
+      if (held > EARLY_BODY_MAX && !paused && !isLast) {
+        paused = true;
+        res.pause();
+      }
+    });
+  }
+  rt.inflight++;
+  const fail = (err: unknown) => {
+    rt.internalError(err);
+    if (!aborted) {
+      try {
+        res.close();
+      } catch {
+        /* already gone */
+      }
+    }
+    rt.onFinish();
+  };
+  pending.then((answer) => {
+    if (aborted) {
+      rt.onFinish();
+      return;
+    }
+    try {
+      res.cork(() => {
+        if (answer === null) {
+          forward(rt, ep, res, detached, parsed, route, fr.query === '' ? fr.path : `${fr.path}?${fr.query}`, fr.lines, fr.hostHeader, fr.responseEdits, t0, hasBody ? early : null);
+          if (paused) res.resume();
+          return;
+        }
+        // Resumed first: the rest of the body is read and dropped, as after any early answer.
+        if (paused) res.resume();
+        if (hasBody) res.onData(() => {});
+        if (rt.observer !== null) rt.observer.answered(ep, detached, res, parsed, parsed.method, answer.status, answer.body.length, t0);
+        sendAnswer(res, answer, fr.responseEdits, parsed.clientClose || closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0), parsed.method === 'HEAD');
+        rt.onFinish();
+      });
+    } catch (err) {
+      fail(err);
+    }
+  }, fail);
 }

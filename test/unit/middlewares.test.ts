@@ -27,7 +27,9 @@ function run(descriptors: MiddlewareDescriptor[], req: Partial<RequestView> & { 
   };
   let answer: Answer | null = null;
   for (const stage of buildMiddlewares(descriptors).request ?? []) {
-    answer = stage(fr);
+    const r = stage(fr);
+    if (r instanceof Promise) assert.fail('an asynchronous stage: use runStages');
+    answer = r;
     if (answer !== null) break;
   }
   const responseHeaders = (start: string[] = []) => {
@@ -202,5 +204,55 @@ describe('request stages', () => {
     const simple = run(cors, { headers: { origin: 'https://foo.bar.org' } }).responseHeaders(['Vary', 'Accept-Encoding']);
     assert.deepEqual(simple, ['Access-Control-Allow-Origin', 'https://foo.bar.org', 'Vary', 'Accept-Encoding,Origin']);
     assert.deepEqual(run(cors, { headers: { origin: 'https://evil.example' } }).responseHeaders(), ['Vary', 'Origin']);
+  });
+});
+
+describe('basicAuth', () => {
+  test('bcrypt (asynchronously), apr1 and SHA1 hashes; 401 with the realm otherwise; headerField and removeHeader', async () => {
+    const { default: bcrypt } = await import('bcryptjs');
+    const { default: md5 } = await import('apache-md5');
+    const { createHash } = await import('node:crypto');
+    const { runStages } = await import('../../src/middlewares/pipeline.js');
+    const users = [`bob:${bcrypt.hashSync('bpw', 4).replace(/^\$2b\$/, '$2y$')}`, `amy:${md5('apw')}`, `sam:{SHA}${createHash('sha1').update('spw').digest('base64')}`];
+    const d = one('basicAuth', { users, realm: 'staff', headerField: 'X-WebAuth-User', removeHeader: true });
+    const auth = (user: string, pw: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}` });
+    const stages = buildMiddlewares(d).request!;
+    const attempt = async (headers: Record<string, string>) => {
+      const r = run([], { headers });
+      const fr = { ...r.fr, view: { ...r.fr.view, headers }, lines: 'authorization: x\r\nx-forwarded-for: 10.0.0.1\r\n' };
+      const answer = await runStages(stages, fr);
+      return { answer, lines: fr.lines };
+    };
+    for (const [u, pw] of [['bob', 'bpw'], ['amy', 'apw'], ['sam', 'spw']] as const) {
+      const ok = await attempt(auth(u, pw));
+      assert.equal(ok.answer, null, u);
+      assert.equal(ok.lines, `x-forwarded-for: 10.0.0.1\r\nx-webauth-user: ${u}\r\n`);
+    }
+    assert.ok(stages[0]!({ ...run([]).fr, view: { ...run([]).fr.view, headers: auth('bob', 'bpw') } }) === null, 'verified bcrypt credentials are remembered: no second hash');
+    for (const headers of [{}, auth('bob', 'wrong'), auth('nobody', 'x'), { authorization: 'Bearer abc' }, { authorization: 'Basic !!!' }]) {
+      const { answer } = await attempt(headers);
+      assert.equal(answer?.status, 401);
+      assert.deepEqual(answer?.headers, [['WWW-Authenticate', 'Basic realm="staff"']]);
+    }
+  });
+
+  test('users must be hashes; usersFile is read, and wins over users', async () => {
+    assert.match(error('basicAuth', { users: ['bob:plaintext'] }), /not a bcrypt, MD5 \(apr1\) or SHA1 hash/);
+    assert.match(error('basicAuth', { usersFile: '/nonexistent/htpasswd' }), /cannot read \/nonexistent\/htpasswd: ENOENT/);
+    assert.match(error('basicAuth', {}), /needs users or usersFile/);
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { default: md5 } = await import('apache-md5');
+    const dir = mkdtempSync(join(tmpdir(), 'portero-htpasswd-'));
+    try {
+      const file = join(dir, 'htpasswd');
+      const fromFile = md5('new');
+      writeFileSync(file, `# staff\nbob:${fromFile}\n\n`);
+      const d = one('basicAuth', { users: [`bob:${md5('old')}`], usersFile: file });
+      assert.deepEqual((d[0]!.options as { users: [string, string][] }).users, [['bob', fromFile]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
