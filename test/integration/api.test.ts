@@ -60,7 +60,7 @@ const config = (): DynamicConfig => ({
       badurl: { loadBalancer: { servers: [{ url: 'ftp://127.0.0.1' }] } },
       empty: { loadBalancer: { servers: [] } },
     },
-    middlewares: { auth: { basicAuth: { users: ['admin:x'] } } },
+    middlewares: { auth: { digestAuth: { users: ['admin:traefik:x'] } } },
   },
 });
 
@@ -121,7 +121,7 @@ test('routers: Traefik fields, effective entry points and priority, disabled one
 
     const disabled = {
       'badrule@file': /invalid rule/,
-      'secured@file': /middleware "auth@file" \(basicAuth\) is not supported yet/,
+      'secured@file': /middleware "auth@file" \(digestAuth\) is not supported yet/,
       'lost@file': /unknown service "nowhere@file"/,
     };
     for (const [name, message] of Object.entries(disabled)) {
@@ -210,13 +210,13 @@ test('middlewares: configuration, type, usedBy, and the error of one not applied
     assert.equal(list.headers.get('x-next-page'), '1');
     assert.deepEqual(list.json, [
       {
-        basicAuth: { users: ['admin:x'] },
-        error: ['middleware "auth@file" (basicAuth) is not supported yet: the router is disabled rather than served without it'],
+        digestAuth: { users: ['admin:traefik:x'] },
+        error: ['middleware "auth@file" (digestAuth) is not supported yet: the router is disabled rather than served without it'],
         status: 'disabled',
         usedBy: ['secured@file'],
         name: 'auth@file',
         provider: 'file',
-        type: 'basicauth',
+        type: 'digestauth',
       },
     ]);
     assert.equal((await get(p.apiPort, '/api/http/middlewares/auth%40file')).json.name, 'auth@file');

@@ -47,14 +47,14 @@ test('each bad element is disabled with a named error while the rest is kept', (
         good: { rule: 'Host(`e`)', service: 'svc' },
       },
       services: { svc: lb('http://127.0.0.1:1'), badurl: lb('ftp://x') },
-      middlewares: { auth: { basicAuth: { users: ['u:p'] } } },
+      middlewares: { auth: { digestAuth: { users: ['u:r:h'] } } },
     }),
   });
   const byName = new Map(c.errors.map((e) => [e.element!.name, e.message]));
   assert.match(byName.get('badrule@file')!, /invalid rule .*position/);
   assert.match(byName.get('noservice@file')!, /unknown service "missing@file"/);
   assert.match(byName.get('badep@file')!, /unknown entry point.*nope/);
-  assert.match(byName.get('mw@file')!, /middleware "auth@file" \(basicAuth\) is not supported yet/);
+  assert.match(byName.get('mw@file')!, /middleware "auth@file" \(digestAuth\) is not supported yet/);
   assert.match(byName.get('badurl@file')!, /must be http:\/\/ or https:\/\//);
   assert.deepEqual(c.spec.routers.map((r) => r.name), ['good@file']);
   assert.equal(c.routerStatus.get('good@file')!.status, 'enabled');
