@@ -175,7 +175,7 @@ async function updates(ctx: ScaleContext, backends: Backends): Promise<NonNullab
   const config: StaticConfig = {
     entryPoints: { web: { name: 'web', address: `127.0.0.1:${port}`, host: '127.0.0.1', port, trustedIPs: [], forwardedHeadersInsecure: false, graceTimeoutMs: 5000, readTimeoutMs: 60_000, tls: null } },
     providers: {},
-    api: { insecure: false, dashboard: false },
+    api: { enabled: false, insecure: false, dashboard: false },
     ping: false,
     log: { level: 'error' },
     workers: SCALE_WORKERS,

@@ -44,6 +44,12 @@ export class Portero {
   /** Certificates and ACME resolvers for TLS entry points. */
   readonly https: HttpsManager;
   private readonly api: ApiServer | null;
+  /**
+   * The API, dashboard, ping and metrics as the internal services routers can
+   * name (api@internal, ping@internal, prometheus@internal): a server on a
+   * loopback port of its own, which workers forward to like any server.
+   */
+  private readonly internal: ApiServer | null;
   private draining = false;
   private stopped: Promise<void> | null = null;
   /** Per provider, for the API: when it last sent a configuration, and the problems it reported with it. */
@@ -127,6 +133,27 @@ export class Portero {
             metrics,
           })
         : null;
+    const renderMetrics = this.observability.metricsRenderer();
+    this.internal =
+      config.api.enabled || config.ping || renderMetrics !== undefined
+        ? new ApiServer({
+            host: '127.0.0.1',
+            port: 0,
+            ping: config.ping,
+            api: config.api.enabled,
+            dashboard: config.api.dashboard,
+            sources: {
+              publisher: this.publisher,
+              config,
+              servedEntryPoints: served.map((ep) => ep.name),
+              providers: () => this.providerFacts(),
+              startDate: new Date().toISOString(),
+              serviceCounters: this.observability.serviceCounters(),
+            },
+            isDraining: () => this.draining,
+            metrics: renderMetrics,
+          })
+        : null;
   }
 
   async start(): Promise<void> {
@@ -135,6 +162,14 @@ export class Portero {
     // Certificates first (the generated default, acme.json's), so workers serve them from their first handshake.
     await this.https.prepare();
     this.https.start();
+    if (this.internal !== null) {
+      const url = `http://127.0.0.1:${await this.internal.listen()}`;
+      const internal = new Map<string, string>();
+      if (this.options.config.api.enabled) internal.set('api@internal', url);
+      if (this.options.config.ping) internal.set('ping@internal', url);
+      if (this.observability.metricsRenderer() !== undefined) internal.set('prometheus@internal', url);
+      this.publisher.internalServices = internal;
+    }
     for (const p of this.options.providers) {
       await p.start((config, errors) => this.apply(p.name, config, errors));
     }
@@ -195,6 +230,7 @@ export class Portero {
       this.https.stop();
       await this.observability.close();
       await this.api?.close();
+      await this.internal?.close();
       this.options.log.info('stopped');
     })();
     return this.stopped;

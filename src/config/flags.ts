@@ -39,7 +39,7 @@ export interface Draft {
   fileProvider?: { filename?: string; directory?: string; watch?: boolean };
   /** The Swarm provider, one draft per Traefik spelling (swarm.ts). */
   swarm: SwarmDrafts;
-  api: { insecure?: boolean; dashboard?: boolean };
+  api: { enabled?: boolean; insecure?: boolean; dashboard?: boolean };
   ping?: boolean;
   logLevel?: StaticLogLevel;
   workers?: number;
@@ -233,10 +233,10 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
     flag: 'api',
     type: 'boolean',
     group: GROUPS.api,
-    describe: 'Enable the API and dashboard on the traefik entry point (same as --api.insecure)',
+    describe: 'Enable the API and dashboard as the api@internal service (for a router); with Traefik v1 flags (--docker), on the traefik entry point as v1 did',
     defaultText: 'false',
     apply: (d, raw, _n, what) => {
-      d.api.insecure = parseBool(raw, what);
+      d.api.enabled = parseBool(raw, what);
     },
   },
   {

@@ -272,7 +272,14 @@ function makeEntryPoint(name: string, listen: ListenAddress): EntryPointConfig {
 }
 
 function finalize(d: Draft): StaticConfig {
-  const api = { insecure: d.api.insecure ?? false, dashboard: d.api.dashboard ?? true };
+  // Traefik v2/v3: --api makes the api@internal service, --api.insecure also serves it on the traefik
+  // entry point. v1 had no api@internal: its --api (the walkthrough's) serves on the entry point.
+  const v1 = finalizeSwarm(d.swarm)?.dialect === 'v1';
+  const api = {
+    enabled: d.api.enabled === true || d.api.insecure === true,
+    insecure: d.api.insecure ?? (d.api.enabled === true && v1),
+    dashboard: d.api.dashboard ?? true,
+  };
   const ping = d.ping ?? true;
 
   // v1's --entryPoints='Name:https Address::443 TLS' declares entry points too.

@@ -89,7 +89,9 @@ export interface StaticConfig {
     swarm?: SwarmStaticConfig;
   };
   api: {
-    /** --api or --api.insecure: serve the API/dashboard on the `traefik` entry point. */
+    /** --api or --api.insecure: the API and dashboard exist, as the api@internal service. */
+    enabled: boolean;
+    /** --api.insecure (or v1's --api): also served on the `traefik` entry point. */
     insecure: boolean;
     dashboard: boolean;
   };

@@ -75,6 +75,12 @@ export class Observability {
   }
 
   /** The /metrics renderer when metrics are served on `entryPoint`. */
+  /** The /metrics renderer when Prometheus metrics are on (prometheus@internal), wherever they are served. */
+  metricsRenderer(): (() => string) | undefined {
+    const exporter = this.exporter;
+    return exporter === null ? undefined : () => exporter.render();
+  }
+
   metricsOn(entryPoint: string): (() => string) | undefined {
     const exporter = this.exporter;
     if (exporter === null || this.options.config.metrics?.prometheus?.entryPoint !== entryPoint) return undefined;

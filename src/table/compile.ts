@@ -39,6 +39,8 @@ export interface CompileInput {
   certificates?: CertificateLoader;
   /** Certificates from the static configuration (v1's TLS:cert,key). */
   staticCertificates?: readonly CertificateSource[];
+  /** Services portero serves itself ("api@internal" -> its loopback URL): routers may name them. */
+  internalServices?: ReadonlyMap<string, string>;
 }
 
 export interface CompiledTls {
@@ -153,6 +155,7 @@ function compileUncached(input: CompileInput): CompiledTable {
     for (const [name, m] of Object.entries(config.http.middlewares)) middlewares.set(qualify(name, provider), m);
     for (const [name, t] of Object.entries(config.http.serversTransports ?? {})) transports.set(qualify(name, provider), t);
   }
+  for (const [name, url] of input.internalServices ?? []) services.set(name, { loadBalancer: { servers: [{ url }] } });
   const transportOf = transportResolver(transports, input.readFile ?? ((path) => readFileSync(path, 'utf8')));
 
   const fail = (kind: 'router' | 'service', name: string, message: string) => {

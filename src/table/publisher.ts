@@ -36,6 +36,8 @@ export class TablePublisher {
   private readonly serviceSlots: SlotAllocator;
   /** Digest of the last published text: keeping the text itself would hold megabytes. */
   private lastDigest = '';
+  /** Services portero serves itself (api@internal, ping@internal, prometheus@internal): name -> URL. */
+  internalServices: ReadonlyMap<string, string> = new Map();
   /** The most recent compilation, for the API. */
   current: CompiledTable | null = null;
   reloads = 0;
@@ -83,6 +85,7 @@ export class TablePublisher {
       loadBalancers: this.loadBalancers,
       serviceSlots: (keys) => this.serviceSlots.assign(keys),
       ...this.options.tls,
+      internalServices: this.internalServices,
     });
     this.current = compiled;
     // Encoded with version 0 so that an unchanged table compares equal to the published one.

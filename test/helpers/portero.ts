@@ -82,7 +82,7 @@ export function testStaticConfig(webPort: number, apiPort: number, workers: numb
   return {
     entryPoints: { web: ep('web', webPort), traefik: ep('traefik', apiPort) },
     providers: {},
-    api: { insecure: true, dashboard: true },
+    api: { enabled: true, insecure: true, dashboard: true },
     ping: true,
     log: { level: 'error' },
     workers,

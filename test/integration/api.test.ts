@@ -254,8 +254,9 @@ test('paging: per_page (default 100), page, X-Next-Page; bad values are 400', as
     // Services and entry points page the same way.
     const eps = await get(p.apiPort, '/api/entrypoints?per_page=1');
     assert.deepEqual([eps.json.length, eps.headers.get('x-next-page')], [1, '2']);
+    // s@file, then the internal services (api@internal, ping@internal).
     const svcs = await get(p.apiPort, '/api/http/services?per_page=1');
-    assert.deepEqual([svcs.json.length, svcs.headers.get('x-next-page')], [1, '1']);
+    assert.deepEqual([svcs.json.length, svcs.headers.get('x-next-page')], [1, '2']);
     // Empty lists are [] with X-Next-Page 1.
     const mws = await get(p.apiPort, '/api/http/middlewares');
     assert.deepEqual([mws.json, mws.headers.get('x-next-page')], [[], '1']);
@@ -315,7 +316,8 @@ test('entry points, version, overview and rawdata', async () => {
     const overview = (await get(p.apiPort, '/api/overview')).json;
     assert.deepEqual(overview.http, {
       routers: { total: 7, warnings: 0, errors: 3 },
-      services: { total: 5, warnings: 1, errors: 1 },
+      // Five configured, plus api@internal and ping@internal.
+      services: { total: 7, warnings: 1, errors: 1 },
       middlewares: { total: 1, warnings: 0, errors: 1 },
     });
     assert.deepEqual(overview.tcp.routers, { total: 0, warnings: 0, errors: 0 });

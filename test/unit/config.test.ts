@@ -59,7 +59,7 @@ describe('defaults', () => {
     });
     assert.equal(c.entryPoints.traefik!.port, 8080);
     assert.deepEqual(c.providers, {});
-    assert.deepEqual(c.api, { insecure: false, dashboard: true });
+    assert.deepEqual(c.api, { enabled: false, insecure: false, dashboard: true });
     assert.equal(c.ping, true);
     assert.equal(c.log.level, 'error');
     assert.equal(c.workers, availableParallelism());
@@ -89,7 +89,8 @@ describe('defaults', () => {
 
   test('no traefik entry point when neither ping nor the API need it', () => {
     assert.deepEqual(Object.keys(parse('--ping=false').entryPoints), ['web']);
-    assert.deepEqual(Object.keys(parse('--ping=false', '--api').entryPoints), ['web', 'traefik']);
+    assert.deepEqual(Object.keys(parse('--ping=false', '--api').entryPoints), ['web'], 'v2/v3: --api is api@internal, reached through a router');
+    assert.deepEqual(Object.keys(parse('--ping=false', '--api.insecure').entryPoints), ['web', 'traefik']);
   });
 });
 
@@ -186,9 +187,9 @@ describe('case-insensitive flag names', () => {
 
 describe('booleans', () => {
   test('--x, --x=true, --x=false, --x false', () => {
-    assert.equal(parse('--api').api.insecure, true);
-    assert.equal(parse('--api=true').api.insecure, true);
-    assert.equal(parse('--api=false').api.insecure, false);
+    assert.equal(parse('--api').api.enabled, true);
+    assert.equal(parse('--api=true').api.enabled, true);
+    assert.equal(parse('--api=false').api.enabled, false);
     assert.equal(parse('--api.insecure').api.insecure, true);
     assert.equal(parse('--api.dashboard=false').api.dashboard, false);
     assert.equal(parse('--ping=false').ping, false);
@@ -434,7 +435,7 @@ workers: 3
     assert.deepEqual(c.entryPoints.web!.trustedIPs, ['10.0.0.0/8', '::1']);
     assert.equal(c.entryPoints.websecure!.graceTimeoutMs, 30_000);
     assert.deepEqual(c.providers.file, { filename: '/etc/portero/dynamic.yml', watch: false });
-    assert.deepEqual(c.api, { insecure: true, dashboard: false });
+    assert.deepEqual(c.api, { enabled: true, insecure: true, dashboard: false });
     assert.equal(c.ping, true);
     assert.equal(c.log.level, 'debug');
     assert.equal(c.workers, 3);
@@ -467,7 +468,14 @@ workers: 3
     const c = parse(`--configFile=${path}`);
     assert.equal(c.entryPoints.web!.port, 81);
     assert.equal(c.ping, false);
-    assert.equal(c.api.insecure, true);
+    assert.deepEqual(c.api, { enabled: true, insecure: false, dashboard: true }, 'api: {} is api@internal, as in Traefik v2/v3');
+  });
+
+  test('--api: api@internal in the v2/v3 dialects, also on the traefik entry point with --api.insecure or v1 flags', () => {
+    assert.deepEqual(parse('--api', '--providers.swarm').api, { enabled: true, insecure: false, dashboard: true });
+    assert.deepEqual(parse('--api.insecure').api, { enabled: true, insecure: true, dashboard: true });
+    assert.deepEqual(parse('--api', '--docker', '--docker.swarmMode').api, { enabled: true, insecure: true, dashboard: true });
+    assert.deepEqual(parse().api, { enabled: false, insecure: false, dashboard: true });
   });
 
   test('errors name the file, position and key', () => {
