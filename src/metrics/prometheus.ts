@@ -99,7 +99,8 @@ export class PrometheusExporter {
 
       out.family('traefik_service_server_up', 'gauge', 'Whether a server of a service is up (1) or down (0).');
       for (const s of services) {
-        if (s.kind !== 'lb') continue;
+        // Internal services (api@internal) are portero itself, not servers: Traefik reports none for them.
+        if (s.kind !== 'lb' || s.name.endsWith('@internal')) continue;
         for (const srv of s.servers) out.sample('traefik_service_server_up', labels(['service', s.name], ['url', srv.url]), publisher.state.isUp(srv.slot) ? 1 : 0);
       }
     }

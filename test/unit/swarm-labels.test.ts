@@ -714,7 +714,7 @@ describe('Traefik 1.7 labels', () => {
         ...ENABLE,
         'traefik.port': '80',
         'traefik.frontend.rule': 'Host:s',
-        'traefik.frontend.auth.basic.users': 'u:h',
+        'traefik.frontend.auth.digest.users': 'u:r:h',
         'traefik.frontend.rules': 'typo',
         'traefik.tags': 'api',
       }),
@@ -722,7 +722,7 @@ describe('Traefik 1.7 labels', () => {
     assert.deepEqual(Object.keys(r.config.http.services), ['s']);
     assert.deepEqual(r.config.http.routers, {});
     assert.deepEqual(messages(r.errors), [
-      'router "s" (Swarm service "s"): label "traefik.frontend.auth.basic.users": not supported by portero (requests would reach the service unauthenticated)',
+      'router "s" (Swarm service "s"): label "traefik.frontend.auth.digest.users": not supported by portero (requests would reach the service unauthenticated)',
     ]);
     assert.deepEqual(r.warnings, [
       'Swarm service "s": label "traefik.frontend.rules" ignored: not a Traefik 1.7 label',
@@ -735,6 +735,32 @@ describe('Traefik 1.7 labels', () => {
     const seg = build([service('s', { ...ENABLE, 'traefik.a.port': '80', 'traefik.b.port': '81', 'traefik.b.frontend.headers.SSLRedirect': 'true' })]);
     assert.deepEqual(Object.keys(seg.config.http.routers), ['s-a']);
     assert.match(seg.errors[0].message, /^router "s-b" .*label "traefik.b.frontend.headers.SSLRedirect": not supported by portero/);
+  });
+
+  test('frontend auth, whiteList, headers and redirect labels become middlewares of the router, the same code as v2/v3', async () => {
+    const { MiddlewareCompiler } = await import('../../src/middlewares/compile.js');
+    const r = build([
+      service('s', {
+        ...ENABLE,
+        'traefik.port': '80',
+        'traefik.frontend.rule': 'Host:s.test',
+        'traefik.frontend.auth.basic.users': 'admin:{SHA}0DPiKuNIrrVmD8IUCuw1hQxNqZc=,ops:{SHA}0DPiKuNIrrVmD8IUCuw1hQxNqZc=',
+        'traefik.frontend.auth.headerField': 'X-WebAuth-User',
+        'traefik.frontend.whiteList.sourceRange': '10.0.0.0/8, 192.168.0.0/16',
+        'traefik.frontend.headers.customResponseHeaders': 'X-A:1||X-B:two',
+        'traefik.frontend.headers.STSSeconds': '315360000',
+        'traefik.frontend.headers.frameDeny': 'true',
+        'traefik.frontend.redirect.entryPoint': 'https',
+      }),
+    ]);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.config.http.routers.s!.middlewares, ['s-whitelist', 's-auth', 's-headers', 's-redirect']);
+    assert.deepEqual(r.config.http.middlewares['s-auth'], { basicAuth: { users: ['admin:{SHA}0DPiKuNIrrVmD8IUCuw1hQxNqZc=', 'ops:{SHA}0DPiKuNIrrVmD8IUCuw1hQxNqZc='], headerField: 'X-WebAuth-User' } });
+    assert.deepEqual(r.config.http.middlewares['s-redirect'], { redirectScheme: { scheme: 'https' } });
+    const qualified = new Map(Object.entries(r.config.http.middlewares).map(([k, v]) => [`${k}@swarm`, v]));
+    const compiled = new MiddlewareCompiler(qualified, (m) => `${m}@swarm`).router(r.config.http.routers.s!.middlewares!.map((m) => `${m}@swarm`));
+    assert.ok(Array.isArray(compiled), String(compiled));
+    assert.deepEqual((compiled as { kind: string }[]).map((d) => d.kind), ['ipAllowList', 'basicAuth', 'headers', 'redirectScheme']);
   });
 
   test('v1 lbswarm and network labels', () => {

@@ -14,10 +14,9 @@
 // Labels portero does not implement (per segment, or for all of them):
 //
 //   label                                   outcome   why
-//   frontend.auth.*                         error     requests would reach the service unauthenticated
-//   frontend.whiteList.*, whitelistSourceRange  error  the IP restriction would be lifted
-//   frontend.headers.*                      error     security headers, SSL redirects, custom headers change responses
-//   frontend.redirect.*                     error     the redirect (often to https) would not happen
+//   frontend.auth.digest.*, .auth.forward.* error     requests would reach the service unauthenticated
+//   frontend.whiteList.useXForwardedFor     error     the IP restriction would be applied to the wrong address
+//   frontend.headers.SSLRedirect & co.      error     deprecated; use frontend.redirect.entryPoint
 //   frontend.errors.*                       error     custom error pages would not be served
 //   frontend.rateLimit.*                    error     the rate limit would be lifted
 //   backend.loadbalancer.sticky/stickiness  error     applications relying on session affinity would break
@@ -221,8 +220,11 @@ export function readV1Labels(labels: Readonly<Record<string, string>>, names: V1
     const weight = get('traefik.weight');
     if (weight !== undefined) service.server.weight = { label: weight.label, path: ['weight'], value: weight.value };
 
+    const mapped = v1Middlewares(routerName, get, set);
+    if (mapped.names.length > 0) router.leaves.push({ label: mapped.labels[0] ?? '', path: ['middlewares'], value: mapped.names });
+
     for (const [prop, { label }] of [...props].sort(([a], [b]) => byteOrder(a, b))) {
-      if (HANDLED.has(prop)) continue;
+      if (HANDLED.has(prop) || mapped.handled.has(prop)) continue;
       const rule = UNSUPPORTED.find((u) => matches(prop, u.match));
       if (rule === undefined) {
         if ((prop.startsWith('traefik.frontend.') || prop.startsWith('traefik.backend.')) && !warned.has(label)) {
@@ -244,4 +246,100 @@ export function readV1Labels(labels: Readonly<Record<string, string>>, names: V1
     set.services.push(service);
   }
   return set;
+}
+
+/** Traefik 1.7's frontend.headers.* booleans and strings, by their v2+ headers option. */
+const V1_HEADERS: Record<string, string> = {
+  stsseconds: 'stsSeconds',
+  stsincludesubdomains: 'stsIncludeSubdomains',
+  stspreload: 'stsPreload',
+  forcestsheader: 'forceSTSHeader',
+  framedeny: 'frameDeny',
+  customframeoptionsvalue: 'customFrameOptionsValue',
+  contenttypenosniff: 'contentTypeNosniff',
+  browserxssfilter: 'browserXssFilter',
+  custombrowserxssvalue: 'customBrowserXSSValue',
+  contentsecuritypolicy: 'contentSecurityPolicy',
+  referrerpolicy: 'referrerPolicy',
+  publickey: 'publicKey',
+  isdevelopment: 'isDevelopment',
+};
+const V1_HEADER_LISTS: Record<string, string> = { allowedhosts: 'allowedHosts', hostsproxyheaders: 'hostsProxyHeaders' };
+const V1_HEADER_MAPS: Record<string, string> = { customrequestheaders: 'customRequestHeaders', customresponseheaders: 'customResponseHeaders', sslproxyheaders: 'sslProxyHeaders' };
+
+/**
+ * The frontend labels Traefik 1.7 turned into behaviour (basic auth, IP
+ * white list, headers, redirects), as middlewares of this router: the same
+ * code as v2/v3 middlewares. Returns their names and the properties used.
+ */
+function v1Middlewares(
+  routerName: string,
+  get: (prop: string) => { label: string; value: string } | undefined,
+  set: SpecSet,
+): { names: string[]; labels: string[]; handled: Set<string> } {
+  const names: string[] = [];
+  const labels: string[] = [];
+  const handled = new Set<string>();
+  const add = (suffix: string, leaves: Leaf[]) => {
+    if (leaves.length === 0) return;
+    const name = `${routerName}-${suffix}`;
+    set.middlewares.push({ name, leaves });
+    names.push(name);
+    labels.push(leaves[0]!.label);
+  };
+  const take = (prop: string) => {
+    const v = get(prop);
+    if (v !== undefined) handled.add(prop);
+    return v;
+  };
+
+  // whiteList.sourceRange (1.7) or whitelistSourceRange (older).
+  const range = take('traefik.frontend.whitelist.sourcerange') ?? take('traefik.frontend.whitelistsourcerange');
+  if (range !== undefined) add('whitelist', [{ label: range.label, path: ['ipAllowList', 'sourceRange'], value: splitAndTrim(range.value) }]);
+
+  const auth: Leaf[] = [];
+  for (const [prop, option] of [['traefik.frontend.auth.basic.users', 'users'], ['traefik.frontend.auth.basic', 'users'], ['traefik.frontend.auth.basic.usersfile', 'usersFile'], ['traefik.frontend.auth.basic.removeheader', 'removeHeader'], ['traefik.frontend.auth.headerfield', 'headerField']] as const) {
+    const v = take(prop);
+    if (v !== undefined && !auth.some((l) => l.path[1] === option)) auth.push({ label: v.label, path: ['basicAuth', option], value: option === 'users' ? splitAndTrim(v.value) : v.value });
+  }
+  // Without users, basicAuth's own check says so and the router is disabled.
+  add('auth', auth);
+
+  const headers: Leaf[] = [];
+  for (const [key, option] of Object.entries(V1_HEADERS)) {
+    const v = take(`traefik.frontend.headers.${key}`);
+    if (v !== undefined) headers.push({ label: v.label, path: ['headers', option], value: v.value });
+  }
+  for (const [key, option] of Object.entries(V1_HEADER_LISTS)) {
+    const v = take(`traefik.frontend.headers.${key}`);
+    if (v !== undefined) headers.push({ label: v.label, path: ['headers', option], value: splitAndTrim(v.value) });
+  }
+  for (const [key, option] of Object.entries(V1_HEADER_MAPS)) {
+    const v = take(`traefik.frontend.headers.${key}`);
+    if (v === undefined) continue;
+    // "name:value||name:value", as Traefik 1.7 wrote headers in a label.
+    for (const pair of v.value.split('||')) {
+      const colon = pair.indexOf(':');
+      if (colon <= 0) continue;
+      headers.push({ label: v.label, path: ['headers', option, pair.slice(0, colon).trim()], value: pair.slice(colon + 1).trim() });
+    }
+  }
+  add('headers', headers);
+
+  const regex = take('traefik.frontend.redirect.regex');
+  const replacement = take('traefik.frontend.redirect.replacement');
+  const permanent = take('traefik.frontend.redirect.permanent');
+  const toEntryPoint = take('traefik.frontend.redirect.entrypoint');
+  const perm: Leaf[] = permanent === undefined ? [] : [{ label: permanent.label, path: [regex ? 'redirectRegex' : 'redirectScheme', 'permanent'], value: permanent.value }];
+  if (regex !== undefined || replacement !== undefined) {
+    add('redirect', [
+      ...(regex ? [{ label: regex.label, path: ['redirectRegex', 'regex'], value: regex.value }] : []),
+      ...(replacement ? [{ label: replacement.label, path: ['redirectRegex', 'replacement'], value: replacement.value }] : []),
+      ...perm,
+    ]);
+  } else if (toEntryPoint !== undefined) {
+    // 1.7 redirected to the entry point's address; HTTPS entry points are on 443 in practice.
+    add('redirect', [{ label: toEntryPoint.label, path: ['redirectScheme', 'scheme'], value: 'https' }, ...perm]);
+  }
+  return { names, labels, handled };
 }
