@@ -112,6 +112,14 @@ export class Portero {
     );
     this.supervisor.onMessage((m) => this.observability.onWorkerMessage(m));
     const metrics = this.observability.metricsOn(API_ENTRY_POINT);
+    const sources = {
+      publisher: this.publisher,
+      config,
+      servedEntryPoints: served.map((ep) => ep.name),
+      providers: () => this.providerFacts(),
+      startDate: new Date().toISOString(),
+      serviceCounters: this.observability.serviceCounters(),
+    };
     const apiEp = config.entryPoints[API_ENTRY_POINT];
     this.api =
       apiEp !== undefined && (config.ping || config.api.insecure || metrics !== undefined)
@@ -121,14 +129,7 @@ export class Portero {
             ping: config.ping,
             api: config.api.insecure,
             dashboard: config.api.dashboard,
-            sources: {
-              publisher: this.publisher,
-              config,
-              servedEntryPoints: served.map((ep) => ep.name),
-              providers: () => this.providerFacts(),
-              startDate: new Date().toISOString(),
-              serviceCounters: this.observability.serviceCounters(),
-            },
+            sources,
             isDraining: () => this.draining,
             metrics,
           })
@@ -142,14 +143,7 @@ export class Portero {
             ping: config.ping,
             api: config.api.enabled,
             dashboard: config.api.dashboard,
-            sources: {
-              publisher: this.publisher,
-              config,
-              servedEntryPoints: served.map((ep) => ep.name),
-              providers: () => this.providerFacts(),
-              startDate: new Date().toISOString(),
-              serviceCounters: this.observability.serviceCounters(),
-            },
+            sources,
             isDraining: () => this.draining,
             metrics: renderMetrics,
           })

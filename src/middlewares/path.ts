@@ -4,6 +4,7 @@
 // replaced path to X-Replaced-Path, and a stripped path that would change
 // when cleaned ("..", "//") is answered 400 rather than forwarded.
 import { compileGoRegexp } from '../rules/index.js';
+import { jsReplacement } from './go-replacement.js';
 import { list, options, text } from './options.js';
 import { MiddlewareError, type Answer, type ForwardedRequest, type MiddlewareKind } from './types.js';
 
@@ -135,10 +136,6 @@ export const replacePath: MiddlewareKind<{ path: string }> = {
   },
 };
 
-// Go's ReplaceAllString expands $1, ${1} and ${name}; JS spells the last two $1 and $<name>.
-function jsReplacement(goTemplate: string): string {
-  return goTemplate.replace(/\$\{(\w+)\}/g, (_m, name: string) => (/^\d+$/.test(name) ? `$${name}` : `$<${name}>`));
-}
 
 export const replacePathRegex: MiddlewareKind<{ regex: string; replacement: string }> = {
   name: 'replacePathRegex',

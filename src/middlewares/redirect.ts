@@ -1,6 +1,7 @@
 // redirectScheme and redirectRegex, with Traefik's codes: permanent 301 (GET,
 // HEAD) or 308, temporary 302 or 307. A request already at its target passes.
 import { compileGoRegexp } from '../rules/index.js';
+import { jsReplacement } from './go-replacement.js';
 import { bool, int, options, text } from './options.js';
 import { MiddlewareError, type Answer, type ForwardedRequest, type MiddlewareKind } from './types.js';
 
@@ -53,10 +54,6 @@ export const redirectScheme: MiddlewareKind<{ scheme: string; port: string; perm
   },
 };
 
-// Go's ReplaceAllString expands $1, ${1} and ${name}; JS spells the last two $1 and $<name>.
-function jsReplacement(goTemplate: string): string {
-  return goTemplate.replace(/\$\{(\w+)\}/g, (_m, name: string) => (/^\d+$/.test(name) ? `$${name}` : `$<${name}>`));
-}
 
 export const redirectRegex: MiddlewareKind<{ regex: string; replacement: string; permanent: boolean }> = {
   name: 'redirectRegex',

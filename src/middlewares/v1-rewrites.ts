@@ -2,14 +2,11 @@
 // PathStrip, AddPrefix, ReplacePath, ReplacePathRegex). Compiled once per
 // router; applied after matching, before the request head is built.
 import { compileGoRegexp } from '../rules/index.js';
+import { jsReplacement } from './go-replacement.js';
 import { compileTemplate } from '../rules/mux-template.js';
 import type { RuleRewrites } from '../rules/types.js';
 import type { MiddlewareKind } from './types.js';
 
-// Go's Regexp.ReplaceAllString expands $1, ${1} and ${name}; JS spells the last two $1 and $<name>.
-function jsReplacement(goTemplate: string): string {
-  return goTemplate.replace(/\$\{(\w+)\}/g, (_m, name: string) => (/^\d+$/.test(name) ? `$${name}` : `$<${name}>`));
-}
 
 export interface PathRewrite {
   (path: string): { path: string; headers: string };
