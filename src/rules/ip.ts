@@ -3,7 +3,7 @@
 // IPv6 networks never contain IPv4 clients. Addresses are held as four
 // 32-bit words (IPv4 mapped into ::ffff:0:0/96), so matching allocates nothing.
 
-interface Network {
+export interface Network {
   v4: boolean;
   words: Uint32Array;
   /** Prefix length over all 128 bits (an IPv4 /24 is 120). */
