@@ -1,33 +1,32 @@
 // redirectScheme and redirectRegex, with Traefik's codes: permanent 301 (GET,
 // HEAD) or 308, temporary 302 or 307. A request already at its target passes.
+import { STATUS_CODES } from 'node:http';
+import { hostPort, hostWithoutPort } from '../rules/host.js';
 import { compileGoRegexp } from '../rules/index.js';
 import { jsReplacement } from './go-replacement.js';
 import { bool, int, options, text } from './options.js';
 import { MiddlewareError, type Answer, type ForwardedRequest, type MiddlewareKind } from './types.js';
 
-function status(permanent: boolean, method: string): number {
+/** Traefik's codes: permanent 301 for GET and HEAD, else 308; temporary 302, else 307. */
+export function redirectStatus(permanent: boolean, method: string): number {
   const simple = method === 'GET' || method === 'HEAD';
   return permanent ? (simple ? 301 : 308) : simple ? 302 : 307;
 }
 
-function redirect(permanent: boolean, req: ForwardedRequest, location: string): Answer {
+/** A redirect to `location` (entry points and middlewares alike). */
+export function redirectAnswer(permanent: boolean, method: string, location: string): Answer {
   // A Location must stay one header line.
   if (/[\r\n\0]/.test(location)) return { status: 400, headers: [], body: 'Bad Request\n' };
-  const code = status(permanent, req.method);
-  return { status: code, headers: [['location', location]], body: code === 301 ? 'Moved Permanently' : code === 308 ? 'Permanent Redirect' : code === 302 ? 'Found' : 'Temporary Redirect' };
+  const code = redirectStatus(permanent, method);
+  return { status: code, headers: [['location', location]], body: STATUS_CODES[code]! };
 }
 
-/** The host of a Host header without its port, brackets kept. */
-function hostOnly(host: string): string {
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
-  const colon = host.lastIndexOf(':');
-  return colon < 0 ? host : host.slice(0, colon);
-}
+const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
 
-function portOf(host: string): string {
-  const close = host.lastIndexOf(']');
-  const colon = host.lastIndexOf(':');
-  return colon > close ? host.slice(colon + 1) : '';
+/** scheme://host[:port]pathAndQuery for a request's Host header; the port is left out when "" or the scheme's default. */
+export function locationFor(scheme: string, hostHeader: string, port: string, pathAndQuery: string): string {
+  const portPart = port === '' || DEFAULT_PORTS[scheme] === port ? '' : `:${port}`;
+  return `${scheme}://${hostWithoutPort(hostHeader)}${portPart}${pathAndQuery}`;
 }
 
 const target = (req: ForwardedRequest) => (req.query === '' ? req.path : `${req.path}?${req.query}`);
@@ -42,13 +41,11 @@ export const redirectScheme: MiddlewareKind<{ scheme: string; port: string; perm
     return { scheme, port, permanent: o.has('permanent') ? bool(o.get('permanent'), 'redirectScheme.permanent') : false };
   },
   build({ scheme, port, permanent }) {
-    const defaultPort = scheme === 'https' ? '443' : scheme === 'http' ? '80' : '';
-    const portPart = port === '' || port === defaultPort ? '' : `:${port}`;
     return {
       request(req) {
         const current = req.tls ? 'https' : 'http';
-        if (current === scheme && (port === '' || portOf(req.hostHeader) === port)) return null;
-        return redirect(permanent, req, `${scheme}://${hostOnly(req.hostHeader)}${portPart}${target(req)}`);
+        if (current === scheme && (port === '' || hostPort(req.hostHeader) === port)) return null;
+        return redirectAnswer(permanent, req.method, locationFor(scheme, req.hostHeader, port, target(req)));
       },
     };
   },
@@ -73,7 +70,7 @@ export const redirectRegex: MiddlewareKind<{ regex: string; replacement: string;
         if (!re.test(url)) return null;
         const location = url.replace(re, js);
         if (location === url) return null;
-        return redirect(permanent, req, location);
+        return redirectAnswer(permanent, req.method, location);
       },
     };
   },

@@ -19,6 +19,20 @@ export function normalizeHostValue(value: string): string {
   return h.endsWith('.') ? h.slice(0, -1) : h;
 }
 
+/** The port of a Host header ("a:8080" -> "8080"), "" when it has none. */
+export function hostPort(host: string): string {
+  const close = host.lastIndexOf(']');
+  const colon = host.lastIndexOf(':');
+  return colon > close ? host.slice(colon + 1) : '';
+}
+
+/** A Host header without its port, IPv6 brackets kept ("[::1]:80" -> "[::1]"). */
+export function hostWithoutPort(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.lastIndexOf(':');
+  return colon < 0 ? host : host.slice(0, colon);
+}
+
 export function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
   return true;

@@ -6,7 +6,7 @@ import type { WorkerObserver } from '../metrics/observe.js';
 import { After, closesAfterEarlyAnswer, Exchange, type ExchangeContext, sendError } from './exchange.js';
 import { parseRequest, type EntryPointContext, type ParsedRequest } from './request-head.js';
 import type { RouteEntry, RouteTable } from './routes.js';
-import { CHALLENGE_PREFIX, redirectLocation, redirectStatus, sendChallenge, sendRedirect } from './redirect.js';
+import { CHALLENGE_PREFIX, challengeAnswer, entryPointRedirect } from './redirect.js';
 import { runStages, sendAnswer } from '../middlewares/pipeline.js';
 import type { Answer, ForwardedRequest, ResponseEdit } from '../middlewares/types.js';
 
@@ -67,25 +67,19 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
     }
     if (ep.challenges !== null && parsed.view.path.startsWith(CHALLENGE_PREFIX)) {
       // HTTP-01 outranks every router and the redirection, as Traefik's challenge router does.
-      const auth = ep.challenges.get(parsed.view.path.slice(CHALLENGE_PREFIX.length));
-      const close = parsed.clientClose || closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0);
-      if (obs !== null) obs.answered(ep, req, res, parsed, method, auth === undefined ? 404 : 200, auth?.length ?? 19, t0);
-      sendChallenge(res, auth, close);
+      answerNow(rt, ep, req, res, parsed, challengeAnswer(ep.challenges.get(parsed.view.path.slice(CHALLENGE_PREFIX.length))), null, t0);
       return;
     }
     const table = rt.table();
     const route = table === null ? null : table.match(ep.name, parsed.view);
     if (ep.redirect !== null && (route === null || route.priority <= ep.redirect.priority)) {
-      const status = redirectStatus(ep.redirect, method);
-      const close = parsed.clientClose || closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0);
-      if (obs !== null) obs.answered(ep, req, res, parsed, method, status, 0, t0);
-      sendRedirect(res, status, redirectLocation(ep.redirect, parsed.hostHeader, parsed.target), close, method === 'HEAD');
+      answerNow(rt, ep, req, res, parsed, entryPointRedirect(ep.redirect, method, parsed.hostHeader, parsed.target), null, t0);
       return;
     }
     if (route === null) {
       if (obs !== null) obs.answered(ep, req, res, parsed, method, 404, 19, t0);
       // The body, if any, is read and dropped by uWS; the client is told to close when too much of it is to come.
-      const after = parsed.clientClose || closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0) ? After.Tell : After.Keep;
+      const after = closesAfterAnswer(rt, parsed) ? After.Tell : After.Keep;
       sendError(res, 404, '404 page not found\n', after, method === 'HEAD');
       return;
     }
@@ -102,10 +96,23 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
     } else if (outcome instanceof Promise) {
       later(rt, ep, res, parsed, route, fr, outcome, t0);
     } else {
-      if (obs !== null) obs.answered(ep, req, res, parsed, method, outcome.status, outcome.body.length, t0);
-      sendAnswer(res, outcome, fr.responseEdits, parsed.clientClose || closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0), method === 'HEAD');
+      answerNow(rt, ep, req, res, parsed, outcome, fr.responseEdits, t0);
     }
   };
+}
+
+/**
+ * Whether the client connection closes after an answer portero gives before
+ * reading the body: the client asked to, or too much of it is still to come.
+ */
+function closesAfterAnswer(rt: WorkerRuntime, parsed: ParsedRequest): boolean {
+  return parsed.clientClose || closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0);
+}
+
+/** An answer of portero's own (challenge, redirection, a middleware's), observed and sent. */
+function answerNow(rt: WorkerRuntime, ep: EntryPointContext, req: HttpRequest, res: HttpResponse, parsed: ParsedRequest, a: Answer, edits: ResponseEdit[] | null, t0: number): void {
+  if (rt.observer !== null) rt.observer.answered(ep, req, res, parsed, parsed.method, a.status, a.body.length, t0);
+  sendAnswer(res, a, edits, closesAfterAnswer(rt, parsed), parsed.method === 'HEAD');
 }
 
 /** Hands the request to an Exchange. The caller counted it in rt.inflight. */
@@ -214,8 +221,7 @@ function later(rt: WorkerRuntime, ep: EntryPointContext, res: HttpResponse, pars
         // Resumed first: the rest of the body is read and dropped, as after any early answer.
         if (paused) res.resume();
         if (hasBody) res.onData(() => {});
-        if (rt.observer !== null) rt.observer.answered(ep, detached, res, parsed, parsed.method, answer.status, answer.body.length, t0);
-        sendAnswer(res, answer, fr.responseEdits, parsed.clientClose || closesAfterEarlyAnswer(rt.draining, parsed.bodyLength, 0), parsed.method === 'HEAD');
+        answerNow(rt, ep, detached, res, parsed, answer, fr.responseEdits, t0);
         rt.onFinish();
       });
     } catch (err) {

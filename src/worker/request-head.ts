@@ -3,6 +3,7 @@
 // and untrusted X-Forwarded-* removed), and the X-Forwarded-* lines to add.
 import type { BlockList } from 'node:net';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { hostPort } from '../rules/host.js';
 import type { RequestView } from '../rules/types.js';
 import type { RedirectTarget } from './redirect.js';
 
@@ -139,12 +140,6 @@ export function isAuthority(host: string): boolean {
   return true;
 }
 
-function portOf(host: string): string {
-  const close = host.lastIndexOf(']');
-  const colon = host.lastIndexOf(':');
-  return colon > close ? host.slice(colon + 1) : '';
-}
-
 // One flat [name, value, ...] list per worker, refilled by every request: no
 // closure or dictionary is built per request unless a rule reads headers.
 /** Longest request target (path and query) forwarded; longer: 414, as nginx's 8 KiB line limit but roomier. */
@@ -275,7 +270,7 @@ export function parseRequest(req: HttpRequest, res: HttpResponse, ep: EntryPoint
   lines +=
     `x-forwarded-for: ${xff === '' ? clientIp : `${xff}, ${clientIp}`}\r\n` +
     `x-forwarded-host: ${xfHost === '' ? hostHeader : xfHost}\r\n` +
-    `x-forwarded-port: ${xfPort === '' ? portOf(hostHeader) || String(ep.port) : xfPort}\r\n` +
+    `x-forwarded-port: ${xfPort === '' ? hostPort(hostHeader) || String(ep.port) : xfPort}\r\n` +
     `x-forwarded-proto: ${xfProto === '' ? ep.proto : xfProto}\r\n` +
     `x-forwarded-server: ${ep.serverName}\r\n` +
     `x-real-ip: ${realIp === '' ? clientIp : realIp}\r\n`;
