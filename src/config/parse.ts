@@ -274,7 +274,8 @@ function makeEntryPoint(name: string, listen: ListenAddress): EntryPointConfig {
 function finalize(d: Draft): StaticConfig {
   // Traefik v2/v3: --api makes the api@internal service, --api.insecure also serves it on the traefik
   // entry point. v1 had no api@internal: its --api (the walkthrough's) serves on the entry point.
-  const v1 = finalizeSwarm(d.swarm)?.dialect === 'v1';
+  const swarm = finalizeSwarm(d.swarm);
+  const v1 = swarm?.dialect === 'v1';
   const api = {
     enabled: d.api.enabled === true || d.api.insecure === true,
     insecure: d.api.insecure ?? (d.api.enabled === true && v1),
@@ -353,7 +354,6 @@ function finalize(d: Draft): StaticConfig {
   }
   if (observability.prometheus) config.metrics = { prometheus: observability.prometheus };
   if (observability.accessLog) config.accessLog = observability.accessLog;
-  const swarm = finalizeSwarm(d.swarm);
   if (swarm) config.providers.swarm = swarm;
   if (d.configFile !== undefined) config.configFile = d.configFile;
   if (d.ignored.size > 0) config.warnings = [...d.ignored.values()];
