@@ -16,7 +16,7 @@ import type { RouterSpec, ServiceSpec, TableSpec, UpstreamTls } from './spec.js'
 import type { EntryPointTls, TlsDomain } from '../config/tls.js';
 import type { LoadedCertificate } from '../tls/certificate.js';
 import type { CertificateLoader, CertificateSource } from '../tls/loader.js';
-import { loadCertificates, placeRouter, providerErrors, tlsNeeds } from './tls-routers.js';
+import { loadCertificates, placeRouter, tlsNeeds } from './tls-routers.js';
 
 export interface CompileInput {
   /** Provider name ("file", "swarm") to its current configuration. */
@@ -246,7 +246,7 @@ function compileUncached(input: CompileInput): CompiledTable {
   for (const name of serviceNames) if (!serviceStatus.has(name)) serviceStatus.set(name, { status: 'enabled', errors: [] });
 
   // 5. Certificates: the valid ones are served, the others disable the TLS routers that need them.
-  const certs = loadCertificates(input, providerErrors(errors));
+  const certs = loadCertificates(input, errors);
   const acme = new Map<string, TlsDomain[]>();
 
   // 6. Routers.

@@ -18,17 +18,15 @@ export interface RouterTls {
   domains: TlsDomain[];
 }
 
-export function providerErrors(errors: ConfigError[]): (provider: string, name: string, message: string) => void {
-  return (provider, name, message) => errors.push({ provider, element: { kind: 'certificate', name }, message });
-}
-
 export interface Certificates {
   certificates: LoadedCertificate[];
   defaultCertificate: LoadedCertificate | null;
   problems: CertificateProblem[];
 }
 
-export function loadCertificates(input: CertificateInput, report: (provider: string, name: string, message: string) => void): Certificates {
+/** The configured certificates, checked; each bad one is an error of the provider that configured it. */
+export function loadCertificates(input: CertificateInput, errors: ConfigError[]): Certificates {
+  const report = (provider: string, name: string, message: string) => errors.push({ provider, element: { kind: 'certificate', name }, message });
   const out: Certificates = { certificates: [], defaultCertificate: null, problems: [] };
   if (input.certificates === undefined) return out;
   const sources: CertificateSource[] = [...(input.staticCertificates ?? [])];
@@ -44,7 +42,7 @@ export function loadCertificates(input: CertificateInput, report: (provider: str
   const loaded = input.certificates.load(sources);
   out.certificates = loaded.certificates;
   out.problems = loaded.problems;
-  for (const p of loaded.problems) report(owners[0] ?? 'file', p.names.length > 0 ? p.names.join(',') : 'certificate', p.message);
+  for (const p of loaded.problems) report(owners[p.source]!, p.names.length > 0 ? p.names.join(',') : 'certificate', p.message);
   if (defaultSource !== null) {
     const d = input.certificates.peek(defaultSource.source);
     if ('message' in d) report(defaultSource.provider, 'defaultCertificate', `default certificate: ${d.message}; the generated one is served instead`);

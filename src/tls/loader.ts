@@ -18,7 +18,8 @@ export interface CertificateProblem {
 
 export interface LoadedCertificates {
   certificates: LoadedCertificate[];
-  problems: CertificateProblem[];
+  /** With the position of the source each came from. */
+  problems: (CertificateProblem & { source: number })[];
 }
 
 function describeSource(s: CertificateSource): string {
@@ -38,7 +39,7 @@ export class CertificateLoader {
   load(sources: readonly CertificateSource[]): LoadedCertificates {
     const next = new Map<string, LoadedCertificate | CertificateProblem>();
     const out: LoadedCertificates = { certificates: [], problems: [] };
-    for (const s of sources) {
+    for (const [source, s] of sources.entries()) {
       const what = describeSource(s);
       let certPem: string;
       let keyPem: string;
@@ -46,7 +47,7 @@ export class CertificateLoader {
         certPem = fileOrContent(s.certFile, this.readFile);
         keyPem = fileOrContent(s.keyFile, this.readFile);
       } catch (err) {
-        out.problems.push({ message: `${what}: cannot read ${(err as NodeJS.ErrnoException).path ?? 'a file'}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, names: [] });
+        out.problems.push({ message: `${what}: cannot read ${(err as NodeJS.ErrnoException).path ?? 'a file'}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, names: [], source });
         continue;
       }
       const key = `${certPem}\0${keyPem}`;
@@ -56,7 +57,7 @@ export class CertificateLoader {
       next.set(key, r);
       if ('id' in r) {
         if (!out.certificates.some((c) => c.id === r.id)) out.certificates.push(r);
-      } else out.problems.push(r);
+      } else out.problems.push({ ...r, source });
     }
     this.cache = next;
     return out;
