@@ -20,9 +20,10 @@ import { OrderLock } from './lock.js';
 import { needsRenewal, renewalRule, type RenewalRule } from './renewal.js';
 import { AcmeStorage, decodePem, encodePem, StorageError, type ResolverData, type StoredAccount } from './storage.js';
 
-const TICK_MS = 250;
+/** How often every resolver looks at acme.json and its orders, and the challenge folders are read (https.ts). */
+export const ACME_TICK_MS = 250;
 /** Peers read the shared challenge folder every tick: give them two before the CA checks. */
-const PEER_DELAY_MS = 2 * TICK_MS + 100;
+const PEER_DELAY_MS = 2 * ACME_TICK_MS + 100;
 const FIRST_RETRY_MS = 5_000;
 const MAX_RETRY_MS = 3_600_000;
 
@@ -55,7 +56,6 @@ export class AcmeResolver {
   private storageError: string | null = null;
   private readonly failures = new Map<string, Failure>();
   private ordering = false;
-  private timer: NodeJS.Timeout | null = null;
   private orders = 0;
   private stopped = false;
 
@@ -71,17 +71,13 @@ export class AcmeResolver {
     this.rule = renewalRule(config.certificatesDurationHours);
   }
 
-  /** Reads the stored certificates (served at once) and starts watching and ordering. */
+  /** Reads the stored certificates (served at once); the owner then calls tick() every ACME_TICK_MS. */
   start(): void {
     this.reload();
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref();
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
   }
 
   /** The domain sets the routers need now. */
@@ -105,9 +101,9 @@ export class AcmeResolver {
     };
   }
 
-  private tick(): void {
+  /** Picks up other instances' writes to acme.json, then starts the next order that is due. */
+  tick(): void {
     if (this.stopped) return;
-    this.board.refresh();
     if (this.storage.stamp() !== this.stamp) this.reload();
     if (this.ordering || this.storageError !== null) return;
     const now = Date.now();

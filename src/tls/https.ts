@@ -4,7 +4,7 @@
 // them into the files workers load, and pushes every change to them.
 import type { Logger } from 'pino';
 import { ChallengeBoard } from '../acme/challenges.js';
-import { AcmeResolver, trustAcmeCas, type ResolverStatus } from '../acme/resolver.js';
+import { ACME_TICK_MS, AcmeResolver, trustAcmeCas, type ResolverStatus } from '../acme/resolver.js';
 import type { StaticConfig } from '../config/static.js';
 import type { CompileInput, CompiledTls } from '../table/compile.js';
 import type { LoadedCertificate } from './certificate.js';
@@ -24,6 +24,7 @@ export class HttpsManager {
   private readonly board: ChallengeBoard;
   private generated: LoadedCertificate | null = null;
   private configuredDefault: LoadedCertificate | null = null;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly config: StaticConfig,
@@ -76,9 +77,18 @@ export class HttpsManager {
 
   start(): void {
     for (const r of this.resolvers) r.start();
+    if (this.resolvers.length === 0) return;
+    // One timer for all resolvers: the challenge folders are read once per tick, not once per resolver.
+    this.timer = setInterval(() => {
+      this.board.refresh();
+      for (const r of this.resolvers) r.tick();
+    }, ACME_TICK_MS);
+    this.timer.unref();
   }
 
   stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
     for (const r of this.resolvers) r.stop();
     this.store?.close();
   }
