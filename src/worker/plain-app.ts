@@ -1,6 +1,13 @@
 // One plain-HTTP entry point in one worker; tls-app.ts is its TLS twin.
 import uWS from 'uWebSockets.js';
 
+/** Listens on host:port ("" host: every interface); `done` gets the socket, or null when the port was refused. */
+export function listenApp(app: uWS.TemplatedApp, host: string, port: number, done: (socket: uWS.us_listen_socket | null) => void): void {
+  const cb = (s: uWS.us_listen_socket | false) => done(s === false ? null : s);
+  if (host === '') app.listen(port, cb);
+  else app.listen(host, port, cb);
+}
+
 /** A plain HTTP entry point: one app, one listen socket. */
 export class PlainEntryPoint {
   private socket: uWS.us_listen_socket | null = null;
@@ -8,12 +15,10 @@ export class PlainEntryPoint {
   constructor(private readonly app: uWS.TemplatedApp) {}
 
   listen(host: string, port: number, done: (ok: boolean) => void): void {
-    const cb = (s: uWS.us_listen_socket | false) => {
-      if (s !== false) this.socket = s;
-      done(s !== false);
-    };
-    if (host === '') this.app.listen(port, cb);
-    else this.app.listen(host, port, cb);
+    listenApp(this.app, host, port, (s) => {
+      if (s !== null) this.socket = s;
+      done(s !== null);
+    });
   }
 
   closeListener(): void {

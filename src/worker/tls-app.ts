@@ -6,6 +6,7 @@
 // the old one, whose connections finish on it.
 import uWS from 'uWebSockets.js';
 import type { ServedCertificates } from '../tls/store.js';
+import { listenApp } from './plain-app.js';
 
 type Handler = (res: uWS.HttpResponse, req: uWS.HttpRequest) => void;
 
@@ -49,12 +50,10 @@ export class TlsEntryPoint {
 
   listen(host: string, port: number, done: (ok: boolean) => void): void {
     this.where = { host, port };
-    const cb = (s: uWS.us_listen_socket | false) => {
-      if (s !== false) this.listenSocket = s;
-      done(s !== false);
-    };
-    if (host === '') this.app.listen(port, cb);
-    else this.app.listen(host, port, cb);
+    listenApp(this.app, host, port, (s) => {
+      if (s !== null) this.listenSocket = s;
+      done(s !== null);
+    });
   }
 
   /** Brings the served names (and the default certificate) up to date. */
