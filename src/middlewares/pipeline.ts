@@ -3,7 +3,7 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { STATUS_CODES } from 'node:http';
 import { kindOf } from './registry.js';
-import type { Answer, ForwardedRequest, MiddlewareDescriptor, RequestStage, RetrySpec } from './types.js';
+import type { Answer, BuildContext, ForwardedRequest, MiddlewareDescriptor, RequestStage, RetrySpec } from './types.js';
 
 export interface BuiltChain {
   /** null when no middleware acts on requests. */
@@ -27,12 +27,12 @@ export function runStages(stages: readonly RequestStage[], req: ForwardedRequest
   return null;
 }
 
-export function buildMiddlewares(descriptors: readonly MiddlewareDescriptor[] | undefined): BuiltChain {
+export function buildMiddlewares(descriptors: readonly MiddlewareDescriptor[] | undefined, ctx: BuildContext): BuiltChain {
   if (descriptors === undefined || descriptors.length === 0) return NONE;
   const request: RequestStage[] = [];
   let retry: RetrySpec | null = null;
   for (const d of descriptors) {
-    const built = kindOf(d.kind).build(d.options);
+    const built = kindOf(d.kind).build(d.options, ctx);
     if (built.request !== undefined) request.push(built.request);
     if (built.retry !== undefined) retry = built.retry;
   }

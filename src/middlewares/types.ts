@@ -4,6 +4,7 @@
 // per table version into stages the request path runs. Adding a kind is a
 // file exporting a MiddlewareKind, listed in registry.ts.
 import type { RequestView } from '../rules/types.js';
+import type { ServerPool } from '../upstream/pool.js';
 
 /** A middleware as the table carries it. */
 export interface MiddlewareDescriptor {
@@ -32,6 +33,28 @@ export interface ForwardedRequest {
   hostHeader: string;
   /** Changes to the response head, applied in order when it arrives; null until a stage adds one. */
   responseEdits: ResponseEdit[] | null;
+  /**
+   * Told once how the request ended, however it ended (forwarded, answered by
+   * a later stage, client gone); null until a stage adds one. What a stage
+   * takes per request (an in-flight slot) it gives back here.
+   */
+  ended: ((o: RequestOutcome) => void)[] | null;
+}
+
+/** How a request ended, for stages that count or judge (inFlightReq, circuitBreaker). */
+export interface RequestOutcome {
+  /** Status sent (or being sent) to the client; 0 when none was (the client left first). With originStatus 0, a 5xx means the server failed (no answer, a timeout). */
+  status: number;
+  /** Status the server answered with; 0 when no server answered (a network error, a timeout, or portero answered). */
+  originStatus: number;
+  /** ms from forwarding to the server's response head (or to the failure); -1 when the request was not forwarded. */
+  originMs: number;
+}
+
+/** What a worker offers a kind's build(): things outside the descriptor. */
+export interface BuildContext {
+  /** An upstream pool of this worker to a server outside the table (forwardAuth's address). */
+  pool(host: string, port: number, tls: boolean): ServerPool;
 }
 
 /** An answer a stage gives instead of forwarding (401, 403, a redirect, a CORS preflight). */
@@ -74,5 +97,5 @@ export interface MiddlewareKind<O = unknown> {
   /** Main thread: checks the options as configured; throws MiddlewareError. */
   parse(raw: unknown): O;
   /** Worker: the stages for checked options. */
-  build(options: O): BuiltMiddleware;
+  build(options: O, ctx: BuildContext): BuiltMiddleware;
 }

@@ -7,7 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from 'uWebSockets.js';
 import { pickServer } from '../balancer/pick.js';
-import type { ResponseEdit, RetrySpec } from '../middlewares/types.js';
+import type { RequestOutcome, ResponseEdit, RetrySpec } from '../middlewares/types.js';
 import type { SharedState } from '../table/shared-state.js';
 import type { ExchangeSink, UpstreamConnection } from '../upstream/connection.js';
 import { DialError, type PoolWaiter } from '../upstream/pool.js';
@@ -100,6 +100,11 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   clientClose = false;
   /** Middlewares' changes to the response head (set by the handler), or null. */
   responseEdits: ResponseEdit[] | null = null;
+  /** Middlewares told how the request ended (set by the handler), or null. */
+  ended: ((o: RequestOutcome) => void)[] | null = null;
+  /** performance.now() at start() and at the response head, when `ended` listens. */
+  private startedAt = 0;
+  private headAt = 0;
   /** Status sent to the client; 0 until known. */
   status = 0;
   /** Status the server answered with; 0 when it did not answer. */
@@ -170,6 +175,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   start(): void {
     try {
       if (this.trace !== null) this.originStart = performance.now();
+      if (this.ended !== null) this.startedAt = performance.now();
       const server = this.pickNext(null);
       if (server === null) {
         this.fail(503, 'Service Unavailable');
@@ -351,6 +357,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
 
   onHead(head: ResponseHead): void {
     this.stopHeaderTimer();
+    if (this.ended !== null) this.headAt = performance.now();
     if (!this.resOpen) return;
     this.responseStarted = true;
     this.status = this.originStatus = head.status;
@@ -643,6 +650,10 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     this.ctx.state.countRequest(this.server !== null ? this.server.service : this.services[0].rr, this.status >= 500);
     this.leaveServer();
     if (this.trace !== null) this.ctx.observer!.ended(this, this.trace);
+    if (this.ended !== null) {
+      const o: RequestOutcome = { status: this.status, originStatus: this.originStatus, originMs: (this.headAt || performance.now()) - this.startedAt };
+      for (const f of this.ended) f(o);
+    }
     this.ctx.onFinish();
   }
 }

@@ -8,7 +8,7 @@ import { parseRequest, type EntryPointContext, type ParsedRequest } from './requ
 import type { RouteEntry, RouteTable } from './routes.js';
 import { CHALLENGE_PREFIX, challengeAnswer, entryPointRedirect } from './redirect.js';
 import { runStages, sendAnswer } from '../middlewares/pipeline.js';
-import type { Answer, ForwardedRequest, ResponseEdit } from '../middlewares/types.js';
+import type { Answer, ForwardedRequest, RequestOutcome, ResponseEdit } from '../middlewares/types.js';
 
 export interface WorkerRuntime extends ExchangeContext {
   /** Returns the current table, decoding a new version first if one was published. */
@@ -85,18 +85,19 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
     }
     if (route.request === null) {
       rt.inflight++;
-      forward(rt, ep, res, req, parsed, route, parsed.target, parsed.lines, parsed.hostHeader, null, t0);
+      forward(rt, ep, res, req, parsed, route, null, t0);
       return;
     }
-    const fr: ForwardedRequest = { method, view: parsed.view, tls: ep.proto === 'https', path: parsed.view.path, query: parsed.view.query, lines: parsed.lines, hostHeader: parsed.hostHeader, responseEdits: null };
+    const fr: ForwardedRequest = { method, view: parsed.view, tls: ep.proto === 'https', path: parsed.view.path, query: parsed.view.query, lines: parsed.lines, hostHeader: parsed.hostHeader, responseEdits: null, ended: null };
     const outcome = runStages(route.request, fr);
     if (outcome === null) {
       rt.inflight++;
-      forward(rt, ep, res, req, parsed, route, fr.query === '' ? fr.path : `${fr.path}?${fr.query}`, fr.lines, fr.hostHeader, fr.responseEdits, t0);
+      forward(rt, ep, res, req, parsed, route, fr, t0);
     } else if (outcome instanceof Promise) {
       later(rt, ep, res, parsed, route, fr, outcome, t0);
     } else {
       answerNow(rt, ep, req, res, parsed, outcome, fr.responseEdits, t0);
+      if (fr.ended !== null) tellEnded(fr.ended, outcome.status);
     }
   };
 }
@@ -115,7 +116,16 @@ function answerNow(rt: WorkerRuntime, ep: EntryPointContext, req: HttpRequest, r
   sendAnswer(res, a, edits, closesAfterAnswer(rt, parsed), parsed.method === 'HEAD');
 }
 
-/** Hands the request to an Exchange. The caller counted it in rt.inflight. */
+/** Tells a request's ended listeners that it did not reach a server. */
+function tellEnded(ended: ((o: RequestOutcome) => void)[], status: number): void {
+  const o: RequestOutcome = { status, originStatus: 0, originMs: -1 };
+  for (const f of ended) f(o);
+}
+
+/**
+ * Hands the request to an Exchange: as received, or as its middlewares left
+ * it (`fr`). The caller counted it in rt.inflight.
+ */
 function forward(
   rt: WorkerRuntime,
   ep: EntryPointContext,
@@ -123,14 +133,14 @@ function forward(
   req: HttpRequest,
   parsed: ParsedRequest,
   route: RouteEntry,
-  target: string,
-  lines: string,
-  host: string,
-  edits: ResponseEdit[] | null,
+  fr: ForwardedRequest | null,
   t0: number,
   early: EarlyBody | null = null,
 ): void {
   const method = parsed.method;
+  const target = fr === null ? parsed.target : fr.query === '' ? fr.path : `${fr.path}?${fr.query}`;
+  const lines = fr === null ? parsed.lines : fr.lines;
+  const host = fr === null ? parsed.hostHeader : fr.hostHeader;
   let framing = '';
   if (parsed.bodyLength === -2) framing = 'transfer-encoding: chunked\r\n';
   else if (parsed.bodyLength >= 0) framing = `content-length: ${parsed.bodyLength}\r\n`;
@@ -148,7 +158,10 @@ function forward(
     ep.readTimeoutMs,
   );
   x.clientClose = parsed.clientClose;
-  x.responseEdits = edits;
+  if (fr !== null) {
+    x.responseEdits = fr.responseEdits;
+    x.ended = fr.ended;
+  }
   if (rt.observer !== null) x.trace = rt.observer.begin(ep, req, parsed, route.name, t0);
   if (early !== null) for (let i = 0; i < early.chunks.length; i++) x.feed(early.chunks[i]!, early.last && i === early.chunks.length - 1);
   if (early !== null && early.last && early.chunks.length === 0) x.feed(Buffer.alloc(0), true);
@@ -196,6 +209,7 @@ function later(rt: WorkerRuntime, ep: EntryPointContext, res: HttpResponse, pars
   }
   rt.inflight++;
   const fail = (err: unknown) => {
+    if (fr.ended !== null) tellEnded(fr.ended, 0);
     rt.internalError(err);
     if (!aborted) {
       try {
@@ -208,13 +222,14 @@ function later(rt: WorkerRuntime, ep: EntryPointContext, res: HttpResponse, pars
   };
   pending.then((answer) => {
     if (aborted) {
+      if (fr.ended !== null) tellEnded(fr.ended, 0);
       rt.onFinish();
       return;
     }
     try {
       res.cork(() => {
         if (answer === null) {
-          forward(rt, ep, res, detached, parsed, route, fr.query === '' ? fr.path : `${fr.path}?${fr.query}`, fr.lines, fr.hostHeader, fr.responseEdits, t0, hasBody ? early : null);
+          forward(rt, ep, res, detached, parsed, route, fr, t0, hasBody ? early : null);
           if (paused) res.resume();
           return;
         }
@@ -222,6 +237,7 @@ function later(rt: WorkerRuntime, ep: EntryPointContext, res: HttpResponse, pars
         if (paused) res.resume();
         if (hasBody) res.onData(() => {});
         answerNow(rt, ep, detached, res, parsed, answer, fr.responseEdits, t0);
+        if (fr.ended !== null) tellEnded(fr.ended, answer.status);
         rt.onFinish();
       });
     } catch (err) {

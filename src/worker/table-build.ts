@@ -38,6 +38,8 @@ interface BuiltRouter extends PlacedEntry {
   service: string;
   match: Matcher;
   request: RequestStage[] | null;
+  /** Pools its middlewares asked for (forwardAuth's address): kept while it is in the table. */
+  pools: ServerPool[];
 }
 
 /** Where a line's record sat in its version's bytes, and what was built from it. */
@@ -58,7 +60,7 @@ interface Built {
  * spread plus extra keys a hidden class of its own, ~200 B per router.
  */
 function withEntry(r: Omit<BuiltRouter, 'entry'>, entry: RouteEntry): BuiltRouter {
-  return { name: r.name, priority: r.priority, retry: r.retry, service: r.service, match: r.match, request: r.request, entryPoints: r.entryPoints, hosts: r.hosts, twinKey: r.twinKey, entry };
+  return { name: r.name, priority: r.priority, retry: r.retry, service: r.service, match: r.match, request: r.request, pools: r.pools, entryPoints: r.entryPoints, hosts: r.hosts, twinKey: r.twinKey, entry };
 }
 
 /** One per worker: keeps what the last completed version built, by name. */
@@ -216,11 +218,20 @@ export class TableBuild {
   private addRouter(): void {
     const { key, start, end, same } = this.take(this.previous.routers);
     let built = same;
+    // A reused router must not hold a pool that was retired meanwhile.
+    if (built !== undefined && built.pools.some((p) => p.isRetired)) built = undefined;
     if (built === undefined) {
       const r = this.record(start, end) as RouterRecord;
       // The main thread already compiled every rule; a failure here would be a bug, so it throws.
       const compiled = compileRule(r.rule, r.syntax);
-      const mw = buildMiddlewares(r.middlewares);
+      const pools: ServerPool[] = [];
+      const mw = buildMiddlewares(r.middlewares, {
+        pool: (host, port, tls) => {
+          const p = this.pools.get(host, port, tls);
+          pools.push(p);
+          return p;
+        },
+      });
       const parts: Omit<BuiltRouter, 'entry'> = {
         name: r.name,
         priority: r.priority,
@@ -228,6 +239,7 @@ export class TableBuild {
         service: r.service,
         match: compiled.match,
         request: mw.request,
+        pools,
         entryPoints: r.entryPoints,
         hosts: compiled.hosts,
         twinKey: `${r.priority}\0${r.syntax}\0${[...r.entryPoints].sort().join(',')}\0${r.rule}`,
@@ -240,6 +252,7 @@ export class TableBuild {
       if (built.entry.services[0] !== service) built = withEntry(built, this.entry(built, service));
     }
     this.next.routers.set(key, { start, end, built });
+    for (const p of built.pools) this.used.add(p);
     this.index.add(built);
   }
 }

@@ -5,8 +5,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MiddlewareCompiler, retryIn } from '../../src/middlewares/compile.js';
 import { buildMiddlewares } from '../../src/middlewares/pipeline.js';
-import type { Answer, ForwardedRequest, MiddlewareDescriptor } from '../../src/middlewares/types.js';
+import type { Answer, BuildContext, ForwardedRequest, MiddlewareDescriptor } from '../../src/middlewares/types.js';
 import type { RequestView } from '../../src/rules/types.js';
+
+/** Unit tests build kinds that need no upstream pool. */
+const NO_POOLS: BuildContext = {
+  pool: () => {
+    throw new Error('no upstream pools in unit tests');
+  },
+};
 
 function compiler(entries: Record<string, Record<string, unknown>>) {
   return new MiddlewareCompiler(new Map(Object.entries(entries)), (m, owner) => (m.includes('@') ? m : `${m}@${owner.split('@')[1]}`));
@@ -24,9 +31,10 @@ function run(descriptors: MiddlewareDescriptor[], req: Partial<RequestView> & { 
     lines: req.lines ?? `x-forwarded-for: ${view.clientIp}\r\n`,
     hostHeader: req.hostHeader ?? view.host,
     responseEdits: null,
+    ended: null,
   };
   let answer: Answer | null = null;
-  for (const stage of buildMiddlewares(descriptors).request ?? []) {
+  for (const stage of buildMiddlewares(descriptors, NO_POOLS).request ?? []) {
     const r = stage(fr);
     if (r instanceof Promise) assert.fail('an asynchronous stage: use runStages');
     answer = r;
@@ -216,7 +224,7 @@ describe('basicAuth', () => {
     const users = [`bob:${bcrypt.hashSync('bpw', 4).replace(/^\$2b\$/, '$2y$')}`, `amy:${md5('apw')}`, `sam:{SHA}${createHash('sha1').update('spw').digest('base64')}`];
     const d = one('basicAuth', { users, realm: 'staff', headerField: 'X-WebAuth-User', removeHeader: true });
     const auth = (user: string, pw: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}` });
-    const stages = buildMiddlewares(d).request!;
+    const stages = buildMiddlewares(d, NO_POOLS).request!;
     const attempt = async (headers: Record<string, string>) => {
       const r = run([], { headers });
       const fr = { ...r.fr, view: { ...r.fr.view, headers }, lines: 'authorization: x\r\nx-forwarded-for: 10.0.0.1\r\n' };
