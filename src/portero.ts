@@ -16,6 +16,7 @@ import { TablePublisher } from './table/publisher.js';
 import type { ServeEntryPoint } from './worker/serve.js';
 import { HttpsManager } from './tls/https.js';
 import { ensureConnectionMigration } from './supervisor/reuseport.js';
+import { createMiddlewareMemory } from './middlewares/shared-memory.js';
 
 /** A source of dynamic configuration (file, swarm). */
 export interface Provider {
@@ -100,6 +101,7 @@ export class Portero {
         tableBuffer: this.publisher.tableBuffer,
         stateBuffer: this.publisher.stateBuffer,
         stateLayout: this.publisher.layout,
+        middlewareBuffer: createMiddlewareMemory(),
         entryPoints,
         transport: config.serversTransport,
         serverName: os.hostname(),

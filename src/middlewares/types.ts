@@ -5,6 +5,7 @@
 // file exporting a MiddlewareKind, listed in registry.ts.
 import type { RequestView } from '../rules/types.js';
 import type { ServerPool } from '../upstream/pool.js';
+import type { MiddlewareMemory } from './shared-memory.js';
 
 /** A middleware as the table carries it. */
 export interface MiddlewareDescriptor {
@@ -53,6 +54,8 @@ export interface RequestOutcome {
 
 /** What a worker offers a kind's build(): things outside the descriptor. */
 export interface BuildContext {
+  /** Memory shared by every worker of this instance (secrets, limits that hold across workers). */
+  readonly memory: MiddlewareMemory;
   /** An upstream pool of this worker to a server outside the table (forwardAuth's address). */
   pool(host: string, port: number, tls: boolean): ServerPool;
 }

@@ -17,6 +17,7 @@ import { TableReader } from '../table/shared-table.js';
 import { createHandler, type WorkerRuntime } from './handler.js';
 import { PoolRegistry, type RouteTable } from './routes.js';
 import { TableBuilder, type TableBuild } from './table-build.js';
+import { MiddlewareMemory } from '../middlewares/shared-memory.js';
 import { PlainEntryPoint } from './plain-app.js';
 import { TlsEntryPoint } from './tls-app.js';
 import type { ServedCertificates } from '../tls/store.js';
@@ -43,6 +44,8 @@ export interface ServeTask {
   tableBuffer: SharedArrayBuffer;
   stateBuffer: SharedArrayBuffer;
   stateLayout: StateLayout;
+  /** What middlewares share across workers (middlewares/shared-memory.ts). */
+  middlewareBuffer: SharedArrayBuffer;
   entryPoints: ServeEntryPoint[];
   transport: TransportConfig;
   serverName: string;
@@ -181,7 +184,7 @@ export default function serve(task: ServeTask): Promise<void> {
     const errors = new ErrorReporter((msg) => send({ type: 'log', level: 'error', msg, workerId: task.workerId }));
     let settled = false;
     let table: RouteTable | null = null;
-    const builder = new TableBuilder(pools);
+    const builder = new TableBuilder(pools, new MiddlewareMemory(task.middlewareBuffer));
     let building: TableBuild | null = null;
     const loaded = (generation: number, longestSliceMs: number) => send({ type: 'table', workerId: task.workerId, generation, longestSliceMs });
     const failed = (generation: number, err: unknown) =>

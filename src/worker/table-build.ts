@@ -12,6 +12,7 @@ import { buildMiddlewares } from '../middlewares/pipeline.js';
 import type { RequestStage, RetrySpec } from '../middlewares/types.js';
 import type { RouterRecord, ServiceRecord, TableHeader, WeightedRecord } from '../table/wire.js';
 import type { ServerPool } from '../upstream/pool.js';
+import type { MiddlewareMemory } from '../middlewares/shared-memory.js';
 import {
   lbRuntime,
   RouteIndex,
@@ -67,11 +68,14 @@ function withEntry(r: Omit<BuiltRouter, 'entry'>, entry: RouteEntry): BuiltRoute
 export class TableBuilder {
   private last: Built = { bytes: Buffer.alloc(0), services: new Map(), routers: new Map() };
 
-  constructor(private readonly pools: PoolRegistry) {}
+  constructor(
+    private readonly pools: PoolRegistry,
+    private readonly memory: MiddlewareMemory,
+  ) {}
 
   /** Starts building `bytes` (one encoded version); drive it with step(). */
   begin(generation: number, bytes: Uint8Array): TableBuild {
-    return new TableBuild(generation, bytes, this.last, this.pools, (built) => {
+    return new TableBuild(generation, bytes, this.last, this.pools, this.memory, (built) => {
       this.last = built;
     });
   }
@@ -105,6 +109,7 @@ export class TableBuild {
     bytes: Uint8Array,
     private readonly previous: Built,
     private readonly pools: PoolRegistry,
+    private readonly memory: MiddlewareMemory,
     private readonly done: (built: Built) => void,
   ) {
     this.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -226,6 +231,7 @@ export class TableBuild {
       const compiled = compileRule(r.rule, r.syntax);
       const pools: ServerPool[] = [];
       const mw = buildMiddlewares(r.middlewares, {
+        memory: this.memory,
         pool: (host, port, tls) => {
           const p = this.pools.get(host, port, tls);
           pools.push(p);

@@ -8,6 +8,7 @@ import { SlotAllocator, SlotPool } from '../../src/table/slots.js';
 import { encodeTable } from '../../src/table/wire.js';
 import { PoolRegistry } from '../../src/worker/routes.js';
 import { TableBuilder } from '../../src/worker/table-build.js';
+import { createMiddlewareMemory, MiddlewareMemory } from '../../src/middlewares/shared-memory.js';
 
 function compile(providers: Record<string, DynamicConfig['http']>, entryPoints = ['web']) {
   const services = new SlotAllocator(1000);
@@ -24,7 +25,7 @@ const lb = (...urls: string[]) => ({ loadBalancer: { servers: urls.map((url) => 
 const view = (host: string, path = '/'): RequestView => ({ method: 'GET', host, path, query: '', headers: {}, clientIp: '127.0.0.1' });
 const pools = () => new PoolRegistry({ maxIdle: 1, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 1000, maxHeadBytes: 1024, readTimeoutMs: 0, tls: { insecureSkipVerify: false, rootCAs: [] } });
 /** The worker's table for a compiled spec, through the same encoding the shared buffer carries. */
-const tableOf = (spec: ReturnType<typeof compile>['spec']) => new TableBuilder(pools()).buildNow(1, Buffer.from(encodeTable(1, spec)));
+const tableOf = (spec: ReturnType<typeof compile>['spec']) => new TableBuilder(pools(), new MiddlewareMemory(createMiddlewareMemory())).buildNow(1, Buffer.from(encodeTable(1, spec)));
 
 test('names are qualified by provider; routers reach services across providers with @', () => {
   const c = compile({

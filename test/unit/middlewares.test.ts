@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MiddlewareCompiler, retryIn } from '../../src/middlewares/compile.js';
 import { buildMiddlewares } from '../../src/middlewares/pipeline.js';
+import { createMiddlewareMemory, MiddlewareMemory } from '../../src/middlewares/shared-memory.js';
 import type { Answer, BuildContext, ForwardedRequest, MiddlewareDescriptor } from '../../src/middlewares/types.js';
 import type { RequestView } from '../../src/rules/types.js';
 
 /** Unit tests build kinds that need no upstream pool. */
 const NO_POOLS: BuildContext = {
+  memory: new MiddlewareMemory(createMiddlewareMemory()),
   pool: () => {
     throw new Error('no upstream pools in unit tests');
   },

@@ -7,13 +7,14 @@ import { TableReader } from '../../src/table/shared-table.js';
 import { decodeTable } from '../../src/table/wire.js';
 import { PoolRegistry, type LoadBalancerRuntime, type WeightedRuntime } from '../../src/worker/routes.js';
 import { TableBuilder } from '../../src/worker/table-build.js';
+import { createMiddlewareMemory, MiddlewareMemory } from '../../src/middlewares/shared-memory.js';
 
 // Drives the real path: main-thread publisher -> shared buffer -> worker builder.
 function setup() {
   const publisher = new TablePublisher({ entryPoints: ['web'], tableSlotBytes: 8 * 1024 * 1024 });
   const reader = new TableReader(publisher.tableBuffer);
   const pools = new PoolRegistry({ maxIdle: 1, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 1000, maxHeadBytes: 1024, readTimeoutMs: 0, tls: { insecureSkipVerify: false, rootCAs: [] } });
-  const builder = new TableBuilder(pools);
+  const builder = new TableBuilder(pools, new MiddlewareMemory(createMiddlewareMemory()));
   const load = (http: Partial<DynamicConfig['http']>) => {
     publisher.update('file', { http: { routers: {}, services: {}, middlewares: {}, ...http } });
     const next = reader.read();
@@ -109,7 +110,7 @@ test('built in slices, a version equals the one built at once', () => {
   const { publisher, reader, pools } = setup();
   publisher.update('file', { http: { ...many(2000), middlewares: {} } });
   const next = reader.read()!;
-  const build = new TableBuilder(pools).begin(next.generation, next.bytes);
+  const build = new TableBuilder(pools, new MiddlewareMemory(createMiddlewareMemory())).begin(next.generation, next.bytes);
   let slices = 1;
   // A deadline already past: each step does the minimum batch of lines.
   while (!build.step(0)) slices++;
