@@ -9,20 +9,19 @@
 //               wrk never resumes a session.
 // Reported: requests/s, requests per proxy CPU-second, and their ratios per round.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startBackends } from './backends.js';
 import { BODY } from './body.js';
 import { freePort } from './net.js';
 import { PORTERO_NODE_FLAGS } from './peers/portero.js';
 import { findBinary } from './peers/find.js';
-import { cpuTimesOf, processTree } from './proc.js';
+import { processTree } from './proc.js';
+import { LOAD_CORE, measureCapped, median, pinned, pinPids, PROXY_CORE, WRK, wrk } from './saturated.js';
 import { type Child, spawnChild } from './spawn.js';
 
 const run = promisify(execFile);
-const PROXY_CORE = '0';
-const LOAD_CORE = '1';
 /**
  * CPU the proxy may use per cell, so that it, not the load generator, is the
  * bottleneck: on one core wrk cannot keep a TLS server on the other one busy
@@ -48,10 +47,6 @@ export interface HttpsReport {
   cipher: Record<string, string>;
   rounds: HttpsCellResult[];
   settings: { durationS: number; connections: number; handshakeConnections: number; rounds: number };
-}
-
-function pinned(core: string, cmd: string, args: string[]): [string, string[]] {
-  return existsSync('/usr/bin/taskset') ? ['/usr/bin/taskset', ['-c', core, cmd, ...args]] : [cmd, args];
 }
 
 async function waitTls(port: number, ms = 15_000): Promise<void> {
@@ -165,23 +160,14 @@ async function negotiated(port: number): Promise<string> {
   }
 }
 
-async function wrk(port: number, durationS: number, connections: number, close: boolean): Promise<{ reqPerSec: number; errors: string }> {
-  const [cmd, args] = pinned(LOAD_CORE, '/usr/bin/wrk', ['-t1', `-c${connections}`, `-d${durationS}s`, ...(close ? ['-H', 'Connection: close'] : []), `https://127.0.0.1:${port}/`]);
-  const { stdout } = await run(cmd, args, { timeout: (durationS + 30) * 1000 });
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
-  const errors = /Socket errors: (.*)/.exec(stdout)?.[1] ?? '';
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1];
-  return { reqPerSec: rps === null ? 0 : Number(rps[1]), errors: [errors, non2xx ? `non-2xx ${non2xx}` : ''].filter(Boolean).join('; ') };
-}
-
 export async function runHttps(options: { tmp: string; cli: string; rounds: number; durationS: number; log: (line: string) => void }): Promise<HttpsReport> {
   const { tmp, log } = options;
   mkdirSync(tmp, { recursive: true });
-  if (!existsSync('/usr/bin/wrk')) throw new Error('the HTTPS cells need Debian\'s wrk (apt-get install wrk)');
+  if (!existsSync(WRK)) throw new Error('the HTTPS cells need Debian\'s wrk (apt-get install wrk)');
   const cert = { cert: join(tmp, 'bench.crt'), key: join(tmp, 'bench.key') };
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', cert.key, '-out', cert.cert, '-days', '2', '-subj', '/CN=bench.test', '-addext', 'subjectAltName=DNS:bench.test'], { stdio: 'ignore' });
   const backends = await startBackends(4, join(tmp, 'backends.log'));
-  for (const pid of backends.pids) execFileSync('/usr/bin/taskset', ['-pc', LOAD_CORE, String(pid)], { stdio: 'ignore' });
+  pinPids(LOAD_CORE, backends.pids);
   const report: HttpsReport = { cipher: {}, rounds: [], settings: { durationS: options.durationS, connections: 64, handshakeConnections: 32, rounds: options.rounds } };
   try {
     const starters: Record<string, () => Promise<Proxy>> = {
@@ -195,24 +181,12 @@ export async function runHttps(options: { tmp: string; cli: string; rounds: numb
         const proxy = await starters[name]!();
         try {
           report.cipher[name] ??= await negotiated(proxy.port);
-          await wrk(proxy.port, 1, 64, false); // warm-up
+          const url = `https://127.0.0.1:${proxy.port}/`;
+          await wrk(url, 1, 64); // warm-up
           for (const cell of ['keep-alive', 'handshakes'] as const) {
             const close = cell === 'handshakes';
-            const uncap = capCpu(proxy.pids(), CAP_CORES[cell]);
-            let r: { reqPerSec: number; errors: string };
-            let c0, c1, wall;
-            try {
-              c0 = cpuTimesOf(proxy.pids());
-              const t0 = performance.now();
-              r = await wrk(proxy.port, options.durationS, close ? 32 : 64, close);
-              wall = (performance.now() - t0) / 1000;
-              c1 = cpuTimesOf(proxy.pids());
-            } finally {
-              uncap?.();
-            }
-            const cpu = c1.user + c1.sys - c0.user - c0.sys;
-            const total = r.reqPerSec * options.durationS;
-            const row: HttpsCellResult = { peer: name, cell, round, reqPerSec: r.reqPerSec, proxyCpuSeconds: cpu, reqPerCpuSecond: cpu > 0 ? total / cpu : 0, proxyCores: cpu / wall, capCores: uncap === null ? 0 : CAP_CORES[cell], errors: r.errors };
+            const m = await measureCapped(proxy.pids, CAP_CORES[cell], options.durationS, () => wrk(url, options.durationS, close ? 32 : 64, close ? ['Connection: close'] : []));
+            const row: HttpsCellResult = { peer: name, cell, round, reqPerSec: m.reqPerSec, proxyCpuSeconds: m.proxyCpuSeconds, reqPerCpuSecond: m.reqPerCpuSecond, proxyCores: m.proxyCores, capCores: m.capCores, errors: m.errors };
             report.rounds.push(row);
             log(`round ${round} ${name} ${cell}: ${Math.round(row.reqPerSec)} req/s, ${Math.round(row.reqPerCpuSecond)} req per CPU-s, proxy at ${row.proxyCores.toFixed(2)} cores (cap ${row.capCores || 'none'})${row.errors ? ` (${row.errors})` : ''}`);
           }
@@ -225,50 +199,6 @@ export async function runHttps(options: { tmp: string; cli: string; rounds: numb
     await backends.stop();
   }
   return report;
-}
-
-/**
- * Caps a process tree's CPU with a cgroup (v1 cpu controller, or v2's
- * cpu.max); returns a function that lifts the cap, or null when cgroups
- * cannot be written here.
- */
-function capCpu(pids: readonly number[], cores: number): (() => void) | null {
-  const period = 100_000;
-  const quota = Math.round(cores * period);
-  const v1 = '/sys/fs/cgroup/cpu';
-  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : null;
-  const dir = existsSync(join(v1, 'cgroup.procs')) ? join(v1, `portero-bench-${process.pid}`) : v2 !== null ? join(v2, `portero-bench-${process.pid}`) : null;
-  if (dir === null) return null;
-  try {
-    mkdirSync(dir, { recursive: true });
-    if (dir.startsWith(v1)) {
-      writeFileSync(join(dir, 'cpu.cfs_period_us'), String(period));
-      writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quota));
-    } else writeFileSync(join(dir, 'cpu.max'), `${quota} ${period}`);
-    for (const pid of pids) writeFileSync(join(dir, 'cgroup.procs'), String(pid));
-  } catch {
-    return null;
-  }
-  return () => {
-    const root = dirname(dir);
-    for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-      try {
-        writeFileSync(join(root, 'cgroup.procs'), pid);
-      } catch {
-        /* exited */
-      }
-    }
-    try {
-      rmdirSync(dir);
-    } catch {
-      /* still busy: left for the next run */
-    }
-  };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 export function httpsMarkdown(r: HttpsReport): string {

@@ -22,10 +22,12 @@ import { DEFAULT_CLI, PORTERO_VARIANTS, porteroPeer } from './peers/portero.js';
 import { formatSummary, profilesIn, summarize } from './profile.js';
 import { duration, Progress } from './progress.js';
 import { waitForQuiet } from './quiet.js';
-import { cellText, headline, markdown, NOISY_CORES, type Report, ratios, type Row, type Settings, textReport, textRow, textTable } from './report.js';
+import { cellText, headline, markdown, NOISY_CORES, ratios, textReport, textRow, textTable } from './report.js';
+import type { Report, Row, Settings } from './report-data.js';
 import { runScale, scaleSteps } from './scale.js';
 import { runSoak, soakMarkdown, soakSummary } from './soak.js';
 import { httpsMarkdown, runHttps } from './https.js';
+import { middlewaresMarkdown, runMiddlewares } from './middlewares.js';
 import { installCleanup, stopAll } from './spawn.js';
 import { chartSvg } from './svg.js';
 
@@ -51,6 +53,8 @@ export const usage = `node dist/bench/run.js [options]        (npm run bench -- 
   --scale-only               only the scale cases
   --https                    only the HTTPS cells: portero vs nginx terminating TLS 1.3, 1 worker pinned to core 0,
                              wrk on core 1; keep-alive and new-handshake rounds, alternating (needs wrk, nginx, taskset)
+  --middlewares              only the middleware rows: portero with none, a headers+stripPrefix+ipAllowList chain,
+                             basicAuth, compress (16 KiB), saturated as --https; --rounds defaults to 3 here
   --soak=MINUTES              only the soak: portero (2 workers, 4 replicas) at half its measured capacity for MINUTES,
                              RSS and open fds sampled every 10 s; writes <out>.md/.json (default out: soak)
   --portero-cli=PATH         another checkout's dist/src/cli.js
@@ -62,6 +66,8 @@ export interface RunOptions extends Settings {
   soakMinutes: number;
   /** --https: only the HTTPS cells against nginx. */
   https: boolean;
+  /** --middlewares: only the middleware rows (bench/middlewares.ts). */
+  middlewares: boolean;
   keepTmp: boolean;
   porteroCli: string | undefined;
   resultsDir: string;
@@ -89,6 +95,7 @@ export function parseOptions(argv: string[], root: string): RunOptions {
       'scale-only': { type: 'boolean', default: false },
       soak: { type: 'string' },
       https: { type: 'boolean', default: false },
+      middlewares: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       'keep-tmp': { type: 'boolean', default: false },
       'portero-cli': { type: 'string' },
@@ -118,7 +125,8 @@ export function parseOptions(argv: string[], root: string): RunOptions {
     replicas,
     workers,
     bodies: [...new Set(bodies)],
-    rounds: int('rounds', values.rounds ?? d.rounds, 1),
+    // Medians over rounds need a few of them.
+    rounds: int('rounds', values.rounds ?? (values.middlewares ? 3 : d.rounds), 1),
     durationS: int('duration', values.duration ?? d.durationS, 1),
     warmupS: int('warmup', values.warmup ?? d.warmupS, 0),
     connections: int('connections', values.connections, 1),
@@ -130,9 +138,10 @@ export function parseOptions(argv: string[], root: string): RunOptions {
     keepTmp: values['keep-tmp'],
     porteroCli: values['portero-cli'],
     resultsDir: resolve(values['results-dir'] ?? join(root, 'bench', 'results')),
-    out: values.soak !== undefined && values.out === 'latest' ? 'soak' : values.https && values.out === 'latest' ? 'https' : values.out,
+    out: values.out !== 'latest' ? values.out : values.soak !== undefined ? 'soak' : values.https ? 'https' : values.middlewares ? 'middlewares' : values.out,
     soakMinutes: values.soak === undefined ? 0 : int('soak', values.soak, 1),
     https: values.https ?? false,
+    middlewares: values.middlewares,
   };
 }
 
@@ -167,6 +176,23 @@ async function httpsOnly(opts: RunOptions, root: string): Promise<number> {
   console.log(`\n${text}\nwrote ${base}.md and .json`);
   if (!opts.keepTmp) rmSync(tmp, { recursive: true, force: true });
   return report.rounds.some((r) => r.reqPerSec === 0) ? 1 : 0;
+}
+
+/** --middlewares: portero with and without middlewares, proxy saturated (bench/middlewares.ts). */
+async function middlewaresOnly(opts: RunOptions, root: string): Promise<number> {
+  const tmp = join(root, 'bench', 'results', 'tmp', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(opts.resultsDir, { recursive: true });
+  installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
+  const report = await runMiddlewares({ tmp, cli: opts.porteroCli ?? DEFAULT_CLI, rounds: opts.rounds, durationS: opts.durationS, log: (l) => console.error(l) });
+  const env = environment(root);
+  const base = join(opts.resultsDir, opts.out);
+  const text = `${middlewaresMarkdown(report)}\nMachine: ${env.cpuModel}, ${env.cores} cores; node ${env.node}.\n`;
+  writeFileSync(`${base}.json`, `${JSON.stringify({ env, middlewares: report }, null, 2)}\n`);
+  writeFileSync(`${base}.md`, text);
+  console.log(`\n${text}\nwrote ${base}.md and .json`);
+  if (!opts.keepTmp) rmSync(tmp, { recursive: true, force: true });
+  // A row that answered anything but 2xx was not measuring the middleware it names.
+  return report.rows.some((r) => r.reqPerSec === 0 || r.errors.includes('non-2xx')) ? 1 : 0;
 }
 
 /** Starts the peer, waits for a quiet machine, measures, stops the peer. */
@@ -207,7 +233,8 @@ async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2), root);
   if (opts.soakMinutes > 0) return soakOnly(opts, root);
   if (opts.https) return httpsOnly(opts, root);
-  const { keepTmp, porteroCli, resultsDir, out, soakMinutes: _soak, https: _https, ...settings } = opts;
+  if (opts.middlewares) return middlewaresOnly(opts, root);
+  const { keepTmp, porteroCli, resultsDir, out, soakMinutes: _soak, https: _https, middlewares: _middlewares, ...settings } = opts;
   const peers: Record<string, Peer> = {
     direct,
     nginx,

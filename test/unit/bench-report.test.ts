@@ -7,12 +7,14 @@ import { parse as parseYaml } from 'yaml';
 import { BODY, bodyOf, bodyText, parseBodyCase } from '../../bench/body.js';
 import type { Environment } from '../../bench/env.js';
 import type { Measurement } from '../../bench/measure.js';
+import { middlewaresConfig, middlewaresMarkdown, middlewaresRatio, ROWS } from '../../bench/middlewares.js';
 import { caddyfile } from '../../bench/peers/caddy.js';
 import { haproxyConfig } from '../../bench/peers/haproxy.js';
 import { nginxConfig } from '../../bench/peers/nginx.js';
 import { PORTERO_NODE_FLAGS, PORTERO_VARIANTS, porteroPeer } from '../../bench/peers/portero.js';
 import { duration, Progress } from '../../bench/progress.js';
-import { cellRatio, markdown, ratios, type Report, type Row, textReport } from '../../bench/report.js';
+import type { Report, Row } from '../../bench/report-data.js';
+import { cellRatio, markdown, ratios, textReport } from '../../bench/report.js';
 import { FULL, parseOptions, QUICK } from '../../bench/run.js';
 import { overlapping, routersYaml, spreadHosts } from '../../bench/scale.js';
 import { axis, chartSvg } from '../../bench/svg.js';
@@ -51,6 +53,32 @@ test('flags: the full matrix by default, --quick reduced, lists and aliases', ()
   assert.throws(() => parseOptions(['--peers=traefik'], '/repo'), /unknown peer/);
   assert.throws(() => parseOptions(['--replicas=0'], '/repo'), /replicas/);
   assert.throws(() => parseOptions(['--out=../x'], '/repo'), /--out/);
+});
+
+test('flags: --middlewares runs alone, 3 rounds unless told, its own report file', () => {
+  const m = parseOptions(['--middlewares'], '/repo');
+  assert.deepEqual([m.middlewares, m.https, m.rounds, m.out], [true, false, 3, 'middlewares']);
+  const smoke = parseOptions(['--middlewares', '--rounds=1', '--duration=2', '--out=mw'], '/repo');
+  assert.deepEqual([smoke.rounds, smoke.durationS, smoke.out], [1, 2, 'mw']);
+  assert.deepEqual([parseOptions([], '/repo').middlewares, parseOptions([], '/repo').rounds], [false, FULL.rounds]);
+  assert.equal(parseOptions(['--https'], '/repo').out, 'https');
+});
+
+test('middlewares rows: Traefik options, a router per Host, ratios against each row baseline', () => {
+  const config = middlewaresConfig([1001, 1002], '$2b$10$hash') as { http: { routers: Record<string, { rule: string; middlewares?: string[] }>; middlewares: Record<string, object> } };
+  assert.deepEqual(Object.keys(config.http.routers), ['none', 'chain', 'basicAuth', 'compress']);
+  assert.equal(config.http.routers.none!.middlewares, undefined);
+  assert.deepEqual(config.http.routers.chain!.middlewares, ['headers', 'strip', 'allow']);
+  assert.deepEqual(config.http.middlewares.auth, { basicAuth: { users: ['bench:$2b$10$hash'] } });
+  for (const row of ROWS) assert.ok(Object.values(config.http.routers).some((r) => r.rule === `Host(\`${row.host}\`)`), row.name);
+  const at = (row: string, round: number, reqPerSec: number, reqPerCpuSecond: number) => ({ row, round, reqPerSec, reqPerCpuSecond, proxyCpuSeconds: 1, proxyCores: 0.5, capCores: 0.5, errors: '' });
+  const report = { rows: [at('none', 1, 1000, 2000), at('chain', 1, 900, 1900), at('none-16k', 1, 800, 1600), at('compress', 1, 200, 400)], settings: { durationS: 2, connections: 64, rounds: 1, capCores: 0.5, bcryptCost: 10 } };
+  assert.deepEqual(middlewaresRatio(report, 'chain', 1), { reqPerSec: 0.9, reqPerCpuSecond: 0.95 });
+  assert.deepEqual(middlewaresRatio(report, 'compress', 1), { reqPerSec: 0.25, reqPerCpuSecond: 0.25 });
+  assert.equal(middlewaresRatio(report, 'basicAuth', 1), null);
+  const md = middlewaresMarkdown(report);
+  assert.match(md, /\| chain \| none \| 1 \| 900 \| 0\.900 \|/);
+  assert.match(md, /\| \*\*compress\*\* \| none-16k \| median \|/);
 });
 
 test('peer configs: same backends, round robin, keep-alive, worker count, no access log', () => {
