@@ -6,10 +6,14 @@ import { containsIp, parseNetwork, type Network } from '../rules/ip.js';
 import { int, list, options } from './options.js';
 import { MiddlewareError, type Answer, type ForwardedRequest, type MiddlewareKind } from './types.js';
 
-interface Options {
-  sourceRange: string[];
+/** Traefik's ipStrategy: which address is the client's (rateLimit and inFlightReq use it too). */
+export interface IpStrategy {
   depth: number;
   excludedIPs: string[];
+}
+
+interface Options extends IpStrategy {
+  sourceRange: string[];
   rejectStatusCode: number;
 }
 
@@ -33,23 +37,40 @@ function forwardedFor(req: ForwardedRequest): string[] {
   return all.filter((s) => s !== '');
 }
 
+/** An `ipStrategy` mapping as configured at `at` ("rateLimit.sourceCriterion.ipStrategy"). */
+export function parseIpStrategy(raw: unknown, at: string): IpStrategy {
+  const s = options(raw, at, ['depth', 'excludedIPs', 'ipv6Subnet']);
+  if (s.has('ipv6Subnet')) throw new MiddlewareError(`${at}.ipv6Subnet is not supported by portero`);
+  const depth = s.has('depth') ? int(s.get('depth'), `${at}.depth`, 0) : 0;
+  const excludedIPs = s.has('excludedIPs') ? list(s.get('excludedIPs'), `${at}.excludedIPs`) : [];
+  networks(excludedIPs, `${at}.excludedIPs`);
+  return { depth, excludedIPs };
+}
+
+/** Worker: the client's address by a strategy; '' when X-Forwarded-For has none to give. */
+export function clientIpBy({ depth, excludedIPs }: IpStrategy): (req: ForwardedRequest) => string {
+  if (depth > 0) {
+    return (req) => {
+      const xff = forwardedFor(req);
+      return depth <= xff.length ? xff[xff.length - depth]! : '';
+    };
+  }
+  if (excludedIPs.length === 0) return (req) => req.view.clientIp;
+  const excluded = networks(excludedIPs, 'excludedIPs');
+  return (req) => {
+    const xff = forwardedFor(req);
+    for (let i = xff.length - 1; i >= 0; i--) if (!containsIp(excluded, xff[i]!)) return xff[i]!;
+    return '';
+  };
+}
+
 function parse(kind: string) {
   return (raw: unknown): Options => {
     const o = options(raw, kind, ['sourceRange', 'ipStrategy', 'rejectStatusCode']);
     const sourceRange = list(o.get('sourceRange') ?? [], `${kind}.sourceRange`);
     if (sourceRange.length === 0) throw new MiddlewareError(`${kind}.sourceRange must list at least one address or CIDR`);
     networks(sourceRange, `${kind}.sourceRange`);
-    let depth = 0;
-    let excludedIPs: string[] = [];
-    if (o.has('ipStrategy')) {
-      const s = options(o.get('ipStrategy'), `${kind}.ipStrategy`, ['depth', 'excludedIPs', 'ipv6Subnet']);
-      if (s.has('ipv6Subnet')) throw new MiddlewareError(`${kind}.ipStrategy.ipv6Subnet is not supported by portero`);
-      if (s.has('depth')) depth = int(s.get('depth'), `${kind}.ipStrategy.depth`, 0);
-      if (s.has('excludedIPs')) {
-        excludedIPs = list(s.get('excludedIPs'), `${kind}.ipStrategy.excludedIPs`);
-        networks(excludedIPs, `${kind}.ipStrategy.excludedIPs`);
-      }
-    }
+    const { depth, excludedIPs } = o.has('ipStrategy') ? parseIpStrategy(o.get('ipStrategy'), `${kind}.ipStrategy`) : { depth: 0, excludedIPs: [] };
     const rejectStatusCode = o.has('rejectStatusCode') ? int(o.get('rejectStatusCode'), `${kind}.rejectStatusCode`, 100) : 403;
     return { sourceRange, depth, excludedIPs, rejectStatusCode };
   };
@@ -57,24 +78,11 @@ function parse(kind: string) {
 
 function build({ sourceRange, depth, excludedIPs, rejectStatusCode }: Options) {
   const allowed = networks(sourceRange, 'sourceRange');
-  const excluded = excludedIPs.length > 0 ? networks(excludedIPs, 'excludedIPs') : null;
+  const clientIp = clientIpBy({ depth, excludedIPs });
   const reject: Answer = { status: rejectStatusCode, headers: [], body: rejectStatusCode === 403 ? 'Forbidden' : '' };
   return {
     request(req: ForwardedRequest): Answer | null {
-      let ip = req.view.clientIp;
-      if (depth > 0) {
-        const xff = forwardedFor(req);
-        ip = depth <= xff.length ? xff[xff.length - depth]! : '';
-      } else if (excluded !== null) {
-        const xff = forwardedFor(req);
-        ip = '';
-        for (let i = xff.length - 1; i >= 0; i--) {
-          if (!containsIp(excluded, xff[i]!)) {
-            ip = xff[i]!;
-            break;
-          }
-        }
-      }
+      const ip = clientIp(req);
       return ip !== '' && containsIp(allowed, ip) ? null : reject;
     },
   };

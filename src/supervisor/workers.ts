@@ -13,6 +13,7 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:wor
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import type { PoolStats, ServeTask, SupervisorMessage, WorkerMessage } from '../worker/serve.js';
+import { workerDied } from '../middlewares/shared-memory.js';
 
 /** Young generation per worker: three times the semi-space. */
 const YOUNG_GENERATION_MB = 3;
@@ -205,6 +206,8 @@ export class WorkerSupervisor {
     for (let m = receiveMessageOnPort(run.port); m !== undefined; m = receiveMessageOnPort(run.port)) handle(m.message as WorkerMessage);
     run.port.close();
     this.runs.delete(run);
+    // A thread that died gave back none of the in-flight slots it held (inFlightReq).
+    if (err !== null) workerDied(this.template.middlewareBuffer);
     if (this.stopping || run.retiring) return;
     const successor = slot.next === run;
     if (successor) slot.next = null;
