@@ -196,7 +196,7 @@ function entryPoints(sources: ApiSources): (Record<string, unknown> & { name: st
         ...(ep.forwardedHeadersInsecure ? { insecure: true } : {}),
         ...(ep.trustedIPs.length > 0 ? { trustedIPs: [...ep.trustedIPs] } : {}),
       },
-      http: {},
+      http: ep.middlewares === undefined ? {} : { middlewares: [...ep.middlewares] },
       name: ep.name,
     }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -9,7 +9,7 @@ import { defaultPriority } from '../rules/index.js';
 import type { CompiledTable } from '../table/compile.js';
 import { qualify } from '../table/compile.js';
 import { MiddlewareCompiler } from '../middlewares/compile.js';
-import type { SharedState } from '../table/shared-state.js';
+import type { SharedState } from '../shared/shared-state.js';
 
 export type Status = 'enabled' | 'disabled' | 'warning';
 
@@ -112,7 +112,8 @@ function fromCompiled(runtime: Runtime, compiled: CompiledTable, state: SharedSt
     const status = compiled.routerStatus.get(name);
     const info: RouterInfo = {
       entryPoints: spec?.entryPoints ?? (r.entryPoints !== undefined && r.entryPoints.length > 0 ? [...r.entryPoints] : [...served]),
-      ...(r.middlewares !== undefined && r.middlewares.length > 0 ? { middlewares: [...r.middlewares] } : {}),
+      // Qualified, as Traefik shows them once the router is built.
+      ...(r.middlewares !== undefined && r.middlewares.length > 0 ? { middlewares: r.middlewares.map((m) => qualify(m, providerOf(name))) } : {}),
       ...(r.service !== undefined ? { service: r.service } : {}),
       rule: r.rule,
       ruleSyntax: r.ruleSyntax ?? 'v3',

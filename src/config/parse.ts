@@ -304,6 +304,7 @@ function finalize(d: Draft): StaticConfig {
     config.forwardedHeadersInsecure = ep.forwardedHeadersInsecure ?? false;
     config.graceTimeoutMs = ep.graceTimeoutMs ?? DEFAULT_GRACE_TIMEOUT_MS;
     config.readTimeoutMs = ep.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    if (ep.middlewares !== undefined && ep.middlewares.length > 0) config.middlewares = ep.middlewares;
     defineOwn(entryPoints, ep.name, config);
   }
   // The API and ping live on the "traefik" entry point, :8080 unless defined.
@@ -357,7 +358,24 @@ function finalize(d: Draft): StaticConfig {
   if (swarm) config.providers.swarm = swarm;
   if (d.configFile !== undefined) config.configFile = d.configFile;
   if (d.ignored.size > 0) config.warnings = [...d.ignored.values()];
+  checkEntryPointMiddlewares(config);
   return config;
+}
+
+/**
+ * Refuses middlewares on the entry points portero answers itself, without
+ * routers (the API, ping, a metrics-only one): Traefik would run them there,
+ * and an auth middleware quietly left off the dashboard would expose it.
+ */
+function checkEntryPointMiddlewares(config: StaticConfig): void {
+  const metricsOnly = config.metrics?.prometheus?.entryPoint;
+  for (const ep of Object.values(config.entryPoints)) {
+    if (ep.middlewares === undefined || (ep.name !== 'traefik' && ep.name !== metricsOnly)) continue;
+    throw new ConfigUsageError(
+      `--entrypoints.${ep.name}.http.middlewares: portero answers the ${ep.name} entry point itself (API, dashboard, ping, metrics), without routers, so no middleware can run there;` +
+        ' to put middlewares in front of the API, serve it through a router with service api@internal on another entry point',
+    );
+  }
 }
 
 const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::']);

@@ -21,6 +21,11 @@ export interface EntryPointConfig {
   tls: EntryPointTls | null;
   /** --entrypoints.<n>.http.redirections.entryPoint.*: every request is redirected there. */
   redirect?: RedirectionConfig;
+  /**
+   * --entrypoints.<n>.http.middlewares: run before the own middlewares of every router on it,
+   * as given (a name without @provider is the router's provider's). Absent: none.
+   */
+  middlewares?: string[];
 }
 
 export interface TransportConfig {

@@ -197,6 +197,24 @@ export function parseCidrList(raw: unknown, what: string): string[] {
   return out;
 }
 
+/** Middleware references, "name" or "name@provider": a comma-separated string or a list (YAML). */
+export function parseMiddlewareNames(raw: unknown, what: string): string[] {
+  let items: unknown[];
+  if (Array.isArray(raw)) items = raw;
+  else if (typeof raw === 'string') items = raw.split(',');
+  else return fail(what, `expected a comma-separated list of middleware names, got ${show(raw)}`);
+  const out: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string') return fail(what, `invalid middleware name ${show(item)}`);
+    const name = item.trim();
+    if (name === '') continue;
+    // One @ at most, between a name and a provider: anything else can never resolve.
+    if (!/^[^\s@]+(@[^\s@]+)?$/.test(name)) return fail(what, `invalid middleware name ${show(name)} (expected name or name@provider)`);
+    out.push(name);
+  }
+  return out;
+}
+
 export type StaticLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 /** Traefik's level names (any case) mapped to pino's. */

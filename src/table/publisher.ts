@@ -5,15 +5,17 @@ import type { ConfigError, DynamicConfig } from '../dynamic/model.js';
 import type { HealthTarget } from '../health/checker.js';
 import { compileTable, type CompiledTable, type CompileInput } from './compile.js';
 import { LoadBalancerCompiler } from './load-balancers.js';
-import { createStateBuffer, SharedState, type StateLayout } from './shared-state.js';
-import { createTableBuffer, TableWriter } from './shared-table.js';
-import { SlotAllocator, SlotPool } from './slots.js';
+import { createStateBuffer, SharedState, type StateLayout } from '../shared/shared-state.js';
+import { createTableBuffer, TableWriter } from '../shared/shared-table.js';
+import { SlotAllocator, SlotPool } from '../shared/slots.js';
 import { encodeTable } from './wire.js';
 
 export interface PublisherOptions {
   entryPoints: readonly string[];
   /** TLS entry points, resolvers and certificate loading (compile.ts). */
   tls?: Pick<CompileInput, 'entryPointTls' | 'defaultEntryPoints' | 'resolvers' | 'certificates' | 'staticCertificates'>;
+  /** --entrypoints.<n>.http.middlewares by entry point. */
+  entryPointMiddlewares?: ReadonlyMap<string, readonly string[]>;
   tableSlotBytes?: number;
   layout?: StateLayout;
 }
@@ -86,6 +88,7 @@ export class TablePublisher {
       serviceSlots: (keys) => this.serviceSlots.assign(keys),
       ...this.options.tls,
       internalServices: this.internalServices,
+      ...(this.options.entryPointMiddlewares === undefined ? {} : { entryPointMiddlewares: this.options.entryPointMiddlewares }),
     });
     this.current = compiled;
     // Encoded with version 0 so that an unchanged table compares equal to the published one.

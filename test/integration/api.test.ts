@@ -10,7 +10,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import type { ConfigError, DynamicConfig } from '../../src/dynamic/model.js';
-import { Portero, type Provider } from '../../src/portero.js';
+import { Portero } from '../../src/portero.js';
+import type { Provider } from '../../src/providers/provider.js';
 import { createProviders } from '../../src/providers/index.js';
 import { freePort, startPortero, testStaticConfig } from '../helpers/portero.js';
 
@@ -60,7 +61,7 @@ const config = (): DynamicConfig => ({
       badurl: { loadBalancer: { servers: [{ url: 'ftp://127.0.0.1' }] } },
       empty: { loadBalancer: { servers: [] } },
     },
-    middlewares: { auth: { digestAuth: { users: ['admin:traefik:x'] } } },
+    middlewares: { auth: { plugin: { demo: {} } } },
   },
 });
 
@@ -121,7 +122,7 @@ test('routers: Traefik fields, effective entry points and priority, disabled one
 
     const disabled = {
       'badrule@file': /invalid rule/,
-      'secured@file': /middleware "auth@file" \(digestAuth\) is not supported yet/,
+      'secured@file': /middleware "auth@file" \(plugin\) is not supported yet/,
       'lost@file': /unknown service "nowhere@file"/,
     };
     for (const [name, message] of Object.entries(disabled)) {
@@ -132,7 +133,8 @@ test('routers: Traefik fields, effective entry points and priority, disabled one
       assert.equal(r.using, undefined, name);
       assert.equal(typeof r.rule, 'string', name);
     }
-    assert.deepEqual((await get(p.apiPort, '/api/http/routers/secured@file')).json.middlewares, ['auth']);
+    // Qualified, as Traefik shows them.
+    assert.deepEqual((await get(p.apiPort, '/api/http/routers/secured@file')).json.middlewares, ['auth@file']);
 
     const missing = await get(p.apiPort, '/api/http/routers/nope%40file');
     assert.equal(missing.status, 404);
@@ -210,13 +212,13 @@ test('middlewares: configuration, type, usedBy, and the error of one not applied
     assert.equal(list.headers.get('x-next-page'), '1');
     assert.deepEqual(list.json, [
       {
-        digestAuth: { users: ['admin:traefik:x'] },
-        error: ['middleware "auth@file" (digestAuth) is not supported yet: the router is disabled rather than served without it'],
+        plugin: { demo: {} },
+        error: ['middleware "auth@file" (plugin) is not supported yet: the router is disabled rather than served without it'],
         status: 'disabled',
         usedBy: ['secured@file'],
         name: 'auth@file',
         provider: 'file',
-        type: 'digestauth',
+        type: 'plugin',
       },
     ]);
     assert.equal((await get(p.apiPort, '/api/http/middlewares/auth%40file')).json.name, 'auth@file');
@@ -274,7 +276,7 @@ test('filters and sorting: status, search, serviceName, middlewareName, sortBy/d
     assert.deepEqual(await names('status=enabled&search=canary'), ['canary@file']);
     assert.deepEqual(await names('search=PATHPREFIX'), ['api@file']);
     assert.deepEqual(await names('serviceName=canary@file'), ['canary@file']);
-    assert.deepEqual(await names('middlewareName=auth'), ['secured@file']);
+    assert.deepEqual(await names('middlewareName=auth@file'), ['secured@file']);
     assert.deepEqual(await names('sortBy=priority&direction=desc&per_page=2'), ['api@file', 'whoami@file']);
     assert.deepEqual(await names('status=disabled', 'services'), ['badurl@file']);
     assert.deepEqual(await names('status=warning', 'services'), ['empty@file']);
