@@ -21,7 +21,7 @@ import { epochMs, type ProbeMessage, type ProbeResult, type ProbeSpec } from './
 import { peakRssKiB, rssKiB } from './proc.js';
 import type { Progress } from './progress.js';
 import { waitForQuiet } from './quiet.js';
-import type { Settings } from './report.js';
+import type { Settings } from './report-data.js';
 import type { ScaleReport, ScaleThroughputRow, ScaleUpdate } from './scale-report.js';
 import { spawnChild } from './spawn.js';
 

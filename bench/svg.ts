@@ -1,7 +1,7 @@
 // The report's chart, written by hand: requests/s by replicas, one line per
 // proxy, one small panel per (workers, body) pair of the matrix.
 import { bodyText } from './body.js';
-import type { Report, Row } from './report.js';
+import type { Report, Row } from './report-data.js';
 
 /** Fixed colours, so a peer looks the same in every chart. */
 const COLORS: Record<string, string> = {

@@ -9,6 +9,7 @@ import type { ConfigError, DynamicConfig } from './dynamic/model.js';
 import { metricsOnlyEntryPoint, Observability } from './metrics/observability.js';
 import { FileProvider } from './providers/file.js';
 import { FileSource } from './providers/index.js';
+import type { Provider } from './providers/provider.js';
 import { HealthChecker } from './health/checker.js';
 import { SwarmProvider } from './providers/swarm/provider.js';
 import { WorkerSupervisor } from './supervisor/workers.js';
@@ -17,13 +18,6 @@ import type { ServeEntryPoint } from './worker/serve.js';
 import { HttpsManager } from './tls/https.js';
 import { ensureConnectionMigration } from './supervisor/reuseport.js';
 import { createMiddlewareMemory } from './middlewares/shared-memory.js';
-
-/** A source of dynamic configuration (file, swarm). */
-export interface Provider {
-  readonly name: string;
-  start(emit: (config: DynamicConfig, errors: ConfigError[]) => void): Promise<void>;
-  stop(): Promise<void> | void;
-}
 
 export const API_ENTRY_POINT = 'traefik';
 
@@ -70,7 +64,11 @@ export class Portero {
       },
       options.log,
     );
-    this.publisher = new TablePublisher({ entryPoints: servedNames, tls: this.https.compileOptions(servedNames) });
+    this.publisher = new TablePublisher({
+      entryPoints: servedNames,
+      tls: this.https.compileOptions(servedNames),
+      entryPointMiddlewares: new Map(served.flatMap((ep) => (ep.middlewares === undefined ? [] : [[ep.name, ep.middlewares] as const]))),
+    });
     this.observability = new Observability({ config, publisher: this.publisher, servedEntryPoints: served.map((ep) => ep.name), log: options.log });
     this.health = new HealthChecker(this.publisher.state, options.log, {
       insecureSkipVerify: config.serversTransport.insecureSkipVerify,

@@ -1,8 +1,8 @@
 // Chooses the server for one attempt. The round-robin position is shared by
 // all workers (one Atomics.add per pick), so consecutive requests visit the
 // replicas in turn whichever worker takes them.
-import type { ServerRuntime, ServiceRuntime } from '../worker/routes.js';
-import type { SharedState } from '../table/shared-state.js';
+import type { ServerRuntime, ServiceRuntime } from './runtime.js';
+import type { SharedState } from '../shared/shared-state.js';
 
 /**
  * The next server of `service` that is up and not in `tried`, across weighted

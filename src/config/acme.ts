@@ -2,8 +2,7 @@
 // --certificatesresolvers.<name>.acme.*, in Traefik's spellings.
 import { readFileSync } from 'node:fs';
 import { ConfigUsageError } from './errors.js';
-import type { FlagSpec } from './flags.js';
-import type { HasTls } from './tls.js';
+import type { FlagSpec as FlagRow } from './flag-spec.js';
 import { parseBool, parseInteger, parsePemList, parseText } from './values.js';
 
 export type AcmeKeyType = 'EC256' | 'EC384' | 'RSA2048' | 'RSA3072' | 'RSA4096' | 'RSA8192';
@@ -36,6 +35,12 @@ export interface AcmeDraft {
   keyType?: AcmeKeyType;
   certificatesDuration?: number;
 }
+
+/** The part of flags.ts's Draft (tls.ts's HasTls) the ACME rows fill in. */
+interface HasTls {
+  tls: { resolvers: Map<string, AcmeDraft> };
+}
+type FlagSpec = FlagRow<HasTls>;
 
 function resolver(d: HasTls, name: string): AcmeDraft {
   const key = name.toLowerCase();

@@ -5,6 +5,7 @@
 // in finalize() (parse.ts). The Swarm provider's rows and defaults live in
 // swarm.ts.
 import { readFileSync } from 'node:fs';
+import type { FlagSpec as FlagRow } from './flag-spec.js';
 import { OBSERVABILITY_FLAG_SPECS, type ObservabilityDraft } from './observability.js';
 import type { TransportConfig } from './static.js';
 import { SWARM_FLAG_SPECS, type SwarmDrafts } from './swarm.js';
@@ -16,6 +17,7 @@ import {
   parseDuration,
   parseInteger,
   parseLogLevel,
+  parseMiddlewareNames,
   parsePemList,
   parseText,
   type ListenAddress,
@@ -30,6 +32,7 @@ export interface EntryPointDraft {
   forwardedHeadersInsecure?: boolean;
   graceTimeoutMs?: number;
   readTimeoutMs?: number;
+  middlewares?: string[];
 }
 
 /** What the sources have set so far; unset fields get defaults in finalize(). */
@@ -57,25 +60,8 @@ export function emptyDraft(): Draft {
   return { entryPoints: new Map(), swarm: {}, api: {}, transport: {}, observability: {}, tls: emptyTlsDrafts(), ignored: new Map() };
 }
 
-export interface FlagSpec {
-  /** Canonical spelling, dotted, without dashes; a `<name>` segment matches any user-chosen name. */
-  readonly flag: string;
-  /** 'boolean' flags may be given bare (`--ping`); 'string' flags take a value. */
-  readonly type: 'boolean' | 'string';
-  /** Heading in --help. */
-  readonly group: string;
-  readonly describe: string;
-  /** Default as shown in --help. */
-  readonly defaultText?: string;
-  /** Left out of --help (still accepted). */
-  readonly hidden?: boolean;
-  /** Not accepted in the config file. */
-  readonly notInFile?: boolean;
-  /** May be given several times on the command line; apply() then gets every value, in order. */
-  readonly repeatable?: boolean;
-  /** Convert `raw` and store it; throws ConfigUsageError naming `what`. `names` fills the `<name>` segments, then the `[]` indexes. */
-  apply(draft: Draft, raw: unknown, names: readonly string[], what: string): void;
-}
+/** A row of the table (flag-spec.ts). */
+export type FlagSpec = FlagRow<Draft>;
 
 export const GROUPS = {
   general: 'General:',
@@ -162,6 +148,15 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
     defaultText: 'false',
     apply: (d, raw, [name], what) => {
       entryPoint(d, name!).forwardedHeadersInsecure = parseBool(raw, what);
+    },
+  },
+  {
+    flag: 'entrypoints.<name>.http.middlewares',
+    type: 'string',
+    group: GROUPS.entryPoints,
+    describe: "Comma-separated middlewares every router on entry point <name> runs before its own (auth@file,strip@docker; without @provider: the router's provider)",
+    apply: (d, raw, [name], what) => {
+      entryPoint(d, name!).middlewares = parseMiddlewareNames(raw, what);
     },
   },
   {

@@ -3,7 +3,7 @@
 // Traefik, setting any option of a section enables it (--accesslog.filepath=x
 // alone turns the access log on); an explicit --accesslog=false wins.
 import { ConfigUsageError } from './errors.js';
-import type { Draft, FlagSpec } from './flags.js';
+import type { FlagSpec as FlagRow } from './flag-spec.js';
 import type { AccessLogConfig, AccessLogFormat, EntryPointConfig, LogFormat, PrometheusConfig } from './static.js';
 import { parseBool, parseInteger, parseText } from './values.js';
 
@@ -28,6 +28,14 @@ export interface ObservabilityDraft {
     bufferingSize?: number;
   };
 }
+
+/** The part of flags.ts's Draft these rows fill in. */
+interface Draft {
+  observability: ObservabilityDraft;
+  /** Accepted-but-ignored settings in effect: flag -> warning. */
+  ignored: Map<string, string>;
+}
+type FlagSpec = FlagRow<Draft>;
 
 const GROUP_LOG = 'Logs:';
 const GROUP_METRICS = 'Metrics:';

@@ -9,7 +9,7 @@
 // when a child is set; flaeg in v1 does the same for a pointer whose
 // sub-flag is given).
 import { ConfigUsageError } from './errors.js';
-import type { Draft, FlagSpec } from './flags.js';
+import type { FlagSpec as FlagRow } from './flag-spec.js';
 import type { SwarmDialect, SwarmStaticConfig } from './static.js';
 import { parseBool, parseDockerEndpoint, parseDuration, parseText } from './values.js';
 
@@ -44,6 +44,12 @@ export interface SwarmDraft {
 }
 
 export type SwarmDrafts = Partial<Record<SwarmDialect, SwarmDraft>>;
+
+/** The part of flags.ts's Draft the Swarm rows fill in. */
+interface Draft {
+  swarm: SwarmDrafts;
+}
+type FlagSpec = FlagRow<Draft>;
 
 export const SWARM_GROUPS = {
   v3: 'Swarm provider, Traefik v3 spelling:',

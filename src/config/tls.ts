@@ -3,7 +3,7 @@
 // and Traefik v1's --entryPoints='Name:https Address::443 TLS' spelling.
 import { ACME_FLAG_SPECS, finalizeResolvers, type AcmeDraft, type AcmeResolverConfig } from './acme.js';
 import { ConfigUsageError } from './errors.js';
-import type { FlagSpec } from './flags.js';
+import type { FlagSpec as FlagRow } from './flag-spec.js';
 import { parseAddress, parseBool, parseInteger, parseText, type ListenAddress } from './values.js';
 
 export type { AcmeResolverConfig } from './acme.js';
@@ -65,9 +65,11 @@ export function emptyTlsDrafts(): TlsDrafts {
   return { entryPoints: new Map(), resolvers: new Map(), v1EntryPoints: [] };
 }
 
+/** The part of flags.ts's Draft these rows fill in. */
 export interface HasTls {
   tls: TlsDrafts;
 }
+type FlagSpec = FlagRow<HasTls>;
 
 function ep(d: HasTls, name: string): EntryPointTlsDraft {
   const key = name.toLowerCase();

@@ -7,7 +7,7 @@ import https from 'node:https';
 import type { Logger } from 'pino';
 import { parseDuration } from '../config/values.js';
 import type { HealthCheckConfig } from '../dynamic/model.js';
-import type { SharedState } from '../table/shared-state.js';
+import type { SharedState } from '../shared/shared-state.js';
 import type { UpstreamTls } from '../table/spec.js';
 import { tlsOptions, type UpstreamTlsOptions } from '../upstream/connection.js';
 import { authorityOf } from '../upstream/pool.js';

@@ -8,7 +8,7 @@ import { AccessLogWriter } from '../accesslog/writer.js';
 import { DEFAULT_METRICS_ENTRY_POINT } from '../config/observability.js';
 import type { StaticConfig } from '../config/static.js';
 import type { TablePublisher } from '../table/publisher.js';
-import { createCountersBuffer, defaultCellCount, SharedCounters, type CountersLayout } from '../table/shared-counters.js';
+import { createCountersBuffer, defaultCellCount, SharedCounters, type CountersLayout } from './shared-counters.js';
 import type { ServeTask, WorkerMessage } from '../worker/serve.js';
 import { PrometheusExporter } from './prometheus.js';
 import { MetricsServer } from './server.js';

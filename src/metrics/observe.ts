@@ -7,30 +7,15 @@
 // here (its observer is null).
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { AccessLogBuffer } from '../accesslog/buffer.js';
-import { methodClass, type SharedCounters } from '../table/shared-counters.js';
+import { methodClass, type SharedCounters } from './shared-counters.js';
 import type { Exchange, ExchangeObserver } from '../worker/exchange.js';
 import { formatClientIp, type EntryPointContext, type ParsedRequest } from '../worker/request-head.js';
+import { Trace } from '../worker/trace.js';
 
 /** Which request metrics to keep (Traefik's addEntryPointsLabels / addServicesLabels). */
 export interface MetricsScopes {
   entryPoints: boolean;
   services: boolean;
-}
-
-/** What is kept of a proxied request while it runs. The access log fields are "" without the access log. */
-export class Trace {
-  constructor(
-    readonly entryPoint: EntryPointContext,
-    readonly method: string,
-    readonly t0: number,
-    readonly router: string,
-    readonly requestCount: number,
-    readonly clientIp: string,
-    readonly target: string,
-    readonly host: string,
-    readonly referer: string,
-    readonly userAgent: string,
-  ) {}
 }
 
 const PROTOCOL = 'HTTP/1.1';

@@ -19,7 +19,7 @@
 // counts requests being proxied, per entry point.
 import type { PrometheusConfig } from '../config/static.js';
 import type { TablePublisher } from '../table/publisher.js';
-import { METHOD_LABELS, type CellReading, type SharedCounters } from '../table/shared-counters.js';
+import { METHOD_LABELS, type CellReading, type SharedCounters } from './shared-counters.js';
 import type { ServiceSpec } from '../table/spec.js';
 import { Exposition, formatValue, labels, withLe } from './exposition.js';
 import { writeProcessMetrics } from './process.js';

@@ -5,7 +5,7 @@
 // least every minute so a slot cannot wrap unseen (2^32 requests in a minute
 // would be 70 million per second).
 import type { ServiceCount, ServiceCounters } from '../api/traffic.js';
-import type { SharedState } from '../table/shared-state.js';
+import type { SharedState } from '../shared/shared-state.js';
 import type { ServiceSpec } from '../table/spec.js';
 
 const READ_EVERY_MS = 60_000;

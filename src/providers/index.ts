@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { SourceError } from '../config/source.js';
 import type { StaticConfig } from '../config/static.js';
-import type { Provider } from '../portero.js';
+import type { Provider } from './provider.js';
 import { FileProvider } from './file.js';
 import { SwarmProvider } from './swarm/provider.js';
 

@@ -10,8 +10,8 @@ import { weightedOrder } from '../balancer/wrr.js';
 import type { HealthCheckConfig, LoadBalancerConfig } from '../dynamic/model.js';
 import type { HealthTarget } from '../health/checker.js';
 import { parseDuration } from '../config/values.js';
-import type { PassiveLimits } from './shared-state.js';
-import type { SlotPool } from './slots.js';
+import type { PassiveLimits } from '../shared/shared-state.js';
+import type { SlotPool } from '../shared/slots.js';
 import type { LoadBalancerSpec, ServerSpec, UpstreamTls } from './spec.js';
 
 interface Entry {

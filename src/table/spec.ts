@@ -3,7 +3,7 @@
 // in it; everything invalid was reported by the compiler instead.
 import type { RuleSyntax } from '../dynamic/model.js';
 import type { MiddlewareDescriptor } from '../middlewares/types.js';
-import type { PassiveLimits } from './shared-state.js';
+import type { PassiveLimits } from '../shared/shared-state.js';
 
 export interface ServerSpec {
   url: string;

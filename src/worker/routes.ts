@@ -1,46 +1,12 @@
 // Worker side of the route table: the structures the hot path reads (compiled
 // matchers, a host hash index per entry point, services bound to this
 // worker's connection pools). table-build.ts fills them from the shared buffer.
+import type { LoadBalancerRuntime, ServiceRuntime } from '../balancer/runtime.js';
 import type { Matcher, RequestView } from '../rules/types.js';
 import type { RequestStage, RetrySpec } from '../middlewares/types.js';
-import type { PassiveLimits } from '../table/shared-state.js';
 import type { LoadBalancerSpec, UpstreamTls } from '../table/spec.js';
 import type { PoolOptions } from '../upstream/pool.js';
 import { ServerPool } from '../upstream/pool.js';
-
-export interface ServerRuntime {
-  url: string;
-  slot: number;
-  pool: ServerPool;
-  /** "host:port" as sent in Host when passHostHeader is false. */
-  authority: string;
-  /** From the server's load balancer: forward the client's Host. */
-  passHostHeader: boolean;
-  /** Its load balancer's shared slot and name (metrics and access log). */
-  service: number;
-  serviceName: string;
-  /** Its load balancer's passive health check, or null. */
-  passive: PassiveLimits | null;
-}
-
-export interface LoadBalancerRuntime {
-  kind: 'lb';
-  name: string;
-  servers: ServerRuntime[];
-  passHostHeader: boolean;
-  rr: number;
-  order: number[];
-}
-
-export interface WeightedRuntime {
-  kind: 'weighted';
-  name: string;
-  children: ServiceRuntime[];
-  rr: number;
-  order: number[];
-}
-
-export type ServiceRuntime = LoadBalancerRuntime | WeightedRuntime;
 
 export interface RouteEntry {
   name: string;

@@ -11,9 +11,9 @@ import uWS from 'uWebSockets.js';
 import { AccessLogBuffer } from '../accesslog/buffer.js';
 import type { AccessLogFormat, TransportConfig } from '../config/static.js';
 import { WorkerObserver, type MetricsScopes } from '../metrics/observe.js';
-import { SharedCounters, type CountersLayout } from '../table/shared-counters.js';
-import { SharedState, type StateLayout } from '../table/shared-state.js';
-import { TableReader } from '../table/shared-table.js';
+import { SharedCounters, type CountersLayout } from '../metrics/shared-counters.js';
+import { SharedState, type StateLayout } from '../shared/shared-state.js';
+import { TableReader } from '../shared/shared-table.js';
 import { createHandler, type WorkerRuntime } from './handler.js';
 import { PoolRegistry, type RouteTable } from './routes.js';
 import { TableBuilder, type TableBuild } from './table-build.js';
@@ -185,6 +185,7 @@ export default function serve(task: ServeTask): Promise<void> {
     let settled = false;
     let table: RouteTable | null = null;
     const builder = new TableBuilder(pools, new MiddlewareMemory(task.middlewareBuffer));
+    builder.state = state;
     let building: TableBuild | null = null;
     const loaded = (generation: number, longestSliceMs: number) => send({ type: 'table', workerId: task.workerId, generation, longestSliceMs });
     const failed = (generation: number, err: unknown) =>

@@ -3,7 +3,8 @@ import net from 'node:net';
 import { pino } from 'pino';
 import type { StaticConfig } from '../../src/config/static.js';
 import type { ConfigError, DynamicConfig } from '../../src/dynamic/model.js';
-import { Portero, type Provider } from '../../src/portero.js';
+import { Portero } from '../../src/portero.js';
+import type { Provider } from '../../src/providers/provider.js';
 
 export class MemoryProvider implements Provider {
   readonly name: string;

@@ -1,7 +1,7 @@
 // Reads the shared table as fast as it can and checks every version it sees
 // is whole (see table.test.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { TableReader } from '../../src/table/shared-table.js';
+import { TableReader } from '../../src/shared/shared-table.js';
 
 const reader = new TableReader(workerData.sab as SharedArrayBuffer);
 const stop = new Int32Array(workerData.stop as SharedArrayBuffer);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Report } from '../../bench/report.js';
+import type { Report } from '../../bench/report-data.js';
 
 const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
 

@@ -8,10 +8,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { HttpResponse } from 'uWebSockets.js';
-import { createStateBuffer, SharedState } from '../../src/table/shared-state.js';
+import { createStateBuffer, SharedState } from '../../src/shared/shared-state.js';
 import { ServerPool } from '../../src/upstream/pool.js';
 import { Exchange, type ExchangeContext } from '../../src/worker/exchange.js';
-import type { LoadBalancerRuntime } from '../../src/worker/routes.js';
+import type { LoadBalancerRuntime } from '../../src/balancer/runtime.js';
 
 /** A stand-in for uWS's response that records calls and throws from the named one. */
 function fakeResponse(throwFrom: string) {

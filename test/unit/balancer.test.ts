@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { weightedOrder } from '../../src/balancer/wrr.js';
-import { SlotAllocator } from '../../src/table/slots.js';
+import { SlotAllocator } from '../../src/shared/slots.js';
 
 test('equal weights rotate in order', () => {
   assert.deepEqual(weightedOrder([1, 1, 1, 1]), [0, 1, 2, 3]);

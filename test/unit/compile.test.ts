@@ -4,7 +4,7 @@ import type { DynamicConfig } from '../../src/dynamic/model.js';
 import type { RequestView } from '../../src/rules/types.js';
 import { compileTable } from '../../src/table/compile.js';
 import { LoadBalancerCompiler } from '../../src/table/load-balancers.js';
-import { SlotAllocator, SlotPool } from '../../src/table/slots.js';
+import { SlotAllocator, SlotPool } from '../../src/shared/slots.js';
 import { encodeTable } from '../../src/table/wire.js';
 import { PoolRegistry } from '../../src/worker/routes.js';
 import { TableBuilder } from '../../src/worker/table-build.js';
@@ -48,14 +48,14 @@ test('each bad element is disabled with a named error while the rest is kept', (
         good: { rule: 'Host(`e`)', service: 'svc' },
       },
       services: { svc: lb('http://127.0.0.1:1'), badurl: lb('ftp://x') },
-      middlewares: { auth: { digestAuth: { users: ['u:r:h'] } } },
+      middlewares: { auth: { plugin: { demo: {} } } },
     }),
   });
   const byName = new Map(c.errors.map((e) => [e.element!.name, e.message]));
   assert.match(byName.get('badrule@file')!, /invalid rule .*position/);
   assert.match(byName.get('noservice@file')!, /unknown service "missing@file"/);
   assert.match(byName.get('badep@file')!, /unknown entry point.*nope/);
-  assert.match(byName.get('mw@file')!, /middleware "auth@file" \(digestAuth\) is not supported yet/);
+  assert.match(byName.get('mw@file')!, /middleware "auth@file" \(plugin\) is not supported yet/);
   assert.match(byName.get('badurl@file')!, /must be http:\/\/ or https:\/\//);
   assert.deepEqual(c.spec.routers.map((r) => r.name), ['good@file']);
   assert.equal(c.routerStatus.get('good@file')!.status, 'enabled');

@@ -12,7 +12,7 @@ import {
   methodClass,
   SharedCounters,
   type CountersLayout,
-} from '../../src/table/shared-counters.js';
+} from '../../src/metrics/shared-counters.js';
 
 const layout: CountersLayout = { entryPoints: 2, maxServices: 64, workers: 3, cells: 4096, buckets: [0.1, 0.3, 1.2, 5] };
 
@@ -115,7 +115,7 @@ describe('shared counters', () => {
   test('three threads counting the same and new cells at once add up exactly', async () => {
     const l: CountersLayout = { ...layout, cells: 1024 };
     const sab = createCountersBuffer(l);
-    const url = new URL('../../src/table/shared-counters.js', import.meta.url).href;
+    const url = new URL('../../src/metrics/shared-counters.js', import.meta.url).href;
     const perThread = 60_000;
     const code = `
       const { workerData, parentPort } = require('node:worker_threads');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ServiceTraffic } from '../../src/metrics/service-traffic.js';
-import { createStateBuffer, SERVER_WORDS, SERVICE_ERRORS, SERVICE_REQUESTS, SERVICE_WORDS, SharedState } from '../../src/table/shared-state.js';
+import { createStateBuffer, SERVER_WORDS, SERVICE_ERRORS, SERVICE_REQUESTS, SERVICE_WORDS, SharedState } from '../../src/shared/shared-state.js';
 import type { ServiceSpec } from '../../src/table/spec.js';
 
 const layout = { maxServers: 4, maxServices: 4 };

@@ -3,9 +3,10 @@ import { test } from 'node:test';
 import type { DynamicConfig } from '../../src/dynamic/model.js';
 import type { RequestView } from '../../src/rules/types.js';
 import { TablePublisher } from '../../src/table/publisher.js';
-import { TableReader } from '../../src/table/shared-table.js';
+import { TableReader } from '../../src/shared/shared-table.js';
 import { decodeTable } from '../../src/table/wire.js';
-import { PoolRegistry, type LoadBalancerRuntime, type WeightedRuntime } from '../../src/worker/routes.js';
+import type { LoadBalancerRuntime, WeightedRuntime } from '../../src/balancer/runtime.js';
+import { PoolRegistry } from '../../src/worker/routes.js';
 import { TableBuilder } from '../../src/worker/table-build.js';
 import { createMiddlewareMemory, MiddlewareMemory } from '../../src/middlewares/shared-memory.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { createTableBuffer, TableReader, TableTooLargeError, TableWriter } from '../../src/table/shared-table.js';
+import { createTableBuffer, TableReader, TableTooLargeError, TableWriter } from '../../src/shared/shared-table.js';
 
 const text = (v: { bytes: Uint8Array } | null | undefined) => (v == null ? undefined : new TextDecoder().decode(v.bytes));
 

@@ -11,7 +11,7 @@ import type { DynamicConfig } from '../../src/dynamic/model.js';
 import { normalizeDynamicConfig } from '../../src/dynamic/normalize.js';
 import { compileTable } from '../../src/table/compile.js';
 import { LoadBalancerCompiler } from '../../src/table/load-balancers.js';
-import { SlotAllocator, SlotPool } from '../../src/table/slots.js';
+import { SlotAllocator, SlotPool } from '../../src/shared/slots.js';
 import { CertificateLoader } from '../../src/tls/loader.js';
 import { CertificateFiles } from '../../src/tls/files.js';
 import { CertificateStore } from '../../src/tls/store.js';

@@ -4,7 +4,7 @@
 // the last good table keeps serving, and syncs retry with a short backoff.
 import type { Logger } from 'pino';
 import type { ConfigError, DynamicConfig } from '../../dynamic/model.js';
-import type { Provider } from '../../portero.js';
+import type { Provider } from '../provider.js';
 import { SwarmClient } from './client.js';
 import { buildSwarmConfig, compileConstraints, compileDefaultRule } from './labels.js';
 import type { SwarmProviderOptions } from './model.js';

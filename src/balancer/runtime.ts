@@ -1,0 +1,38 @@
+// The services a worker balances over, bound to its connection pools: what
+// pick.ts chooses from. worker/routes.ts builds them from the table.
+import type { PassiveLimits } from '../shared/shared-state.js';
+import type { ServerPool } from '../upstream/pool.js';
+
+export interface ServerRuntime {
+  url: string;
+  slot: number;
+  pool: ServerPool;
+  /** "host:port" as sent in Host when passHostHeader is false. */
+  authority: string;
+  /** From the server's load balancer: forward the client's Host. */
+  passHostHeader: boolean;
+  /** Its load balancer's shared slot and name (metrics and access log). */
+  service: number;
+  serviceName: string;
+  /** Its load balancer's passive health check, or null. */
+  passive: PassiveLimits | null;
+}
+
+export interface LoadBalancerRuntime {
+  kind: 'lb';
+  name: string;
+  servers: ServerRuntime[];
+  passHostHeader: boolean;
+  rr: number;
+  order: number[];
+}
+
+export interface WeightedRuntime {
+  kind: 'weighted';
+  name: string;
+  children: ServiceRuntime[];
+  rr: number;
+  order: number[];
+}
+
+export type ServiceRuntime = LoadBalancerRuntime | WeightedRuntime;
