@@ -1,5 +1,6 @@
 // basicAuth: users in htpasswd format (bcrypt, apr1/MD5-crypt, SHA1), from
-// `users` and `usersFile` (the file wins for a user in both, as in Traefik);
+// `users` and `usersFile` (`users` wins for a user in both: Traefik reads the
+// file first and appends `users`);
 // 401 with `WWW-Authenticate: Basic realm="traefik"` otherwise. bcrypt runs
 // asynchronously (bcryptjs yields to the event loop), so a flood of wrong
 // passwords slows only itself; credentials already verified are remembered
@@ -54,7 +55,7 @@ export const basicAuth: MiddlewareKind<Options> = {
   name: 'basicAuth',
   parse(raw) {
     const o = options(raw, 'basicAuth', ['users', 'usersFile', 'realm', 'headerField', 'removeHeader']);
-    const users = new Map(entries(o.has('users') ? list(o.get('users'), 'basicAuth.users') : [], 'basicAuth.users'));
+    const users = new Map<string, string>();
     if (o.has('usersFile')) {
       const file = text(o.get('usersFile'), 'basicAuth.usersFile');
       let content: string;
@@ -65,6 +66,7 @@ export const basicAuth: MiddlewareKind<Options> = {
       }
       for (const [u, h] of entries(content.split('\n'), `basicAuth.usersFile ${file}`)) users.set(u, h);
     }
+    for (const [u, h] of entries(o.has('users') ? list(o.get('users'), 'basicAuth.users') : [], 'basicAuth.users')) users.set(u, h);
     if (users.size === 0) throw new MiddlewareError('basicAuth needs users or usersFile');
     const realm = o.has('realm') ? text(o.get('realm'), 'basicAuth.realm') : 'traefik';
     if (/["\r\n\\]/.test(realm)) throw new MiddlewareError('basicAuth.realm must not contain quotes, backslashes or line breaks');

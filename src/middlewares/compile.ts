@@ -19,6 +19,8 @@ export class MiddlewareCompiler {
   constructor(
     private readonly configs: ReadonlyMap<string, MiddlewareConfig>,
     private readonly qualify: (name: string, owner: string) => string,
+    /** Why a qualified service cannot take requests, or null (services named by middlewares: errors). */
+    private readonly serviceProblem: (service: string) => string | null = () => null,
   ) {}
 
   /** The descriptors of a router's middlewares (qualified names), or the error. */
@@ -69,7 +71,8 @@ export class MiddlewareCompiler {
         : `middleware ${JSON.stringify(name)}: unknown kind ${JSON.stringify(key)}`;
     }
     try {
-      return [{ name, kind: kind.name, options: kind.parse(raw) }];
+      const at = { qualify: (service: string) => this.qualify(service, name), serviceProblem: this.serviceProblem };
+      return [{ name, kind: kind.name, options: kind.parse(raw, at) }];
     } catch (err) {
       if (err instanceof TypeError || err instanceof ReferenceError) throw err;
       return `middleware ${JSON.stringify(name)}: ${(err as Error).message}`;

@@ -32,7 +32,7 @@ export function buildMiddlewares(descriptors: readonly MiddlewareDescriptor[] | 
   const request: RequestStage[] = [];
   let retry: RetrySpec | null = null;
   for (const d of descriptors) {
-    const built = kindOf(d.kind).build(d.options, ctx);
+    const built = kindOf(d.kind).build(d.options, ctx, d.name);
     if (built.request !== undefined) request.push(built.request);
     if (built.retry !== undefined) retry = built.retry;
   }
@@ -54,7 +54,7 @@ export function sendAnswer(res: HttpResponse, a: Answer, edits: ((h: string[]) =
       res.writeHeader(headers[i]!, headers[i + 1]!);
       if (headers[i]!.toLowerCase() === 'content-type') typed = true;
     }
-    if (!typed && a.body !== '') res.writeHeader('content-type', 'text/plain; charset=utf-8');
+    if (!typed && a.body.length > 0) res.writeHeader('content-type', 'text/plain; charset=utf-8');
     if (close) res.writeHeader('connection', 'close');
     // This uWS build aborts the process on endWithoutBody(length): the header is written by hand.
     if (head) res.writeHeader('content-length', String(Buffer.byteLength(a.body))).endWithoutBody();

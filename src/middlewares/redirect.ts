@@ -51,6 +51,36 @@ export const redirectScheme: MiddlewareKind<{ scheme: string; port: string; perm
   },
 };
 
+/**
+ * What a replacement fixes of the Location's destination, so that captured
+ * request text cannot move it elsewhere: its literal authority
+ * ("http://mydomain/${1}" and "http://mydomain${1}" fix "mydomain"; "/${1}"
+ * fixes "this host"), or null when captures write the host themselves
+ * ("https://${1}/", "http://${1}.example/", "http://www.${1}").
+ */
+function fixedDestination(replacement: string): { authority: string } | 'same-host' | null {
+  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#$]*)(.?)/i.exec(replacement);
+  if (m !== null) {
+    if (m[2] === '' || (m[3] === '$' && m[2]!.endsWith('.'))) return null;
+    try {
+      // As URL normalizes it (case, the scheme's default port), to compare with the Location's.
+      return { authority: new URL(`${m[1]}://${m[2]}/`).host };
+    } catch {
+      return null;
+    }
+  }
+  return replacement.startsWith('/') && replacement[1] !== '/' && replacement[1] !== '\\' ? 'same-host' : null;
+}
+
+/** Whether `location` still goes where the replacement's literal text sends it (an open redirect otherwise). */
+function staysAt(fixed: { authority: string } | 'same-host', location: string): boolean {
+  if (fixed === 'same-host') return location.startsWith('/') && location[1] !== '/' && location[1] !== '\\';
+  try {
+    return new URL(location).host === fixed.authority && !/^[^:]+:\/\/[^/?#]*@/.test(location);
+  } catch {
+    return false;
+  }
+}
 
 export const redirectRegex: MiddlewareKind<{ regex: string; replacement: string; permanent: boolean }> = {
   name: 'redirectRegex',
@@ -63,6 +93,7 @@ export const redirectRegex: MiddlewareKind<{ regex: string; replacement: string;
   build({ regex, replacement, permanent }) {
     const re = compileGoRegexp(regex);
     const js = jsReplacement(replacement);
+    const fixed = fixedDestination(replacement);
     return {
       request(req) {
         // Matched against the whole URL, as Traefik builds it.
@@ -70,6 +101,8 @@ export const redirectRegex: MiddlewareKind<{ regex: string; replacement: string;
         if (!re.test(url)) return null;
         const location = url.replace(re, js);
         if (location === url) return null;
+        // A request crafted so that its captured text moves the redirect to another host gets 400.
+        if (fixed !== null && !staysAt(fixed, location)) return { status: 400, headers: [], body: 'Bad Request: the redirect would leave its destination\n' };
         return redirectAnswer(permanent, req.method, location);
       },
     };

@@ -1,8 +1,16 @@
 // Every middleware kind portero applies, by the names users write (any case).
 import { basicAuth } from './basic-auth.js';
+import { buffering } from './buffering.js';
+import { compress } from './compress.js';
+import { errors } from './errors.js';
+import { forwardAuth } from './forward-auth.js';
+import { circuitBreaker } from './circuit-breaker.js';
+import { digestAuth } from './digest-auth.js';
 import { headers } from './headers.js';
+import { inFlightReq } from './in-flight-req.js';
 import { ipAllowList } from './ip-allow-list.js';
 import { addPrefix, replacePath, replacePathRegex, stripPrefix, stripPrefixRegex } from './path.js';
+import { rateLimit } from './rate-limit.js';
 import { redirectRegex, redirectScheme } from './redirect.js';
 import { retry } from './retry.js';
 import type { MiddlewareKind } from './types.js';
@@ -11,6 +19,7 @@ import { v1RuleRewrites } from './v1-rewrites.js';
 /** Kinds a configuration may name. */
 const KINDS: readonly MiddlewareKind<never>[] = [
   basicAuth,
+  digestAuth,
   headers,
   ipAllowList,
   stripPrefix,
@@ -21,6 +30,13 @@ const KINDS: readonly MiddlewareKind<never>[] = [
   redirectScheme,
   redirectRegex,
   retry,
+  forwardAuth,
+  compress,
+  buffering,
+  errors,
+  circuitBreaker,
+  rateLimit,
+  inFlightReq,
 ] as unknown as MiddlewareKind<never>[];
 
 /** Kinds portero adds itself (never named in a configuration). */
@@ -42,4 +58,4 @@ export function kindOf(canonical: string): MiddlewareKind<unknown> {
 }
 
 /** Traefik kinds portero does not apply yet: named in errors. */
-export const NOT_YET = ['digestAuth', 'forwardAuth', 'compress', 'rateLimit', 'inFlightReq', 'buffering', 'errors', 'circuitBreaker', 'contentType', 'grpcWeb', 'passTLSClientCert', 'plugin'];
+export const NOT_YET = ['contentType', 'grpcWeb', 'passTLSClientCert', 'plugin'];

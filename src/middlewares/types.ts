@@ -5,6 +5,7 @@
 // file exporting a MiddlewareKind, listed in registry.ts.
 import type { RequestView } from '../rules/types.js';
 import type { ServerPool } from '../upstream/pool.js';
+import type { ServerRuntime } from '../balancer/runtime.js';
 import type { MiddlewareMemory } from './shared-memory.js';
 
 /** A middleware as the table carries it. */
@@ -40,7 +41,39 @@ export interface ForwardedRequest {
    * takes per request (an in-flight slot) it gives back here.
    */
   ended: ((o: RequestOutcome) => void)[] | null;
+  /** Middlewares that may take over the response (compress, errors, buffering), in chain order; null until a stage adds one. */
+  responseFilters: ResponseOpener[] | null;
+  /** The most request body bytes forwarded (buffering); 0: no limit. */
+  maxBodyBytes: number;
 }
+
+/**
+ * Where a response goes on its way to the client: the next filter out, or
+ * the client itself. The head comes first, then data, then end, once each.
+ */
+export interface ResponseOut {
+  /** `headers`: flat [name, value, ...] without framing headers (the body's length is the writer's business). */
+  head(status: number, headers: string[]): void;
+  /** Body bytes, owned by the callee from now on. false: wait for onDrain before more. */
+  data(chunk: Buffer): boolean;
+  /** The body ends, with `last` as its last bytes. A body given whole here goes out with its Content-Length. */
+  end(last?: Buffer): void;
+  /** `fn` runs once, when data() may be called again after it returned false. */
+  onDrain(fn: () => void): void;
+}
+
+/** A middleware's hold on one response: what arrives goes in, what it makes goes to `out`. */
+export interface ResponseFilter extends ResponseOut {
+  /** The response is abandoned (the client left, the server failed mid-body): free what is held; `out` is no longer usable. */
+  destroy(): void;
+}
+
+/**
+ * Asked when the server's head arrives: how to make a filter that takes the
+ * response over, or null to leave it alone. `length`: the body's declared
+ * length, -1 when unknown; `bodiless`: no body follows (HEAD, 204, 304).
+ */
+export type ResponseOpener = (status: number, headers: readonly string[], length: number, bodiless: boolean) => ((out: ResponseOut) => ResponseFilter) | null;
 
 /** How a request ended, for stages that count or judge (inFlightReq, circuitBreaker). */
 export interface RequestOutcome {
@@ -52,10 +85,20 @@ export interface RequestOutcome {
   originMs: number;
 }
 
+/** What the main thread offers a kind's parse(): the configuration around the middleware. */
+export interface ParseContext {
+  /** A service name as the middleware's provider means it ("pages" in a label means "pages@docker"). */
+  qualify(service: string): string;
+  /** Why a (qualified) service cannot take requests ("unknown service ..."), or null when it can. */
+  serviceProblem(service: string): string | null;
+}
+
 /** What a worker offers a kind's build(): things outside the descriptor. */
 export interface BuildContext {
   /** Memory shared by every worker of this instance (secrets, limits that hold across workers). */
   readonly memory: MiddlewareMemory;
+  /** A server of a service of the serving table, picked as its load balancer picks; null when it has none up (errors' pages). */
+  server(service: string): ServerRuntime | null;
   /** An upstream pool of this worker to a server outside the table (forwardAuth's address). */
   pool(host: string, port: number, tls: boolean): ServerPool;
 }
@@ -64,7 +107,7 @@ export interface BuildContext {
 export interface Answer {
   status: number;
   headers: [string, string][];
-  body: string;
+  body: string | Buffer;
 }
 
 /**
@@ -97,8 +140,8 @@ export interface MiddlewareKind<O = unknown> {
   readonly name: string;
   /** Older names of the same kind ("ipWhiteList"). */
   readonly aliases?: readonly string[];
-  /** Main thread: checks the options as configured; throws MiddlewareError. */
-  parse(raw: unknown): O;
-  /** Worker: the stages for checked options. */
-  build(options: O, ctx: BuildContext): BuiltMiddleware;
+  /** Main thread: checks the options as configured; throws MiddlewareError. `at`: absent in unit tests of kinds that need none. */
+  parse(raw: unknown, at?: ParseContext): O;
+  /** Worker: the stages for checked options. `name`: the descriptor's, which keys what the kind keeps across workers (rateLimit's buckets). */
+  build(options: O, ctx: BuildContext, name?: string): BuiltMiddleware;
 }

@@ -11,12 +11,13 @@ import type { LoadBalancerCompiler } from './load-balancers.js';
 import { MiddlewareCompiler } from '../middlewares/compile.js';
 import type { MiddlewareDescriptor } from '../middlewares/types.js';
 import type { RuleRewrites } from '../rules/types.js';
-import type { SlotLookup } from './slots.js';
+import type { SlotLookup } from '../shared/slots.js';
 import type { RouterSpec, ServiceSpec, TableSpec, UpstreamTls } from './spec.js';
 import type { EntryPointTls, TlsDomain } from '../config/tls.js';
 import type { LoadedCertificate } from '../tls/certificate.js';
 import type { CertificateLoader, CertificateSource } from '../tls/loader.js';
 import { loadCertificates, placeRouter, tlsNeeds } from './tls-routers.js';
+import { routerCopies } from './entry-point-middlewares.js';
 
 export interface CompileInput {
   /** Provider name ("file", "swarm") to its current configuration. */
@@ -41,6 +42,8 @@ export interface CompileInput {
   staticCertificates?: readonly CertificateSource[];
   /** Services portero serves itself ("api@internal" -> its loopback URL): routers may name them. */
   internalServices?: ReadonlyMap<string, string>;
+  /** --entrypoints.<n>.http.middlewares by entry point: run before the own middlewares of its routers. */
+  entryPointMiddlewares?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface CompiledTls {
@@ -91,6 +94,8 @@ export interface CompiledTable {
   /**
    * Every merged element as configured, by qualified name, the disabled ones
    * included: the API shows them with their errors. Not part of `spec`.
+   * A router copied per entry point for its middlewares is here as its copies,
+   * each with its entry point and the middlewares it starts with.
    */
   configs: {
     routers: ReadonlyMap<string, RouterConfig>;
@@ -250,8 +255,13 @@ function compileUncached(input: CompileInput): CompiledTable {
   const acme = new Map<string, TlsDomain[]>();
 
   // 6. Routers.
-  const mwCompiler = new MiddlewareCompiler(middlewares, (m, owner) => qualify(m, providerOf(owner)));
+  const mwCompiler = new MiddlewareCompiler(
+    middlewares,
+    (m, owner) => qualify(m, providerOf(owner)),
+    (s) => (serviceIndex.has(s) ? null : services.has(s) ? `service ${JSON.stringify(s)} is disabled` : `unknown service ${JSON.stringify(s)}`),
+  );
   const routerSpecs: RouterSpec[] = [];
+  const effectiveRouters = new Map(routers);
   for (const [name, r] of [...routers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const provider = providerOf(name);
     const syntax: RuleSyntax = r.ruleSyntax ?? 'v3';
@@ -288,23 +298,45 @@ function compileUncached(input: CompileInput): CompiledTable {
       fail('router', name, tlsProblem);
       continue;
     }
-    const mw = mwCompiler.router((r.middlewares ?? []).map((m) => qualify(m, provider)));
-    if (typeof mw === 'string') {
-      fail('router', name, mw);
+    const copies = routerCopies(name, eps, input.entryPointMiddlewares);
+    const clash = copies.find((c) => c.name !== name && routers.has(c.name));
+    if (clash !== undefined) {
+      fail('router', name, `its copy for entry point ${JSON.stringify(clash.entryPoint)}'s middlewares would be named ${JSON.stringify(clash.name)}, as another router is`);
       continue;
     }
-    // A v1 rule's rewrites (PathPrefixStrip and friends) run as the chain's first middleware.
-    const chain: MiddlewareDescriptor[] = checked.rewrites === undefined ? mw : [{ name: `${name}-rule`, kind: 'v1RuleRewrites', options: checked.rewrites }, ...mw];
-    routerSpecs.push({
-      name,
-      rule: r.rule,
-      syntax,
-      priority: r.priority !== undefined && r.priority > 0 ? r.priority : defaultPriority(r.rule),
-      entryPoints: eps,
-      service: index,
-      middlewares: chain,
-    });
-    routerStatus.set(name, { status: 'enabled', errors: [] });
+    if (copies.some((c) => c.entryPoint !== null)) {
+      effectiveRouters.delete(name);
+      for (const c of copies) {
+        const chained = [...c.prepended, ...(r.middlewares ?? [])];
+        effectiveRouters.set(c.name, { ...r, entryPoints: c.entryPoints, ...(chained.length > 0 ? { middlewares: chained } : {}) });
+      }
+    }
+    for (const copy of copies) {
+      if (copy.entryPoint !== null) {
+        const first = mwCompiler.router(copy.prepended.map((m) => qualify(m, provider)));
+        if (typeof first === 'string') {
+          fail('router', copy.name, `entry point ${JSON.stringify(copy.entryPoint)}'s middlewares (--entrypoints.${copy.entryPoint}.http.middlewares): ${first}`);
+          continue;
+        }
+      }
+      const mw = mwCompiler.router([...copy.prepended, ...(r.middlewares ?? [])].map((m) => qualify(m, provider)));
+      if (typeof mw === 'string') {
+        fail('router', copy.name, mw);
+        continue;
+      }
+      // A v1 rule's rewrites (PathPrefixStrip and friends) run as the chain's first middleware.
+      const chain: MiddlewareDescriptor[] = checked.rewrites === undefined ? mw : [{ name: `${name}-rule`, kind: 'v1RuleRewrites', options: checked.rewrites }, ...mw];
+      routerSpecs.push({
+        name: copy.name,
+        rule: r.rule,
+        syntax,
+        priority: r.priority !== undefined && r.priority > 0 ? r.priority : defaultPriority(r.rule),
+        entryPoints: copy.entryPoints,
+        service: index,
+        middlewares: chain,
+      });
+      routerStatus.set(copy.name, { status: 'enabled', errors: [] });
+    }
   }
 
   return {
@@ -313,6 +345,6 @@ function compileUncached(input: CompileInput): CompiledTable {
     routerStatus,
     serviceStatus,
     tls: { certificates: certs.certificates, defaultCertificate: certs.defaultCertificate, acme },
-    configs: { routers, services, middlewares },
+    configs: { routers: effectiveRouters, services, middlewares },
   };
 }

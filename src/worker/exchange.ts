@@ -7,13 +7,14 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from 'uWebSockets.js';
 import { pickServer } from '../balancer/pick.js';
-import type { RequestOutcome, ResponseEdit, RetrySpec } from '../middlewares/types.js';
-import type { SharedState } from '../table/shared-state.js';
+import type { RequestOutcome, ResponseEdit, ResponseFilter, ResponseOpener, ResponseOut, RetrySpec } from '../middlewares/types.js';
+import { ClientWriter, type ClientWriterHost } from './client-writer.js';
+import type { SharedState } from '../shared/shared-state.js';
 import type { ExchangeSink, UpstreamConnection } from '../upstream/connection.js';
 import { DialError, type PoolWaiter } from '../upstream/pool.js';
 import { BodyMode, type ResponseHead } from '../upstream/response-parser.js';
-import type { ServerRuntime, ServiceRuntime } from './routes.js';
-import type { Trace } from '../metrics/observe.js';
+import type { ServerRuntime, ServiceRuntime } from '../balancer/runtime.js';
+import type { Trace } from './trace.js';
 
 export interface ExchangeContext {
   state: SharedState;
@@ -79,7 +80,7 @@ export function sendError(res: HttpResponse, status: number, body: string, after
   });
 }
 
-export class Exchange implements ExchangeSink, PoolWaiter {
+export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
   /**
    * The client's response can still be written to: not ended, not aborted,
    * not closed. Cleared after an ending call returns, so a call that threw
@@ -102,6 +103,14 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   responseEdits: ResponseEdit[] | null = null;
   /** Middlewares told how the request ended (set by the handler), or null. */
   ended: ((o: RequestOutcome) => void)[] | null = null;
+  /** Middlewares that may take the response over (set by the handler), or null. */
+  responseOpeners: ResponseOpener[] | null = null;
+  /** Request body bytes allowed (buffering.maxRequestBodyBytes); 0: no limit. */
+  maxBodyBytes = 0;
+  /** The filter the response flows through when a middleware took it over, until the client's response ends. */
+  private filter: ResponseFilter | null = null;
+  /** The server's response was read to its end. */
+  private upstreamDone = false;
   /** performance.now() at start() and at the response head, when `ended` listens. */
   private startedAt = 0;
   private headAt = 0;
@@ -298,6 +307,10 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     if (this.finished) return;
     if (chunk.byteLength > 0) {
       this.bytesIn += chunk.byteLength;
+      if (this.maxBodyBytes > 0 && this.bytesIn > this.maxBodyBytes) {
+        this.bodyTooLarge();
+        return;
+      }
       const conn = this.conn;
       if (conn !== null) {
         // uWS reuses the chunk's memory after this call: copy.
@@ -363,6 +376,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     this.status = this.originStatus = head.status;
     this.mode = head.mode;
     this.total = head.contentLength;
+    if (this.responseOpeners !== null && this.openFilter(head)) return;
     const closeAfter = this.closeAfterAnswer();
     const res = this.res;
     res.writeStatus(
@@ -390,6 +404,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
 
   onBody(chunk: Buffer): boolean {
     if (!this.resOpen || chunk.length === 0) return true;
+    if (this.filter !== null) return this.filterData(chunk);
     this.bytesOut += chunk.length;
     const res = this.res;
     if (this.mode === BodyMode.Length) {
@@ -431,6 +446,81 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     return false;
   }
 
+  /**
+   * Offers the response to the middlewares that may take it over, innermost
+   * first; those that do are linked in chain order, the client's writer last.
+   * true when one did (the head then went to it, not to the client).
+   */
+  private openFilter(head: ResponseHead): boolean {
+    const openers = this.responseOpeners!;
+    const bodiless = head.mode === BodyMode.None;
+    const length = head.mode === BodyMode.Length ? head.contentLength : bodiless ? 0 : -1;
+    // Each decides on the server's head; the chosen are linked from the client inward (chain order), so each one's output is the next one out.
+    let makers: ((out: ResponseOut) => ResponseFilter)[] | null = null;
+    for (const open of openers) {
+      const make = open(head.status, head.headers, length, bodiless);
+      if (make !== null) (makers ??= []).push(make);
+    }
+    if (makers === null) return false;
+    let out: ResponseOut = new ClientWriter(this.res, this, this.headRequest);
+    for (const make of makers) out = make(out);
+    this.filter = out as ResponseFilter;
+    this.responseStarted = true;
+    this.originStatus = head.status;
+    this.filter.head(head.status, head.headers.slice());
+    if (bodiless) this.filter.end();
+    return true;
+  }
+
+  private filterData(chunk: Buffer): boolean {
+    // A view into the read buffer: the filter keeps what it is given.
+    if (this.filter!.data(Buffer.from(chunk))) return true;
+    this.filter!.onDrain(() => this.guarded(this.resumeUpstream));
+    return false;
+  }
+
+  private dropFilter(): void {
+    const f = this.filter;
+    this.filter = null;
+    if (f !== null) f.destroy();
+  }
+
+  // ClientWriterHost: the filters' output reaching the client.
+  get writable(): boolean {
+    return this.resOpen;
+  }
+
+  closesAfter(): boolean {
+    return this.closeAfterAnswer();
+  }
+
+  headSent(status: number): void {
+    this.status = status;
+  }
+
+  bodySent(bytes: number): void {
+    this.bytesOut += bytes;
+  }
+
+  responseEnded(): void {
+    this.beforeEnd();
+    this.resOpen = false;
+    this.filter = null;
+    // A filter may answer before the server's body is all read (an error page): the read goes on, dropped.
+    if (this.upstreamDone) this.finish();
+  }
+
+  guard(fn: () => void): void {
+    this.guarded(fn);
+  }
+
+  /** More request body than buffering.maxRequestBodyBytes: 413 while nothing was answered, and the server's request is cut. */
+  private bodyTooLarge(): void {
+    this.dropUpstream();
+    if (this.responseStarted) this.closeClient();
+    else this.fail(413, 'Request Entity Too Large', After.Close);
+  }
+
   private resumeUpstream(): void {
     this.conn?.resume();
   }
@@ -457,7 +547,13 @@ export class Exchange implements ExchangeSink, PoolWaiter {
 
   onComplete(): void {
     this.conn = null;
+    this.upstreamDone = true;
     this.leaveServer();
+    if (this.filter !== null) {
+      // The client's response ends when the filter says so (a compressor flushing, an error page arriving).
+      this.filter.end();
+      return;
+    }
     if (this.resOpen) {
       const res = this.res;
       if (this.mode === BodyMode.Chunked || this.mode === BodyMode.Close || (this.mode === BodyMode.Length && this.total === 0)) {
@@ -508,6 +604,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
     }
     if (this.status === 0) this.status = 500;
     try {
+      this.dropFilter();
       this.dropUpstream();
     } catch {
       /* already torn down */
@@ -598,6 +695,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
   }
 
   private closeClient(): void {
+    this.dropFilter();
     if (this.resOpen) {
       this.resOpen = false;
       this.res.close();
@@ -607,6 +705,7 @@ export class Exchange implements ExchangeSink, PoolWaiter {
 
   private abort(): void {
     this.resOpen = false;
+    this.dropFilter();
     this.dropUpstream();
     this.finish();
   }

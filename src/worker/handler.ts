@@ -88,8 +88,15 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
       forward(rt, ep, res, req, parsed, route, null, t0);
       return;
     }
-    const fr: ForwardedRequest = { method, view: parsed.view, tls: ep.proto === 'https', path: parsed.view.path, query: parsed.view.query, lines: parsed.lines, hostHeader: parsed.hostHeader, responseEdits: null, ended: null };
-    const outcome = runStages(route.request, fr);
+    const fr: ForwardedRequest = { method, view: parsed.view, tls: ep.proto === 'https', path: parsed.view.path, query: parsed.view.query, lines: parsed.lines, hostHeader: parsed.hostHeader, responseEdits: null, ended: null, responseFilters: null, maxBodyBytes: 0 };
+    let outcome: Answer | null | Promise<Answer | null>;
+    try {
+      outcome = runStages(route.request, fr);
+    } catch (err) {
+      // What earlier stages took (an in-flight slot) is given back before the 500.
+      if (fr.ended !== null) tellEnded(fr.ended, 500);
+      throw err;
+    }
     if (outcome === null) {
       rt.inflight++;
       forward(rt, ep, res, req, parsed, route, fr, t0);
@@ -161,6 +168,8 @@ function forward(
   if (fr !== null) {
     x.responseEdits = fr.responseEdits;
     x.ended = fr.ended;
+    x.responseOpeners = fr.responseFilters;
+    x.maxBodyBytes = fr.maxBodyBytes;
   }
   if (rt.observer !== null) x.trace = rt.observer.begin(ep, req, parsed, route.name, t0);
   if (early !== null) for (let i = 0; i < early.chunks.length; i++) x.feed(early.chunks[i]!, early.last && i === early.chunks.length - 1);

@@ -13,16 +13,16 @@ import type { RequestStage, RetrySpec } from '../middlewares/types.js';
 import type { RouterRecord, ServiceRecord, TableHeader, WeightedRecord } from '../table/wire.js';
 import type { ServerPool } from '../upstream/pool.js';
 import type { MiddlewareMemory } from '../middlewares/shared-memory.js';
+import type { LoadBalancerRuntime, ServerRuntime, ServiceRuntime, WeightedRuntime } from '../balancer/runtime.js';
+import { pickServer } from '../balancer/pick.js';
+import type { SharedState } from '../shared/shared-state.js';
 import {
   lbRuntime,
   RouteIndex,
-  type LoadBalancerRuntime,
   type PoolRegistry,
   type RouteEntry,
   type PlacedEntry,
   type RouteTable,
-  type ServiceRuntime,
-  type WeightedRuntime,
 } from './routes.js';
 
 /** Lines between two clock reads. */
@@ -68,15 +68,27 @@ function withEntry(r: Omit<BuiltRouter, 'entry'>, entry: RouteEntry): BuiltRoute
 export class TableBuilder {
   private last: Built = { bytes: Buffer.alloc(0), services: new Map(), routers: new Map() };
 
+  /** The services of the last completed version, by name: where middlewares' own requests go (errors pages). */
+  private services: ReadonlyMap<string, ServiceRuntime> = new Map();
+  /** Set by the worker: a middleware's server is picked with the shared state, as for proxied requests. */
+  state: SharedState | null = null;
+
   constructor(
     private readonly pools: PoolRegistry,
     private readonly memory: MiddlewareMemory,
   ) {}
 
+  /** A server of a service of the serving table, picked as its balancer picks, or null. */
+  private readonly server = (service: string): ServerRuntime | null => {
+    const s = this.services.get(service);
+    return s === undefined || this.state === null ? null : pickServer(s, this.state, null);
+  };
+
   /** Starts building `bytes` (one encoded version); drive it with step(). */
   begin(generation: number, bytes: Uint8Array): TableBuild {
-    return new TableBuild(generation, bytes, this.last, this.pools, this.memory, (built) => {
+    return new TableBuild(generation, bytes, this.last, this.pools, this.memory, this.server, (built, services) => {
       this.last = built;
+      this.services = services;
     });
   }
 
@@ -110,7 +122,8 @@ export class TableBuild {
     private readonly previous: Built,
     private readonly pools: PoolRegistry,
     private readonly memory: MiddlewareMemory,
-    private readonly done: (built: Built) => void,
+    private readonly server: (service: string) => ServerRuntime | null,
+    private readonly done: (built: Built, services: ReadonlyMap<string, ServiceRuntime>) => void,
   ) {
     this.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.next = { bytes: this.bytes, services: new Map(), routers: new Map() };
@@ -145,7 +158,7 @@ export class TableBuild {
       } else {
         this.pools.retain(this.used);
         this.result = this.index.finish(this.header.version);
-        this.done(this.next);
+        this.done(this.next, this.byName);
         return true;
       }
       if (n % CHECK_EVERY === 0 && performance.now() >= deadline) return false;
@@ -232,6 +245,7 @@ export class TableBuild {
       const pools: ServerPool[] = [];
       const mw = buildMiddlewares(r.middlewares, {
         memory: this.memory,
+        server: this.server,
         pool: (host, port, tls) => {
           const p = this.pools.get(host, port, tls);
           pools.push(p);

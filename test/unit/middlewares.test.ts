@@ -12,6 +12,7 @@ import type { RequestView } from '../../src/rules/types.js';
 /** Unit tests build kinds that need no upstream pool. */
 const NO_POOLS: BuildContext = {
   memory: new MiddlewareMemory(createMiddlewareMemory()),
+  server: () => null,
   pool: () => {
     throw new Error('no upstream pools in unit tests');
   },
@@ -34,6 +35,8 @@ function run(descriptors: MiddlewareDescriptor[], req: Partial<RequestView> & { 
     hostHeader: req.hostHeader ?? view.host,
     responseEdits: null,
     ended: null,
+    responseFilters: null,
+    maxBodyBytes: 0,
   };
   let answer: Answer | null = null;
   for (const stage of buildMiddlewares(descriptors, NO_POOLS).request ?? []) {
@@ -79,13 +82,13 @@ describe('compiling middlewares', () => {
       'all@file': { chain: { middlewares: ['strip', 'sec@swarm'] } },
       'loop@file': { chain: { middlewares: 'loop2' } },
       'loop2@file': { chain: { middlewares: 'loop' } },
-      'auth@file': { digestAuth: { users: ['u:r:h'] } },
+      'auth@file': { plugin: { demo: {} } },
       'odd@file': { bogus: {} },
     });
     assert.deepEqual((c.router(['all@file']) as MiddlewareDescriptor[]).map((d) => [d.name, d.kind]), [['strip@file', 'stripPrefix'], ['sec@swarm', 'headers']]);
     assert.match(c.router(['loop@file']) as string, /chain cycle: loop@file -> loop2@file -> loop@file/);
     assert.match(c.router(['nope@file']) as string, /unknown middleware "nope@file"/);
-    assert.match(c.router(['auth@file']) as string, /\(digestAuth\) is not supported yet/);
+    assert.match(c.router(['auth@file']) as string, /\(plugin\) is not supported yet/);
     assert.match(c.router(['odd@file']) as string, /unknown kind "bogus"/);
   });
 
@@ -156,6 +159,23 @@ describe('request stages', () => {
     assert.equal(run(d, { hostHeader: 'other', path: '/a' }).answer, null);
     const injected = run(one('redirectRegex', { regex: '^http://x/(.*)', replacement: 'http://y/$1' }), { hostHeader: 'x', path: '/%0d%0a' });
     assert.equal(injected.answer?.status, 302, 'percent-encoded CR/LF stay encoded');
+  });
+
+  test('redirectRegex: captured request text cannot move a redirect to another host (open redirect)', () => {
+    const fixedHost = one('redirectRegex', { regex: '^http://old.test(.*)', replacement: 'http://new.test${1}' });
+    assert.deepEqual(run(fixedHost, { hostHeader: 'old.test', path: '/a' }).answer?.headers, [['location', 'http://new.test/a']]);
+    assert.equal(run(fixedHost, { hostHeader: 'old.test', path: '/x', query: '' }).answer?.status, 302);
+    // "old.test@evil.example/..." would make new.test the user name and evil.example the host.
+    const userinfo = one('redirectRegex', { regex: '^http://[^/]*/go/(.*)', replacement: 'http://new.test${1}' });
+    assert.equal(run(userinfo, { hostHeader: 'old.test', path: '/go/@evil.example/' }).answer?.status, 400);
+    assert.equal(run(userinfo, { hostHeader: 'old.test', path: '/go/.evil.example/' }).answer?.status, 400);
+    const relative = one('redirectRegex', { regex: '^http://[^/]*/old/(.*)', replacement: '/${1}' });
+    assert.deepEqual(run(relative, { hostHeader: 'a.test', path: '/old/page' }).answer?.headers, [['location', '/page']]);
+    assert.equal(run(relative, { hostHeader: 'a.test', path: '/old//evil.example/' }).answer?.status, 400, 'protocol-relative');
+    assert.equal(run(relative, { hostHeader: 'a.test', path: '/old/\\evil.example/' }).answer?.status, 400);
+    // A replacement whose authority is a capture keeps the request's host: the router already matched it.
+    const keepHost = one('redirectRegex', { regex: '^http://([^/]+)/(.*)', replacement: 'https://${1}/${2}' });
+    assert.deepEqual(run(keepHost, { hostHeader: 'a.test', path: '/p' }).answer?.headers, [['location', 'https://a.test/p']]);
   });
 
   test('ipAllowList: the connection address, or X-Forwarded-For by depth or excluded IPs; 403 otherwise', () => {
@@ -246,7 +266,7 @@ describe('basicAuth', () => {
     }
   });
 
-  test('users must be hashes; usersFile is read, and wins over users', async () => {
+  test('users must be hashes; usersFile is read, and users win over it (Traefik appends users to the file)', async () => {
     assert.match(error('basicAuth', { users: ['bob:plaintext'] }), /not a bcrypt, MD5 \(apr1\) or SHA1 hash/);
     assert.match(error('basicAuth', { usersFile: '/nonexistent/htpasswd' }), /cannot read \/nonexistent\/htpasswd: ENOENT/);
     assert.match(error('basicAuth', {}), /needs users or usersFile/);
@@ -258,9 +278,10 @@ describe('basicAuth', () => {
     try {
       const file = join(dir, 'htpasswd');
       const fromFile = md5('new');
-      writeFileSync(file, `# staff\nbob:${fromFile}\n\n`);
-      const d = one('basicAuth', { users: [`bob:${md5('old')}`], usersFile: file });
-      assert.deepEqual((d[0]!.options as { users: [string, string][] }).users, [['bob', fromFile]]);
+      writeFileSync(file, `# staff\nbob:${fromFile}\nann:${fromFile}\n\n`);
+      const fromUsers = md5('old');
+      const d = one('basicAuth', { users: [`bob:${fromUsers}`], usersFile: file });
+      assert.deepEqual(new Map((d[0]!.options as { users: [string, string][] }).users), new Map([['bob', fromUsers], ['ann', fromFile]]));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

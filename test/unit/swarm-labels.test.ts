@@ -714,7 +714,7 @@ describe('Traefik 1.7 labels', () => {
         ...ENABLE,
         'traefik.port': '80',
         'traefik.frontend.rule': 'Host:s',
-        'traefik.frontend.auth.digest.users': 'u:r:h',
+        'traefik.frontend.whiteList.useXForwardedFor': 'true',
         'traefik.frontend.rules': 'typo',
         'traefik.tags': 'api',
       }),
@@ -722,7 +722,7 @@ describe('Traefik 1.7 labels', () => {
     assert.deepEqual(Object.keys(r.config.http.services), ['s']);
     assert.deepEqual(r.config.http.routers, {});
     assert.deepEqual(messages(r.errors), [
-      'router "s" (Swarm service "s"): label "traefik.frontend.auth.digest.users": not supported by portero (requests would reach the service unauthenticated)',
+      'router "s" (Swarm service "s"): label "traefik.frontend.whiteList.useXForwardedFor": not supported by portero (the IP restriction would be lifted)',
     ]);
     assert.deepEqual(r.warnings, [
       'Swarm service "s": label "traefik.frontend.rules" ignored: not a Traefik 1.7 label',
@@ -761,6 +761,166 @@ describe('Traefik 1.7 labels', () => {
     const compiled = new MiddlewareCompiler(qualified, (m) => `${m}@swarm`).router(r.config.http.routers.s!.middlewares!.map((m) => `${m}@swarm`));
     assert.ok(Array.isArray(compiled), String(compiled));
     assert.deepEqual((compiled as { kind: string }[]).map((d) => d.kind), ['ipAllowList', 'basicAuth', 'headers', 'redirectScheme']);
+  });
+
+  test('frontend digest auth labels become a digestAuth middleware; basic labels beside them win, as in 1.7', async () => {
+    const { MiddlewareCompiler } = await import('../../src/middlewares/compile.js');
+    // Traefik's documented users (test:traefik:test, test2:traefik:test2).
+    const users = 'test:traefik:a2688e031edb4be6a3797f3882655c05,test2:traefik:518845800f9e2bfb1f1f740ec24f074e';
+    const r = build([
+      service('s', {
+        ...ENABLE,
+        'traefik.port': '80',
+        'traefik.frontend.rule': 'Host:s.test',
+        'traefik.frontend.auth.digest.users': users,
+        'traefik.frontend.auth.digest.removeHeader': 'true',
+        'traefik.frontend.auth.headerField': 'X-WebAuth-User',
+      }),
+    ]);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.config.http.routers.s!.middlewares, ['s-auth']);
+    assert.deepEqual(r.config.http.middlewares['s-auth'], { digestAuth: { users: users.split(','), removeHeader: 'true', headerField: 'X-WebAuth-User' } });
+    const compiled = new MiddlewareCompiler(new Map([['s-auth@swarm', r.config.http.middlewares['s-auth']!]]), (m) => `${m}@swarm`).router(['s-auth@swarm']);
+    assert.ok(Array.isArray(compiled), String(compiled));
+    assert.deepEqual(compiled[0]!.options, { users: [['test', 'a2688e031edb4be6a3797f3882655c05'], ['test2', '518845800f9e2bfb1f1f740ec24f074e']], realm: 'traefik', headerField: 'x-webauth-user', removeHeader: true });
+
+    const file = build([service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.frontend.auth.digest.usersFile': '/run/secrets/htdigest' })]);
+    assert.deepEqual(file.config.http.middlewares['s-auth'], { digestAuth: { usersFile: '/run/secrets/htdigest' } });
+
+    const both = build([
+      service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.frontend.auth.basic.users': 'admin:{SHA}0DPiKuNIrrVmD8IUCuw1hQxNqZc=', 'traefik.frontend.auth.digest.users': users }),
+    ]);
+    assert.deepEqual(both.errors, []);
+    assert.deepEqual(both.config.http.middlewares['s-auth'], { basicAuth: { users: ['admin:{SHA}0DPiKuNIrrVmD8IUCuw1hQxNqZc='] } });
+  });
+
+  test('frontend auth.forward, errors and backend buffering labels become forwardAuth, errors and buffering middlewares', async () => {
+    const { MiddlewareCompiler } = await import('../../src/middlewares/compile.js');
+    const r = build([
+      service('s', {
+        ...ENABLE,
+        'traefik.port': '80',
+        'traefik.frontend.rule': 'Host:s.test',
+        'traefik.frontend.auth.forward.address': 'http://auth:4181/verify',
+        'traefik.frontend.auth.forward.authResponseHeaders': 'X-Auth-User, X-Auth-Token',
+        'traefik.frontend.auth.forward.trustForwardHeader': 'true',
+        'traefik.frontend.errors.network.status': '500-511, 404',
+        'traefik.frontend.errors.network.backend': 'error_pages',
+        'traefik.frontend.errors.network.query': '/{status}.html',
+        'traefik.backend.buffering.maxRequestBodyBytes': '10485760',
+        'traefik.backend.buffering.memRequestBodyBytes': '2097152',
+      }),
+    ]);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.config.http.routers.s!.middlewares, ['s-forwardauth', 's-errors-network', 's-buffering']);
+    assert.deepEqual(r.config.http.middlewares['s-forwardauth'], { forwardAuth: { address: 'http://auth:4181/verify', authResponseHeaders: ['X-Auth-User', 'X-Auth-Token'], trustForwardHeader: 'true' } });
+    assert.deepEqual(r.config.http.middlewares['s-errors-network'], { errors: { status: ['500-511', '404'], service: 'error-pages', query: '/{status}.html' } });
+    assert.deepEqual(r.config.http.middlewares['s-buffering'], { buffering: { maxRequestBodyBytes: '10485760', memRequestBodyBytes: '2097152' } });
+    const qualified = new Map(Object.entries(r.config.http.middlewares).map(([k, v]) => [`${k}@swarm`, v]));
+    const compiled = new MiddlewareCompiler(qualified, (m) => (m.includes('@') ? m : `${m}@swarm`), (s) => (s === 'error-pages@swarm' ? null : `unknown service ${s}`)).router(
+      r.config.http.routers.s!.middlewares!.map((m) => `${m}@swarm`),
+    );
+    assert.ok(Array.isArray(compiled), String(compiled));
+    assert.deepEqual((compiled as { kind: string }[]).map((d) => d.kind), ['forwardAuth', 'errors', 'buffering']);
+
+    // A forward auth TLS client certificate is not supported: the router is disabled by the kind's check, with the reason.
+    const tls = build([service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.frontend.auth.forward.address': 'https://auth', 'traefik.frontend.auth.forward.tls.cert': '/c.pem' })]);
+    const bad = new MiddlewareCompiler(new Map([['s-forwardauth@swarm', tls.config.http.middlewares['s-forwardauth']!]]), (m) => m).router(['s-forwardauth@swarm']);
+    assert.match(String(bad), /forwardAuth.tls .* is not supported/);
+  });
+
+  test('backend.circuitbreaker.expression becomes a circuitBreaker, after the frontend middlewares (as 1.7 placed it)', async () => {
+    const { MiddlewareCompiler } = await import('../../src/middlewares/compile.js');
+    const r = build([
+      service('s', {
+        ...ENABLE,
+        'traefik.a.port': '80',
+        'traefik.b.port': '81',
+        'traefik.frontend.whiteList.sourceRange': '10.0.0.0/8',
+        'traefik.backend.circuitbreaker.expression': 'NetworkErrorRatio() > 0.5',
+        'traefik.b.frontend.rule': 'Host:b.test',
+      }),
+      service('t', { ...ENABLE, 'traefik.port': '80', 'traefik.backend.circuitBreaker.expression': 'NetworkErrorRatio() > 1' }),
+      service('u', { ...ENABLE, 'traefik.port': '80', 'traefik.backend.circuitbreaker.expression': ' ' }),
+    ]);
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(r.config.http.routers['s-a']!.middlewares, ['s-a-whitelist', 's-a-circuitbreaker']);
+    assert.deepEqual(r.config.http.routers['s-b']!.middlewares, ['s-b-whitelist', 's-b-circuitbreaker']);
+    assert.deepEqual(r.config.http.middlewares['s-a-circuitbreaker'], { circuitBreaker: { expression: 'NetworkErrorRatio() > 0.5' } });
+    assert.equal(r.config.http.routers.u!.middlewares, undefined, 'an empty expression makes no breaker, as in 1.7');
+    const qualified = new Map(Object.entries(r.config.http.middlewares).map(([k, v]) => [`${k}@swarm`, v]));
+    const compiler = new MiddlewareCompiler(qualified, (m) => `${m}@swarm`);
+    const compiled = compiler.router(['s-a-whitelist@swarm', 's-a-circuitbreaker@swarm']);
+    assert.ok(Array.isArray(compiled), String(compiled));
+    assert.deepEqual(compiled.map((d) => d.kind), ['ipAllowList', 'circuitBreaker']);
+    // The expression is checked as Traefik checks it: 1 is not a decimal, so the router is disabled.
+    assert.match(String(compiler.router(['t-circuitbreaker@swarm'])), /NetworkErrorRatio\(\) is compared with a decimal number/);
+  });
+
+  test('backend.maxconn and frontend.rateLimit rate sets become inFlightReq and one rateLimit per set, after the other middlewares', async () => {
+    const { MiddlewareCompiler } = await import('../../src/middlewares/compile.js');
+    const r = build([
+      service('s', {
+        ...ENABLE,
+        'traefik.port': '80',
+        'traefik.frontend.whiteList.sourceRange': '10.0.0.0/8',
+        'traefik.backend.maxconn.amount': '10',
+        'traefik.frontend.rateLimit.extractorFunc': 'request.header.X-Api-Key',
+        'traefik.frontend.rateLimit.rateSet.Fast.period': '10s',
+        'traefik.frontend.rateLimit.rateSet.Fast.average': '100',
+        'traefik.frontend.rateLimit.rateSet.Fast.burst': '200',
+        'traefik.frontend.rateLimit.rateSet.slow.period': '3',
+        'traefik.frontend.rateLimit.rateSet.slow.average': '5',
+        'traefik.frontend.rateLimit.rateSet.slow.burst': '10',
+      }),
+      service('ip', { ...ENABLE, 'traefik.port': '80', 'traefik.backend.maxconn.amount': '2', 'traefik.backend.maxconn.extractorFunc': 'client.ip', 'traefik.frontend.rateLimit.extractorFunc': 'client.ip', 'traefik.frontend.rateLimit.rateSet.a.period': '1s', 'traefik.frontend.rateLimit.rateSet.a.average': '1', 'traefik.frontend.rateLimit.rateSet.a.burst': '1' }),
+      service('off', { ...ENABLE, 'traefik.port': '80', 'traefik.backend.maxconn.amount': '0' }),
+    ]);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(r.config.http.routers.s!.middlewares, ['s-whitelist', 's-maxconn', 's-ratelimit-fast', 's-ratelimit-slow']);
+    // 1.7's default extractorFunc for maxconn is request.host.
+    assert.deepEqual(r.config.http.middlewares['s-maxconn'], { inFlightReq: { amount: '10', sourceCriterion: { requestHost: 'true' } } });
+    assert.deepEqual(r.config.http.middlewares['s-ratelimit-fast'], { rateLimit: { average: '100', burst: '200', period: '10s', sourceCriterion: { requestHeaderName: 'X-Api-Key' } } });
+    assert.deepEqual(r.config.http.middlewares['ip-maxconn'], { inFlightReq: { amount: '2', sourceCriterion: { ipStrategy: { depth: '0' } } } });
+    assert.deepEqual(r.config.http.middlewares['ip-ratelimit-a'], { rateLimit: { average: '1', burst: '1', period: '1s' } }, 'client.ip is rateLimit\'s default');
+    assert.equal(r.config.http.routers.off!.middlewares, undefined, 'amount 0 is no limit in 1.7');
+
+    const qualified = new Map(Object.entries(r.config.http.middlewares).map(([k, v]) => [`${k}@swarm`, v]));
+    const compiler = new MiddlewareCompiler(qualified, (m) => `${m}@swarm`);
+    const compiled = compiler.router(r.config.http.routers.s!.middlewares!.map((m) => `${m}@swarm`));
+    assert.ok(Array.isArray(compiled), String(compiled));
+    assert.deepEqual(compiled.map((d) => d.kind), ['ipAllowList', 'inFlightReq', 'rateLimit', 'rateLimit']);
+    assert.deepEqual(compiled[3]!.options, { average: 5, periodMs: 3000, burst: 10, sourceCriterion: { by: 'header', header: 'x-api-key' } }, 'a bare period is seconds, as flaeg read it');
+    const ip = compiler.router(['ip-maxconn@swarm']);
+    assert.ok(Array.isArray(ip), String(ip));
+    assert.deepEqual(ip[0]!.options, { amount: 2, sourceCriterion: { by: 'ip', ipStrategy: { depth: 0, excludedIPs: [] } } });
+  });
+
+  test('rate sets and maxconn that 1.7 refused, or ignored and so lifted the limit, disable the router here', () => {
+    const rate = (set: Record<string, string>, func: string | null = 'client.ip') =>
+      build([service('s', { ...ENABLE, 'traefik.port': '80', ...(func === null ? {} : { 'traefik.frontend.rateLimit.extractorFunc': func }), ...Object.fromEntries(Object.entries(set).map(([k, v]) => [`traefik.frontend.rateLimit.rateSet.r.${k}`, v])) })]);
+    const full = { period: '1s', average: '10', burst: '5' };
+    assert.deepEqual(rate(full).errors, []);
+    const cases: [ReturnType<typeof build>, RegExp][] = [
+      [rate({ period: '1s', average: '10' }), /label "traefik.frontend.rateLimit.rateSet.r.average": rate set "r" needs burst/],
+      [rate({ ...full, average: '0' }), /label "traefik.frontend.rateLimit.rateSet.r.average": must be a whole number above 0, got "0"/],
+      [rate({ ...full, burst: 'lots' }), /label "traefik.frontend.rateLimit.rateSet.r.burst": must be a whole number above 0/],
+      [rate({ ...full, period: '0s' }), /label "traefik.frontend.rateLimit.rateSet.r.period": must be a duration above 0/],
+      [rate(full, null), /rate sets need traefik.frontend.rateLimit.extractorFunc/],
+      [rate(full, 'request.cookie.sid'), /label "traefik.frontend.rateLimit.extractorFunc": must be client.ip, request.host or request.header.<name>/],
+      [build([service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.backend.maxconn.amount': 'ten' })]), /label "traefik.backend.maxconn.amount": must be a whole number of requests/],
+      [build([service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.backend.maxconn.amount': '5', 'traefik.backend.maxconn.extractorFunc': 'request.header.' })]), /label "traefik.backend.maxconn.extractorFunc": must be client.ip/],
+    ];
+    for (const [r, expected] of cases) {
+      assert.ok(r.errors.some((e) => expected.test(e.message)), `${expected} in ${JSON.stringify(messages(r.errors))}`);
+      assert.equal(r.config.http.routers.s, undefined, `${expected}: the router is disabled`);
+    }
+    const unknown = build([service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.frontend.rateLimit.bogus': 'x' })]);
+    assert.match(messages(unknown.errors).join('\n'), /label "traefik.frontend.rateLimit.bogus": not supported by portero \(the rate limit would be lifted\)/);
+    const alone = build([service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.backend.maxconn.extractorFunc': 'client.ip', 'traefik.frontend.rateLimit.extractorFunc': 'client.ip' })]);
+    assert.deepEqual(alone.errors, []);
+    assert.equal(alone.warnings.length, 2, 'extractorFuncs without an amount or rate sets did nothing in 1.7 either');
   });
 
   test('v1 lbswarm and network labels', () => {

@@ -14,22 +14,20 @@
 // Labels portero does not implement (per segment, or for all of them):
 //
 //   label                                   outcome   why
-//   frontend.auth.digest.*, .auth.forward.* error     requests would reach the service unauthenticated
 //   frontend.whiteList.useXForwardedFor     error     the IP restriction would be applied to the wrong address
 //   frontend.headers.SSLRedirect & co.      error     deprecated; use frontend.redirect.entryPoint
-//   frontend.errors.*                       error     custom error pages would not be served
-//   frontend.rateLimit.*                    error     the rate limit would be lifted
+//   other frontend.rateLimit.* keys         error     the rate limit would be lifted (labels-v1-limits.ts reads the known ones)
 //   backend.loadbalancer.sticky/stickiness  error     applications relying on session affinity would break
-//   backend.buffering.*                     error     request body size limits would be lifted
-//   backend.maxconn.*                       error     the connection limit promised to the backend would be lifted
+//   other backend.maxconn.* keys            error     the connection limit promised to the backend would be lifted
 //   portIndex, portName                     error     Swarm tasks publish no ports to pick from: use traefik.port
 //   frontend.passTLSCert, passTLSClientCert warning   portero serves no TLS, so there is no client certificate
 //   backend.loadbalancer.method             warning   only the spreading of requests differs (portero: weighted round robin)
-//   backend.circuitbreaker.*                warning   only matters once the backend already fails
 //   backend.responseForwarding.*            warning   flush interval only
 //   tags                                    warning   v1 tag constraints; portero's constraints use Label(...) expressions
 //   other frontend.* / backend.* keys       warning   unknown to Traefik 1.7 as well (probably a typo)
 import { normalize } from './default-rule.js';
+import { v1Forwarding } from './labels-v1-forwarding.js';
+import { v1Limits } from './labels-v1-limits.js';
 import { byteOrder, goBool, LabelProblem, splitAndTrim, type Leaf, type RouterSpec, type ServiceSpec, type SpecSet } from './labels-common.js';
 
 type Props = Map<string, { label: string; value: string }>;
@@ -75,16 +73,13 @@ const UNSUPPORTED: Unsupported[] = [
   { match: 'traefik.frontend.whitelist*', outcome: 'router', why: 'the IP restriction would be lifted' },
   { match: 'traefik.frontend.headers.', outcome: 'router', why: 'security and custom headers would not be applied' },
   { match: 'traefik.frontend.redirect.', outcome: 'router', why: 'the redirect would not happen' },
-  { match: 'traefik.frontend.errors.', outcome: 'router', why: 'custom error pages would not be served' },
   { match: 'traefik.frontend.ratelimit.', outcome: 'router', why: 'the rate limit would be lifted' },
   { match: 'traefik.backend.loadbalancer.stick*', outcome: 'service', why: 'session affinity would be lost' },
-  { match: 'traefik.backend.buffering*', outcome: 'service', why: 'request body limits would be lifted' },
   { match: 'traefik.backend.maxconn.', outcome: 'service', why: 'the connection limit would be lifted' },
   { match: 'traefik.portindex', outcome: 'service', why: 'Swarm tasks publish no ports to pick from; use traefik.port' },
   { match: 'traefik.portname', outcome: 'service', why: 'Swarm tasks publish no ports to pick from; use traefik.port' },
   { match: 'traefik.frontend.passtls*', outcome: 'warning', why: 'portero serves no TLS, so there is no client certificate to pass' },
   { match: 'traefik.backend.loadbalancer.method', outcome: 'warning', why: 'portero balances with weighted round robin' },
-  { match: 'traefik.backend.circuitbreaker*', outcome: 'warning', why: 'no circuit breaker' },
   { match: 'traefik.backend.responseforwarding.', outcome: 'warning', why: 'responses are streamed as they come' },
   { match: 'traefik.tags', outcome: 'warning', why: "v1 tag constraints do not apply; portero's constraints use Label(...) expressions" },
 ];
@@ -221,6 +216,8 @@ export function readV1Labels(labels: Readonly<Record<string, string>>, names: V1
     if (weight !== undefined) service.server.weight = { label: weight.label, path: ['weight'], value: weight.value };
 
     const mapped = v1Middlewares(routerName, get, set);
+    router.problem ??= v1Limits(routerName, props, set, mapped);
+    v1Forwarding(routerName, props, set, mapped);
     if (mapped.names.length > 0) router.leaves.push({ label: mapped.labels[0] ?? '', path: ['middlewares'], value: mapped.names });
 
     for (const [prop, { label }] of [...props].sort(([a], [b]) => byteOrder(a, b))) {
@@ -268,9 +265,10 @@ const V1_HEADER_LISTS: Record<string, string> = { allowedhosts: 'allowedHosts', 
 const V1_HEADER_MAPS: Record<string, string> = { customrequestheaders: 'customRequestHeaders', customresponseheaders: 'customResponseHeaders', sslproxyheaders: 'sslProxyHeaders' };
 
 /**
- * The frontend labels Traefik 1.7 turned into behaviour (basic auth, IP
- * white list, headers, redirects), as middlewares of this router: the same
- * code as v2/v3 middlewares. Returns their names and the properties used.
+ * The frontend labels Traefik 1.7 turned into behaviour (basic or digest auth, IP
+ * white list, headers, redirects) and the backend's circuit breaker, as
+ * middlewares of this router: the same code as v2/v3 middlewares. Returns
+ * their names and the properties used.
  */
 function v1Middlewares(
   routerName: string,
@@ -297,12 +295,22 @@ function v1Middlewares(
   const range = take('traefik.frontend.whitelist.sourcerange') ?? take('traefik.frontend.whitelistsourcerange');
   if (range !== undefined) add('whitelist', [{ label: range.label, path: ['ipAllowList', 'sourceRange'], value: splitAndTrim(range.value) }]);
 
-  const auth: Leaf[] = [];
-  for (const [prop, option] of [['traefik.frontend.auth.basic.users', 'users'], ['traefik.frontend.auth.basic', 'users'], ['traefik.frontend.auth.basic.usersfile', 'usersFile'], ['traefik.frontend.auth.basic.removeheader', 'removeHeader'], ['traefik.frontend.auth.headerfield', 'headerField']] as const) {
-    const v = take(prop);
-    if (v !== undefined && !auth.some((l) => l.path[1] === option)) auth.push({ label: v.label, path: ['basicAuth', option], value: option === 'users' ? splitAndTrim(v.value) : v.value });
-  }
-  // Without users, basicAuth's own check says so and the router is disabled.
+  const authLeaves = (kind: string, props: readonly (readonly [string, string])[]): Leaf[] => {
+    const leaves: Leaf[] = [];
+    for (const [prop, option] of props) {
+      const v = take(prop);
+      if (v !== undefined && !leaves.some((l) => l.path[1] === option)) leaves.push({ label: v.label, path: [kind, option], value: option === 'users' ? splitAndTrim(v.value) : v.value });
+    }
+    return leaves;
+  };
+  const basic = authLeaves('basicAuth', [['traefik.frontend.auth.basic.users', 'users'], ['traefik.frontend.auth.basic', 'users'], ['traefik.frontend.auth.basic.usersfile', 'usersFile'], ['traefik.frontend.auth.basic.removeheader', 'removeHeader']]);
+  const digest = authLeaves('digestAuth', [['traefik.frontend.auth.digest.users', 'users'], ['traefik.frontend.auth.digest.usersfile', 'usersFile'], ['traefik.frontend.auth.digest.removeheader', 'removeHeader']]);
+  // As in 1.7: basic when it has labels (digest labels beside it are ignored), else digest.
+  const authKind = basic.length > 0 || digest.length === 0 ? 'basicAuth' : 'digestAuth';
+  const auth = authKind === 'basicAuth' ? basic : digest;
+  const headerField = take('traefik.frontend.auth.headerfield');
+  if (headerField !== undefined) auth.push({ label: headerField.label, path: [authKind, 'headerField'], value: headerField.value });
+  // Without users, the kind's own check says so and the router is disabled.
   add('auth', auth);
 
   const headers: Leaf[] = [];
@@ -341,5 +349,9 @@ function v1Middlewares(
     // 1.7 redirected to the entry point's address; HTTPS entry points are on 443 in practice.
     add('redirect', [{ label: toEntryPoint.label, path: ['redirectScheme', 'scheme'], value: 'https' }, ...perm]);
   }
+
+  // Last: 1.7 put the breaker between the frontend's middlewares and the servers. An empty expression made none.
+  const breaker = take('traefik.backend.circuitbreaker.expression');
+  if (breaker !== undefined && breaker.value.trim() !== '') add('circuitbreaker', [{ label: breaker.label, path: ['circuitBreaker', 'expression'], value: breaker.value }]);
   return { names, labels, handled };
 }
