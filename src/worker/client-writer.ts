@@ -10,7 +10,6 @@ import type { ResponseEdit, ResponseOut } from '../middlewares/types.js';
 export interface ClientWriterHost {
   /** The response can still be written (not ended, not aborted). */
   readonly writable: boolean;
-  readonly responseEdits: ResponseEdit[] | null;
   /** Whether the client connection closes after this response. */
   closesAfter(): boolean;
   /** The status went out. */
@@ -32,12 +31,13 @@ export class ClientWriter implements ResponseOut {
     private readonly host: ClientWriterHost,
     /** A HEAD request: the head alone. */
     private readonly headOnly: boolean,
+    /** Middlewares' changes to the head that goes out (security headers, CORS). */
+    private readonly edits: ResponseEdit[] | null,
   ) {}
 
   head(status: number, headers: string[]): void {
     if (!this.host.writable) return;
-    const edits = this.host.responseEdits;
-    if (edits !== null) for (const e of edits) e(headers);
+    if (this.edits !== null) for (const e of this.edits) e(headers);
     const close = this.host.closesAfter();
     this.res.cork(() => {
       this.res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);

@@ -7,7 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from 'uWebSockets.js';
 import { pickServer } from '../balancer/pick.js';
-import type { RequestOutcome, ResponseEdit, ResponseFilter, ResponseOpener, ResponseOut, RetrySpec } from '../middlewares/types.js';
+import type { ForwardedRequest, RequestOutcome, ResponseFilter, ResponseOut, RetrySpec } from '../middlewares/types.js';
 import { ClientWriter, type ClientWriterHost } from './client-writer.js';
 import type { SharedState } from '../shared/shared-state.js';
 import type { ExchangeSink, UpstreamConnection } from '../upstream/connection.js';
@@ -99,21 +99,19 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
   trace: Trace | null = null;
   /** The client sent Connection: close (set by the handler): every answer says the connection closes. */
   clientClose = false;
-  /** Middlewares' changes to the response head (set by the handler), or null. */
-  responseEdits: ResponseEdit[] | null = null;
-  /** Middlewares told how the request ended (set by the handler), or null. */
-  ended: ((o: RequestOutcome) => void)[] | null = null;
-  /** Middlewares that may take the response over (set by the handler), or null. */
-  responseOpeners: ResponseOpener[] | null = null;
-  /** Request body bytes allowed (buffering.maxRequestBodyBytes); 0: no limit. */
-  maxBodyBytes = 0;
+  /**
+   * What the router's middlewares asked of this request (response edits,
+   * ended listeners, response filters, a body limit); null without
+   * middlewares, so a plain exchange carries one empty field for them all.
+   */
+  mw: ForwardedRequest | null = null;
+  /** performance.now() at start() and at the response head, when middlewares listen for the end. */
+  private startedAt = 0;
+  private headAt = 0;
   /** The filter the response flows through when a middleware took it over, until the client's response ends. */
   private filter: ResponseFilter | null = null;
   /** The server's response was read to its end. */
   private upstreamDone = false;
-  /** performance.now() at start() and at the response head, when `ended` listens. */
-  private startedAt = 0;
-  private headAt = 0;
   /** Status sent to the client; 0 until known. */
   status = 0;
   /** Status the server answered with; 0 when it did not answer. */
@@ -184,7 +182,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
   start(): void {
     try {
       if (this.trace !== null) this.originStart = performance.now();
-      if (this.ended !== null) this.startedAt = performance.now();
+      if (this.mw?.ended != null) this.startedAt = performance.now();
       const server = this.pickNext(null);
       if (server === null) {
         this.fail(503, 'Service Unavailable');
@@ -307,7 +305,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
     if (this.finished) return;
     if (chunk.byteLength > 0) {
       this.bytesIn += chunk.byteLength;
-      if (this.maxBodyBytes > 0 && this.bytesIn > this.maxBodyBytes) {
+      if (this.mw !== null && this.mw.maxBodyBytes > 0 && this.bytesIn > this.mw.maxBodyBytes) {
         this.bodyTooLarge();
         return;
       }
@@ -370,13 +368,13 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
 
   onHead(head: ResponseHead): void {
     this.stopHeaderTimer();
-    if (this.ended !== null) this.headAt = performance.now();
+    if (this.mw?.ended != null) this.headAt = performance.now();
     if (!this.resOpen) return;
     this.responseStarted = true;
     this.status = this.originStatus = head.status;
     this.mode = head.mode;
     this.total = head.contentLength;
-    if (this.responseOpeners !== null && this.openFilter(head)) return;
+    if (this.mw?.responseFilters != null && this.openFilter(head)) return;
     const closeAfter = this.closeAfterAnswer();
     const res = this.res;
     res.writeStatus(
@@ -387,7 +385,8 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
           : `${head.status} ${head.reason}`,
     );
     const h = head.headers;
-    if (this.responseEdits !== null) for (const edit of this.responseEdits) edit(h);
+    const edits = this.mw?.responseEdits;
+    if (edits != null) for (const edit of edits) edit(h);
     for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i], h[i + 1]);
     // Not uWS's close flag: on a streamed body it lands inside the body, and
     // on others it cuts the connection under a client still sending.
@@ -452,7 +451,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
    * true when one did (the head then went to it, not to the client).
    */
   private openFilter(head: ResponseHead): boolean {
-    const openers = this.responseOpeners!;
+    const openers = this.mw!.responseFilters!;
     const bodiless = head.mode === BodyMode.None;
     const length = head.mode === BodyMode.Length ? head.contentLength : bodiless ? 0 : -1;
     // Each decides on the server's head; the chosen are linked from the client inward (chain order), so each one's output is the next one out.
@@ -462,7 +461,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
       if (make !== null) (makers ??= []).push(make);
     }
     if (makers === null) return false;
-    let out: ResponseOut = new ClientWriter(this.res, this, this.headRequest);
+    let out: ResponseOut = new ClientWriter(this.res, this, this.headRequest, this.mw!.responseEdits);
     for (const make of makers) out = make(out);
     this.filter = out as ResponseFilter;
     this.responseStarted = true;
@@ -749,9 +748,10 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
     this.ctx.state.countRequest(this.server !== null ? this.server.service : this.services[0].rr, this.status >= 500);
     this.leaveServer();
     if (this.trace !== null) this.ctx.observer!.ended(this, this.trace);
-    if (this.ended !== null) {
+    const ended = this.mw?.ended;
+    if (ended != null) {
       const o: RequestOutcome = { status: this.status, originStatus: this.originStatus, originMs: (this.headAt || performance.now()) - this.startedAt };
-      for (const f of this.ended) f(o);
+      for (const f of ended) f(o);
     }
     this.ctx.onFinish();
   }

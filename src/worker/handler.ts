@@ -165,12 +165,7 @@ function forward(
     ep.readTimeoutMs,
   );
   x.clientClose = parsed.clientClose;
-  if (fr !== null) {
-    x.responseEdits = fr.responseEdits;
-    x.ended = fr.ended;
-    x.responseOpeners = fr.responseFilters;
-    x.maxBodyBytes = fr.maxBodyBytes;
-  }
+  x.mw = fr;
   if (rt.observer !== null) x.trace = rt.observer.begin(ep, req, parsed, route.name, t0);
   if (early !== null) for (let i = 0; i < early.chunks.length; i++) x.feed(early.chunks[i]!, early.last && i === early.chunks.length - 1);
   if (early !== null && early.last && early.chunks.length === 0) x.feed(Buffer.alloc(0), true);

@@ -27,6 +27,15 @@ describe('rateLimit and inFlightReq through portero (2 workers)', () => {
   let p: TestPortero;
   /** Responses to /slow, held until a test ends them. */
   const held: http.ServerResponse[] = [];
+  /**
+   * Ends the held response to `path`: requests on two connections may reach
+   * the backend in either order, so they are ended by path, not by arrival.
+   */
+  const release = (path: string) => {
+    const i = held.findIndex((r) => r.req.url === path);
+    assert.ok(i >= 0, `${path} is held at the backend`);
+    held.splice(i, 1)[0]!.end('done');
+  };
   let closedEarly = 0;
 
   before(async () => {
@@ -116,7 +125,7 @@ describe('rateLimit and inFlightReq through portero (2 workers)', () => {
     assert.equal((await get('conns2.test')).status, 200, 'another Host is another source');
     assert.equal((await get('plain.test')).status, 200);
 
-    held.shift()!.end('done');
+    release('/slow/1');
     assert.equal((await first[0])!.status, 200);
     assert.ok(await eventually(async () => (await get('conns.test')).status === 200), 'the finished request gave its slot back');
 
@@ -130,7 +139,7 @@ describe('rateLimit and inFlightReq through portero (2 workers)', () => {
     assert.ok(await eventually(() => closedEarly === 1), 'portero gave up the request at the backend');
     assert.ok(await eventually(async () => (await get('conns.test')).status === 200), 'the abandoned request gave its slot back');
 
-    held.shift()!.end('done');
+    release('/slow/2');
     assert.equal((await first[1])!.status, 200);
     held.splice(0).forEach((res) => res.end());
     const again = [get('conns.test', '/slow/4'), get('conns.test', '/slow/5')];

@@ -3,6 +3,7 @@
 // dashboard as api@internal behind basicAuth on the proxy's own labels,
 // with --api alone (the traefik entry point serves ping, not the API).
 import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,6 +61,9 @@ describe('middlewares from labels on a real Swarm', options, () => {
     assert.match(r.body, /^X-Forwarded-Prefix: \/app$/im);
     assert.equal(r.headers['x-frame-options'], 'DENY');
     assert.equal(r.headers['x-served-by'], 'portero');
+    const zipped = await request(80, { path: '/app/zipped', headers: { host: 'whoami.docker.localhost', authorization: AUTH, 'accept-encoding': 'gzip' } });
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.match(gunzipSync(zipped.raw).toString(), /^GET \/zipped HTTP\/1\.1$/m);
   });
 
   test('the dashboard as api@internal behind basicAuth; --api alone keeps the API off the traefik entry point', async () => {
