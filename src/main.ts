@@ -36,8 +36,8 @@ export async function main(argv: readonly string[], onStarted?: (p: Portero) => 
   try {
     await portero.start();
   } catch (err) {
+    // start() has already stopped what it started.
     log.fatal({ err: (err as Error).message }, 'cannot start');
-    await portero.stop().catch(() => {});
     return 1;
   }
   onStarted?.(portero);

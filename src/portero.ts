@@ -150,7 +150,21 @@ export class Portero {
         : null;
   }
 
+  /**
+   * Starts everything; if any part fails (a port in use), what was started is
+   * stopped again before the error is thrown, so a failed start leaves no
+   * worker or listener behind (the process can exit, a test can go on).
+   */
   async start(): Promise<void> {
+    try {
+      await this.startAll();
+    } catch (err) {
+      await this.stop().catch(() => {});
+      throw err;
+    }
+  }
+
+  private async startAll(): Promise<void> {
     const { log } = this.options;
     ensureConnectionMigration(log);
     // Certificates first (the generated default, acme.json's), so workers serve them from their first handshake.

@@ -106,6 +106,19 @@ export async function startPortero(
   dynamic: DynamicConfig,
   options: { workers?: number; tweak?: (c: StaticConfig, extraPorts: number[]) => void; extraPorts?: number } = {},
 ): Promise<TestPortero> {
+  // A port found free can be taken before portero binds it (as the local port
+  // of an outgoing connection): then portero refuses to start, stops what it
+  // started, and the test tries other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnFreePorts(dynamic, options);
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE|cannot listen/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startOnFreePorts(dynamic: DynamicConfig, options: { workers?: number; tweak?: (c: StaticConfig, extraPorts: number[]) => void; extraPorts?: number }): Promise<TestPortero> {
   const [webPort, apiPort, ...extraPorts] = await freePorts(2 + (options.extraPorts ?? 0));
   const config = testStaticConfig(webPort!, apiPort!, options.workers ?? 1);
   options.tweak?.(config, extraPorts);

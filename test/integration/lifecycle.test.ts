@@ -196,3 +196,32 @@ test('usage errors exit 2 and name the flag', async () => {
   assert.equal(code, 2);
   assert.match(stderr, /no-such-flag/);
 });
+
+test('a start that fails (a port in use) stops what it started: no worker or listener is left behind', async () => {
+  const { default: net } = await import('node:net');
+  const { default: pino } = await import('pino');
+  const { Portero } = await import('../../src/portero.js');
+  const { MemoryProvider, freePorts, testStaticConfig } = await import('../helpers/portero.js');
+  // What this process holds, by kind (short-lived requests and timers aside); what earlier tests left may only go away.
+  const held = () => {
+    const n = new Map<string, number>();
+    for (const x of process.getActiveResourcesInfo()) if (x !== 'CloseReq' && x !== 'Timeout') n.set(x, (n.get(x) ?? 0) + 1);
+    return n;
+  };
+  const baseline = held();
+  const added = () => [...held()].filter(([kind, n]) => n > (baseline.get(kind) ?? 0)).map(([kind]) => kind);
+  for (const busy of ['web', 'traefik'] as const) {
+    const [web, api] = await freePorts(2);
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(busy === 'web' ? web : api, '127.0.0.1', r));
+    const portero = new Portero({ config: testStaticConfig(web!, api!, 2), log: pino({ level: 'silent' }), providers: [new MemoryProvider({ http: { routers: {}, services: {}, middlewares: {} } })] });
+    try {
+      await assert.rejects(portero.start(), /cannot listen|EADDRINUSE/);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+    // Workers, the API server and timers would show here (a test process would never exit).
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(added(), [], `after a failed start (${busy} port in use)`);
+  }
+});
