@@ -6,11 +6,11 @@
 // passwords slows only itself; credentials already verified are remembered
 // (a digest, never the password) so a dashboard's requests pay once.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import bcrypt from 'bcryptjs';
 import md5 from 'apache-md5';
 import { removeLine, setLine } from './header-lines.js';
-import { bool, headerName, list, options, text } from './options.js';
+import { authUsers } from './auth-users.js';
+import { bool, headerName, options, text } from './options.js';
 import { MiddlewareError, type Answer, type ForwardedRequest, type MiddlewareKind } from './types.js';
 
 interface Options {
@@ -55,19 +55,7 @@ export const basicAuth: MiddlewareKind<Options> = {
   name: 'basicAuth',
   parse(raw) {
     const o = options(raw, 'basicAuth', ['users', 'usersFile', 'realm', 'headerField', 'removeHeader']);
-    const users = new Map<string, string>();
-    if (o.has('usersFile')) {
-      const file = text(o.get('usersFile'), 'basicAuth.usersFile');
-      let content: string;
-      try {
-        content = readFileSync(file, 'utf8');
-      } catch (err) {
-        throw new MiddlewareError(`basicAuth.usersFile: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
-      for (const [u, h] of entries(content.split('\n'), `basicAuth.usersFile ${file}`)) users.set(u, h);
-    }
-    for (const [u, h] of entries(o.has('users') ? list(o.get('users'), 'basicAuth.users') : [], 'basicAuth.users')) users.set(u, h);
-    if (users.size === 0) throw new MiddlewareError('basicAuth needs users or usersFile');
+    const users = authUsers(o, 'basicAuth', entries);
     const realm = o.has('realm') ? text(o.get('realm'), 'basicAuth.realm') : 'traefik';
     if (/["\r\n\\]/.test(realm)) throw new MiddlewareError('basicAuth.realm must not contain quotes, backslashes or line breaks');
     return {

@@ -12,9 +12,9 @@
 // bounded number of nonces, and only after the password was proved, so a flood
 // of bad credentials costs no memory.
 import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { removeLine, setLine } from './header-lines.js';
-import { bool, headerName, list, options, text } from './options.js';
+import { authUsers } from './auth-users.js';
+import { bool, headerName, options, text } from './options.js';
 import { MiddlewareError, type Answer, type ForwardedRequest, type MiddlewareKind } from './types.js';
 
 interface Options {
@@ -114,20 +114,7 @@ export const digestAuth: MiddlewareKind<Options> = {
   name: 'digestAuth',
   parse(raw) {
     const o = options(raw, 'digestAuth', ['users', 'usersFile', 'realm', 'headerField', 'removeHeader']);
-    const users = new Map<string, string>();
-    if (o.has('usersFile')) {
-      const file = text(o.get('usersFile'), 'digestAuth.usersFile');
-      let content: string;
-      try {
-        content = readFileSync(file, 'utf8');
-      } catch (err) {
-        throw new MiddlewareError(`digestAuth.usersFile: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
-      for (const [k, h] of entries(content.split('\n'), `digestAuth.usersFile ${file}`)) users.set(k, h);
-    }
-    // Traefik reads the file first: a user in both is the one in `users`.
-    if (o.has('users')) for (const [k, h] of entries(list(o.get('users'), 'digestAuth.users'), 'digestAuth.users')) users.set(k, h);
-    if (users.size === 0) throw new MiddlewareError('digestAuth needs users or usersFile');
+    const users = authUsers(o, 'digestAuth', entries);
     const realm = o.has('realm') ? text(o.get('realm'), 'digestAuth.realm') : 'traefik';
     if (/["\\\p{Cc}]/u.test(realm)) throw new MiddlewareError('digestAuth.realm must not contain quotes, backslashes or control characters');
     const inRealm: [string, string][] = [];

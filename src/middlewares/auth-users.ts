@@ -1,0 +1,23 @@
+// The users of basicAuth and digestAuth as Traefik reads them: the lines of
+// `usersFile` first, then `users`, so a user in both is the one in `users`.
+import { readFileSync } from 'node:fs';
+import { list, text } from './options.js';
+import { MiddlewareError } from './types.js';
+
+/** user (or user:realm) -> stored hash; `entries` checks each kind's line format. */
+export function authUsers(o: ReadonlyMap<string, unknown>, kind: string, entries: (lines: readonly string[], at: string) => [string, string][]): Map<string, string> {
+  const users = new Map<string, string>();
+  if (o.has('usersFile')) {
+    const file = text(o.get('usersFile'), `${kind}.usersFile`);
+    let content: string;
+    try {
+      content = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new MiddlewareError(`${kind}.usersFile: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    for (const [u, h] of entries(content.split('\n'), `${kind}.usersFile ${file}`)) users.set(u, h);
+  }
+  if (o.has('users')) for (const [u, h] of entries(list(o.get('users'), `${kind}.users`), `${kind}.users`)) users.set(u, h);
+  if (users.size === 0) throw new MiddlewareError(`${kind} needs users or usersFile`);
+  return users;
+}
