@@ -52,6 +52,8 @@ export interface LoadBalancerConfig {
   serversTransport?: string;
   healthCheck?: HealthCheckConfig;
   passiveHealthCheck?: PassiveHealthCheckConfig;
+  /** Accepted as Traefik writes it; portero always writes body pieces to the client as they arrive. */
+  responseForwarding?: { flushInterval?: string };
 }
 
 /** Active checks (Traefik's loadBalancer.healthCheck). Durations as given ("10s"), validated. */

@@ -264,8 +264,8 @@ function serverUrl(v: unknown, at: string): string {
 function normalizeLoadBalancer(raw: unknown): LoadBalancerConfig {
   const keys = readKeys(
     mapping(raw, 'loadBalancer'),
-    ['servers', 'passHostHeader', 'healthCheck', 'passiveHealthCheck', 'serversTransport'],
-    ['sticky', 'responseForwarding', 'strategy'],
+    ['servers', 'passHostHeader', 'healthCheck', 'passiveHealthCheck', 'serversTransport', 'responseForwarding'],
+    ['sticky', 'strategy'],
     'loadBalancer: ',
   );
   const servers = list(keys.get('servers'), 'loadBalancer.servers').map((item, i): ServerConfig => {
@@ -281,7 +281,24 @@ function normalizeLoadBalancer(raw: unknown): LoadBalancerConfig {
   if (keys.has('healthCheck')) lb.healthCheck = normalizeHealthCheck(keys.get('healthCheck'));
   if (keys.has('passiveHealthCheck')) lb.passiveHealthCheck = normalizePassiveHealthCheck(keys.get('passiveHealthCheck'));
   if (keys.has('serversTransport')) lb.serversTransport = str(keys.get('serversTransport'), 'loadBalancer.serversTransport');
+  if (keys.has('responseForwarding')) lb.responseForwarding = responseForwarding(keys.get('responseForwarding'));
   return lb;
+}
+
+/**
+ * Traefik's responseForwarding.flushInterval is accepted and checked, and has
+ * nothing left to do: portero writes each piece of a response body to the
+ * client as it arrives (Traefik's default waits up to 100 ms; -1 means what
+ * portero always does).
+ */
+function responseForwarding(raw: unknown): { flushInterval?: string } {
+  const at = 'loadBalancer.responseForwarding';
+  const keys = readKeys(mapping(raw, at), ['flushInterval'], [], `${at}: `);
+  const v = keys.get('flushInterval');
+  if (v === undefined) return {};
+  const text = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : '';
+  if (!/^-?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$|^-?\d+$/.test(text)) throw new Problem(`${at}.flushInterval must be a duration such as 100ms or -1, got ${describe(v)}`);
+  return { flushInterval: text };
 }
 
 export function normalizeServersTransport(raw: unknown): ServersTransportConfig {

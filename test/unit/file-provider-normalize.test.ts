@@ -82,7 +82,8 @@ describe('normalizeDynamicConfig', () => {
             notamap: 'Path(`/`)',
           },
           services: {
-            good: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:8080' }] } },
+            good: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:8080' }], responseForwarding: { flushInterval: '-1' } } },
+            badflush: { loadBalancer: { servers: [], responseForwarding: { flushInterval: 'soon' } } },
             nourl: { loadBalancer: { servers: [{ weight: 1 }] } },
             badurl: { loadBalancer: { servers: [{ url: 'not a url' }] } },
             ftp: { loadBalancer: { servers: [{ url: 'ftp://x' }] } },
@@ -133,6 +134,7 @@ describe('normalizeDynamicConfig', () => {
       ['service:grpchc', /mode "grpc" is not supported/],
       ['service:hcpath', /healthCheck\.path must start with \//],
       ['service:badpassive', /maxFailedAttempts must be/],
+      ['service:badflush', /responseForwarding.flushInterval must be a duration such as 100ms or -1, got string "soon"/],
       ['service:unknowntop', /unknown key "extra"/],
       ['service:both', /only one of/],
       ['service:neither', /needs a "loadBalancer" or a "weighted"/],
