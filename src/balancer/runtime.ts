@@ -16,6 +16,8 @@ export interface ServerRuntime {
   serviceName: string;
   /** Its load balancer's passive health check, or null. */
   passive: PassiveLimits | null;
+  /** The Set-Cookie value that pins a client to this server ("name=value; Path=/..."); null when its load balancer is not sticky. */
+  stickyCookie: string | null;
 }
 
 export interface LoadBalancerRuntime {
@@ -25,6 +27,8 @@ export interface LoadBalancerRuntime {
   passHostHeader: boolean;
   rr: number;
   order: number[];
+  /** Sticky sessions: the cookie's name and its servers by cookie value; null when off. */
+  sticky: { cookie: string; byValue: ReadonlyMap<string, ServerRuntime> } | null;
 }
 
 export interface WeightedRuntime {

@@ -54,6 +54,20 @@ export interface LoadBalancerConfig {
   passiveHealthCheck?: PassiveHealthCheckConfig;
   /** Accepted as Traefik writes it; portero always writes body pieces to the client as they arrive. */
   responseForwarding?: { flushInterval?: string };
+  sticky?: { cookie: StickyCookieConfig };
+}
+
+/** Traefik's loadBalancer.sticky.cookie. */
+export interface StickyCookieConfig {
+  name?: string;
+  secure?: boolean;
+  httpOnly?: boolean;
+  /** none, lax or strict (any case); anything else: no SameSite attribute. */
+  sameSite?: string;
+  /** Seconds; 0: a session cookie; below 0: expires at once. */
+  maxAge?: number;
+  path?: string;
+  domain?: string;
 }
 
 /** Active checks (Traefik's loadBalancer.healthCheck). Durations as given ("10s"), validated. */

@@ -20,6 +20,7 @@ import {
   type ServerConfig,
   type ServersTransportConfig,
   type ServiceConfig,
+  type StickyCookieConfig,
   type WeightedServiceRef,
 } from './model.js';
 
@@ -264,8 +265,8 @@ function serverUrl(v: unknown, at: string): string {
 function normalizeLoadBalancer(raw: unknown): LoadBalancerConfig {
   const keys = readKeys(
     mapping(raw, 'loadBalancer'),
-    ['servers', 'passHostHeader', 'healthCheck', 'passiveHealthCheck', 'serversTransport', 'responseForwarding'],
-    ['sticky', 'strategy'],
+    ['servers', 'passHostHeader', 'healthCheck', 'passiveHealthCheck', 'serversTransport', 'responseForwarding', 'sticky'],
+    ['strategy'],
     'loadBalancer: ',
   );
   const servers = list(keys.get('servers'), 'loadBalancer.servers').map((item, i): ServerConfig => {
@@ -282,6 +283,7 @@ function normalizeLoadBalancer(raw: unknown): LoadBalancerConfig {
   if (keys.has('passiveHealthCheck')) lb.passiveHealthCheck = normalizePassiveHealthCheck(keys.get('passiveHealthCheck'));
   if (keys.has('serversTransport')) lb.serversTransport = str(keys.get('serversTransport'), 'loadBalancer.serversTransport');
   if (keys.has('responseForwarding')) lb.responseForwarding = responseForwarding(keys.get('responseForwarding'));
+  if (keys.has('sticky')) lb.sticky = sticky(keys.get('sticky'));
   return lb;
 }
 
@@ -291,6 +293,42 @@ function normalizeLoadBalancer(raw: unknown): LoadBalancerConfig {
  * client as it arrives (Traefik's default waits up to 100 ms; -1 means what
  * portero always does).
  */
+/** Whether a label's or file's value switches a section on ("sticky.cookie=true", "cookie: {}"). */
+function switchedOn(v: unknown): boolean {
+  return v === true || v === null || (typeof v === 'string' && v.trim().toLowerCase() === 'true') || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
+}
+
+/** loadBalancer.sticky: a cookie (the only kind Traefik has); `sticky=true` and `sticky.cookie=true` mean one with the defaults. */
+function sticky(raw: unknown): { cookie: StickyCookieConfig } {
+  const at = 'loadBalancer.sticky';
+  if (switchedOn(raw)) return { cookie: {} };
+  const keys = readKeys(mapping(raw, at), ['cookie'], [], `${at}: `);
+  const c = keys.get('cookie');
+  if (c === undefined || switchedOn(c)) return { cookie: {} };
+  const ck = readKeys(mapping(c, `${at}.cookie`), ['name', 'secure', 'httpOnly', 'sameSite', 'maxAge', 'path', 'domain'], [], `${at}.cookie: `);
+  const cookie: StickyCookieConfig = {};
+  if (ck.has('name')) cookie.name = str(ck.get('name'), `${at}.cookie.name`);
+  if (ck.has('secure')) cookie.secure = bool(ck.get('secure'), `${at}.cookie.secure`);
+  if (ck.has('httpOnly')) cookie.httpOnly = bool(ck.get('httpOnly'), `${at}.cookie.httpOnly`);
+  if (ck.has('sameSite')) {
+    const s = str(ck.get('sameSite'), `${at}.cookie.sameSite`);
+    if (!/^(none|lax|strict)$/i.test(s)) throw new Problem(`${at}.cookie.sameSite must be none, lax or strict, got ${JSON.stringify(s)}`);
+    cookie.sameSite = s;
+  }
+  if (ck.has('maxAge')) cookie.maxAge = int(ck.get('maxAge'), `${at}.cookie.maxAge`, undefined);
+  if (ck.has('path')) {
+    const p = str(ck.get('path'), `${at}.cookie.path`);
+    if (/[;\s\0]/.test(p)) throw new Problem(`${at}.cookie.path must not contain ";" or spaces`);
+    cookie.path = p;
+  }
+  if (ck.has('domain')) {
+    const d = str(ck.get('domain'), `${at}.cookie.domain`);
+    if (!/^\.?[A-Za-z0-9.-]+$/.test(d)) throw new Problem(`${at}.cookie.domain ${JSON.stringify(d)} is not a domain`);
+    cookie.domain = d;
+  }
+  return { cookie };
+}
+
 function responseForwarding(raw: unknown): { flushInterval?: string } {
   const at = 'loadBalancer.responseForwarding';
   const keys = readKeys(mapping(raw, at), ['flushInterval'], [], `${at}: `);

@@ -6,6 +6,7 @@
 // A service whose servers did not change keeps its spec object (and so its
 // encoded line, see wire.ts); a changed one keeps the slots of the servers it
 // still has, so in-flight counts and health stay attached to them.
+import { stickySpec, type StickySpec } from '../balancer/sticky.js';
 import { weightedOrder } from '../balancer/wrr.js';
 import type { HealthCheckConfig, LoadBalancerConfig } from '../dynamic/model.js';
 import type { HealthTarget } from '../health/checker.js';
@@ -23,6 +24,7 @@ interface Entry {
   transport: UpstreamTls | null;
   /** JSON of the transport, to notice a change. */
   transportKey: string;
+  sticky: StickySpec | null;
   /** One per configured server, in order, each with its slot. */
   specs: ServerSpec[];
   order: number[];
@@ -58,9 +60,13 @@ function checksOf(config: LoadBalancerConfig): string {
   return config.healthCheck === undefined && config.passiveHealthCheck === undefined ? '' : JSON.stringify([config.healthCheck, config.passiveHealthCheck]);
 }
 
-function sameServers(entry: Entry, config: LoadBalancerConfig, transportKey: string): boolean {
+function sameSticky(a: StickySpec | null, b: StickySpec | null): boolean {
+  return a === null || b === null ? a === b : a.cookie === b.cookie && a.attributes === b.attributes;
+}
+
+function sameServers(entry: Entry, config: LoadBalancerConfig, transportKey: string, sticky: StickySpec | null): boolean {
   const servers = config.servers;
-  if (entry.checks !== checksOf(config) || entry.transportKey !== transportKey) return false;
+  if (entry.checks !== checksOf(config) || entry.transportKey !== transportKey || !sameSticky(entry.sticky, sticky)) return false;
   if (entry.passHostHeader !== (config.passHostHeader ?? true) || entry.specs.length !== servers.length) return false;
   for (let i = 0; i < servers.length; i++) {
     if (entry.specs[i].url !== servers[i].url || entry.specs[i].weight !== (servers[i].weight ?? 1)) return false;
@@ -84,7 +90,8 @@ export class LoadBalancerCompiler {
   compile(name: string, config: LoadBalancerConfig, transport: UpstreamTls | null = null): string[] {
     const known = this.entries.get(name);
     const transportKey = transport === null ? '' : JSON.stringify(transport);
-    if (known !== undefined && sameServers(known, config, transportKey)) {
+    const sticky = config.sticky === undefined ? null : stickySpec(config.sticky.cookie, name);
+    if (known !== undefined && sameServers(known, config, transportKey, sticky)) {
       known.epoch = this.epoch;
       return [];
     }
@@ -120,6 +127,7 @@ export class LoadBalancerCompiler {
       checks: checksOf(config),
       transport,
       transportKey,
+      sticky,
       specs,
       order: weightedOrder(specs.map((s) => s.weight)),
       spec: null,
@@ -146,6 +154,7 @@ export class LoadBalancerCompiler {
         rr,
         order: entry.order,
         passive: entry.passive,
+        sticky: entry.sticky,
       };
     }
     return entry.spec;

@@ -4,6 +4,7 @@
 import type { RuleSyntax } from '../dynamic/model.js';
 import type { MiddlewareDescriptor } from '../middlewares/types.js';
 import type { PassiveLimits } from '../shared/shared-state.js';
+import type { StickySpec } from '../balancer/sticky.js';
 
 export interface ServerSpec {
   url: string;
@@ -40,6 +41,8 @@ export interface LoadBalancerSpec {
   order: number[];
   /** Passive health check, in tenths of a second of the shared clock; null when off. */
   passive: PassiveLimits | null;
+  /** Sticky sessions: the cookie's name and attributes; null when off. */
+  sticky: StickySpec | null;
 }
 
 export interface WeightedSpec {

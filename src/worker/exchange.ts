@@ -105,6 +105,8 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
    * middlewares, so a plain exchange carries one empty field for them all.
    */
   mw: ForwardedRequest | null = null;
+  /** The server the client's sticky cookie names (set by the handler), or null. */
+  stickyPick: ServerRuntime | null = null;
   /** performance.now() at start() and at the response head, when middlewares listen for the end. */
   private startedAt = 0;
   private headAt = 0;
@@ -183,7 +185,9 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
     try {
       if (this.trace !== null) this.originStart = performance.now();
       if (this.mw?.ended != null) this.startedAt = performance.now();
-      const server = this.pickNext(null);
+      // A sticky cookie's server while it is up; else the balancer's pick, which gets a fresh cookie.
+      const pinned = this.stickyPick;
+      const server = pinned !== null && this.ctx.state.isUp(pinned.slot) ? pinned : this.pickNext(null);
       if (server === null) {
         this.fail(503, 'Service Unavailable');
         return;
@@ -369,6 +373,8 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
   onHead(head: ResponseHead): void {
     this.stopHeaderTimer();
     if (this.mw?.ended != null) this.headAt = performance.now();
+    const sticky = this.server?.stickyCookie;
+    if (sticky != null && this.server !== this.stickyPick) head.headers.push('set-cookie', sticky);
     if (!this.resOpen) return;
     this.responseStarted = true;
     this.status = this.originStatus = head.status;

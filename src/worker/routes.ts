@@ -1,7 +1,8 @@
 // Worker side of the route table: the structures the hot path reads (compiled
 // matchers, a host hash index per entry point, services bound to this
 // worker's connection pools). table-build.ts fills them from the shared buffer.
-import type { LoadBalancerRuntime, ServiceRuntime } from '../balancer/runtime.js';
+import type { LoadBalancerRuntime, ServerRuntime, ServiceRuntime } from '../balancer/runtime.js';
+import { stickyValue } from '../balancer/sticky.js';
 import type { Matcher, RequestView } from '../rules/types.js';
 import type { RequestStage, RetrySpec } from '../middlewares/types.js';
 import type { LoadBalancerSpec, UpstreamTls } from '../table/spec.js';
@@ -179,13 +180,8 @@ export class RouteIndex {
 }
 
 export function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry): LoadBalancerRuntime {
-  return {
-    kind: 'lb',
-    name: s.name,
-    passHostHeader: s.passHostHeader,
-    rr: s.rr,
-    order: s.order,
-    servers: s.servers.map((srv) => {
+  const sticky = s.sticky;
+  const servers = s.servers.map((srv): ServerRuntime => {
       const pool = pools.get(srv.host, srv.port, srv.tls && (s.transport ?? true));
       return {
         url: srv.url,
@@ -197,7 +193,16 @@ export function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry): LoadBalance
         service: s.rr,
         serviceName: s.name,
         passive: s.passive,
+        stickyCookie: sticky === null ? null : `${sticky.cookie}=${stickyValue(srv.url)}${sticky.attributes}`,
       };
-    }),
+  });
+  return {
+    kind: 'lb',
+    name: s.name,
+    passHostHeader: s.passHostHeader,
+    rr: s.rr,
+    order: s.order,
+    servers,
+    sticky: sticky === null ? null : { cookie: sticky.cookie, byValue: new Map(s.servers.map((srv, i) => [stickyValue(srv.url), servers[i]!])) },
   };
 }

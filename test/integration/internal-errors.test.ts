@@ -48,7 +48,8 @@ async function exchangeWith(throwFrom: string) {
     passHostHeader: true,
     rr: 0,
     order: [0],
-    servers: [{ url: `http://127.0.0.1:${port}`, slot: 0, pool, authority: pool.authority, passHostHeader: true, service: 0, serviceName: 's', passive: null }],
+    sticky: null,
+    servers: [{ url: `http://127.0.0.1:${port}`, slot: 0, pool, authority: pool.authority, passHostHeader: true, service: 0, serviceName: 's', passive: null, stickyCookie: null }],
   };
   const errors: unknown[] = [];
   let finished = 0;

@@ -384,7 +384,7 @@ describe('v2/v3 labels', () => {
         'traefik.http.services.scheme.loadbalancer.server.scheme': 'h2c',
         'traefik.http.services.what.loadbalancer.server.foo': '1',
         'traefik.http.services.sticky.loadbalancer.server.port': '80',
-        'traefik.http.services.sticky.loadbalancer.sticky.cookie.name': 'c',
+        'traefik.http.services.sticky.loadbalancer.sticky.cookie.samesite': 'sometimes',
       }),
     ]);
     assert.deepEqual(Object.keys(r.config.http.routers), ['good']);
@@ -394,7 +394,7 @@ describe('v2/v3 labels', () => {
       'service "pass" (Swarm service "s"): label "traefik.http.services.pass.loadbalancer.passhostheader": loadBalancer.passHostHeader must be true or false, got string "maybe"',
       'service "port" (Swarm service "s"): label "traefik.http.services.port.loadbalancer.server.port": must be a port number (1-65535), got "http"',
       'service "scheme" (Swarm service "s"): label "traefik.http.services.scheme.loadbalancer.server.scheme": must be http or https, got "h2c"',
-      'service "sticky" (Swarm service "s"): label "traefik.http.services.sticky.loadbalancer.sticky.cookie.name": loadBalancer: "sticky" is not supported by portero',
+      'service "sticky" (Swarm service "s"): label "traefik.http.services.sticky.loadbalancer.sticky.cookie.samesite": loadBalancer.sticky.cookie.sameSite must be none, lax or strict, got "sometimes"',
       'service "what" (Swarm service "s"): label "traefik.http.services.what.loadbalancer.server.foo": unknown key (expected loadbalancer.server.{port,scheme,url,weight})',
       'router "prio" (Swarm service "s"): label "traefik.http.routers.prio.priority": priority must be an integer, got string "high"',
       'router "syntax" (Swarm service "s"): label "traefik.http.routers.syntax.rulesyntax": ruleSyntax must be one of v3, v2, v1, got "v4"',
@@ -729,8 +729,8 @@ describe('Traefik 1.7 labels', () => {
       'Swarm service "s": label "traefik.tags" ignored: not supported by portero (v1 tag constraints do not apply; portero\'s constraints use Label(...) expressions)',
     ]);
 
-    const sticky = build([service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.backend.loadbalancer.sticky': 'true' })]);
-    assert.match(sticky.errors[0].message, /^service "s" .*label "traefik.backend.loadbalancer.sticky": not supported by portero/);
+    const portIndex = build([service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.portIndex': '1' })]);
+    assert.match(portIndex.errors[0].message, /^service "s" .*label "traefik.portIndex": not supported by portero/);
 
     const seg = build([service('s', { ...ENABLE, 'traefik.a.port': '80', 'traefik.b.port': '81', 'traefik.b.frontend.headers.SSLRedirect': 'true' })]);
     assert.deepEqual(Object.keys(seg.config.http.routers), ['s-a']);
@@ -792,6 +792,33 @@ describe('Traefik 1.7 labels', () => {
     ]);
     assert.deepEqual(both.errors, []);
     assert.deepEqual(both.config.http.middlewares['s-auth'], { basicAuth: { users: ['admin:{SHA}0DPiKuNIrrVmD8IUCuw1hQxNqZc='] } });
+  });
+
+  test('sticky sessions: v3 cookie labels and 1.7 stickiness labels become loadBalancer.sticky.cookie', () => {
+    const v3 = build([
+      service('s', {
+        ...ENABLE,
+        'traefik.http.services.app.loadbalancer.server.port': '80',
+        'traefik.http.services.app.loadbalancer.sticky.cookie.name': 'app_session',
+        'traefik.http.services.app.loadbalancer.sticky.cookie.httponly': 'true',
+        'traefik.http.services.app.loadbalancer.sticky.cookie.secure': 'true',
+        'traefik.http.services.app.loadbalancer.sticky.cookie.samesite': 'lax',
+        'traefik.http.services.app.loadbalancer.sticky.cookie.maxage': '3600',
+      }),
+    ]);
+    assert.deepEqual(v3.errors, []);
+    assert.deepEqual(v3.config.http.services.app!.loadBalancer!.sticky, { cookie: { name: 'app_session', httpOnly: true, secure: true, sameSite: 'lax', maxAge: 3600 } });
+    const plain = build([service('s', { ...ENABLE, 'traefik.http.services.app.loadbalancer.server.port': '80', 'traefik.http.services.app.loadbalancer.sticky.cookie': 'true' })]);
+    assert.deepEqual(plain.errors, []);
+    assert.deepEqual(plain.config.http.services.app!.loadBalancer!.sticky, { cookie: {} });
+
+    const v1 = build([service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.backend.loadbalancer.stickiness': 'true', 'traefik.backend.loadbalancer.stickiness.cookieName': 'my_cookie' })]);
+    assert.deepEqual(v1.errors, []);
+    assert.deepEqual(v1.config.http.services.s!.loadBalancer!.sticky, { cookie: { name: 'my_cookie' } });
+    const older = build([service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.backend.loadbalancer.sticky': 'true' })]);
+    assert.deepEqual(older.config.http.services.s!.loadBalancer!.sticky, { cookie: {} });
+    const off = build([service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.backend.loadbalancer.stickiness': 'false' })]);
+    assert.equal(off.config.http.services.s!.loadBalancer!.sticky, undefined);
   });
 
   test('frontend auth.forward, errors and backend buffering labels become forwardAuth, errors and buffering middlewares', async () => {

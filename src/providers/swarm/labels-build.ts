@@ -165,6 +165,8 @@ export function buildService(spec: ServiceSpec, ctx: BuildContext): ServiceConfi
   if (probe.healthCheck !== undefined) lb.healthCheck = probe.healthCheck;
   if (probe.passiveHealthCheck !== undefined) lb.passiveHealthCheck = probe.passiveHealthCheck;
   if (probe.serversTransport !== undefined) lb.serversTransport = probe.serversTransport;
+  if (probe.sticky !== undefined) lb.sticky = probe.sticky;
+  if (probe.responseForwarding !== undefined) lb.responseForwarding = probe.responseForwarding;
   return { loadBalancer: lb };
 }
 

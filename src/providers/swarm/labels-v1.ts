@@ -17,7 +17,6 @@
 //   frontend.whiteList.useXForwardedFor     error     the IP restriction would be applied to the wrong address
 //   frontend.headers.SSLRedirect & co.      error     deprecated; use frontend.redirect.entryPoint
 //   other frontend.rateLimit.* keys         error     the rate limit would be lifted (labels-v1-limits.ts reads the known ones)
-//   backend.loadbalancer.sticky/stickiness  error     applications relying on session affinity would break
 //   other backend.maxconn.* keys            error     the connection limit promised to the backend would be lifted
 //   portIndex, portName                     error     Swarm tasks publish no ports to pick from: use traefik.port
 //   frontend.passTLSCert, passTLSClientCert warning   portero serves no TLS, so there is no client certificate
@@ -59,6 +58,9 @@ const HANDLED = new Set([
   'traefik.frontend.passhostheader',
   ...Object.keys(HEALTH_CHECK_FIELDS).map((f) => `traefik.backend.healthcheck.${f}`),
   'traefik.backend.healthcheck.headers',
+  'traefik.backend.loadbalancer.stickiness',
+  'traefik.backend.loadbalancer.sticky',
+  'traefik.backend.loadbalancer.stickiness.cookiename',
 ]);
 
 interface Unsupported {
@@ -74,7 +76,6 @@ const UNSUPPORTED: Unsupported[] = [
   { match: 'traefik.frontend.headers.', outcome: 'router', why: 'security and custom headers would not be applied' },
   { match: 'traefik.frontend.redirect.', outcome: 'router', why: 'the redirect would not happen' },
   { match: 'traefik.frontend.ratelimit.', outcome: 'router', why: 'the rate limit would be lifted' },
-  { match: 'traefik.backend.loadbalancer.stick*', outcome: 'service', why: 'session affinity would be lost' },
   { match: 'traefik.backend.maxconn.', outcome: 'service', why: 'the connection limit would be lifted' },
   { match: 'traefik.portindex', outcome: 'service', why: 'Swarm tasks publish no ports to pick from; use traefik.port' },
   { match: 'traefik.portname', outcome: 'service', why: 'Swarm tasks publish no ports to pick from; use traefik.port' },
@@ -208,6 +209,11 @@ export function readV1Labels(labels: Readonly<Record<string, string>>, names: V1
         service.leaves.push({ label: hcHeaders.label, path: ['loadBalancer', 'healthCheck', 'headers', pair.slice(0, colon).trim()], value: pair.slice(colon + 1).trim() });
       }
     }
+    // 1.7's stickiness (and the older sticky=true): the v2+ sticky cookie, named as 1.7 named it when cookieName is set.
+    const stickiness = get('traefik.backend.loadbalancer.stickiness') ?? get('traefik.backend.loadbalancer.sticky');
+    const cookieName = get('traefik.backend.loadbalancer.stickiness.cookiename');
+    if (cookieName !== undefined && cookieName.value.trim() !== '') service.leaves.push({ label: cookieName.label, path: ['loadBalancer', 'sticky', 'cookie', 'name'], value: cookieName.value.trim() });
+    else if (stickiness !== undefined && goBool(stickiness.value) !== false) service.leaves.push({ label: stickiness.label, path: ['loadBalancer', 'sticky'], value: stickiness.value });
     const port = get('traefik.port');
     if (port !== undefined) service.server.port = { label: port.label, path: ['port'], value: port.value };
     const protocol = get('traefik.protocol');

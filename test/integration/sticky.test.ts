@@ -1,0 +1,104 @@
+// Sticky sessions on real sockets, as Traefik configures them: the cookie's
+// value is derived from the server's URL (SHA-256, as Traefik's), so every
+// worker and a second portero agree on it; a cookie whose server is gone gets
+// the balancer's next pick and a fresh cookie.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import type { DynamicConfig } from '../../src/dynamic/model.js';
+import { request } from '../helpers/http.js';
+import { startPortero, type TestPortero } from '../helpers/portero.js';
+import { listenLocal } from '../helpers/streams.js';
+
+const WORKERS = 2;
+const valueOf = (url: string) => createHash('sha256').update(url).digest('hex').slice(0, 16);
+
+describe('sticky sessions through portero', () => {
+  const backends: http.Server[] = [];
+  const urls: string[] = [];
+  let p: TestPortero;
+  let twin: TestPortero;
+
+  const config = (servers: string[]): DynamicConfig => ({
+    http: {
+      routers: {
+        app: { rule: 'Host(`app.test`)', service: 'app' },
+        plain: { rule: 'Host(`plain.test`)', service: 'plain' },
+      },
+      services: {
+        app: { loadBalancer: { servers: servers.map((url) => ({ url })), sticky: { cookie: { name: 'app_session', httpOnly: true, sameSite: 'lax' } } } },
+        plain: { loadBalancer: { servers: servers.map((url) => ({ url })), sticky: { cookie: {} } } },
+      },
+      middlewares: {},
+    },
+  });
+
+  before(async () => {
+    for (let i = 0; i < 4; i++) {
+      const s = http.createServer((_req, res) => res.end(`server ${i}`));
+      backends.push(s);
+      urls.push(`http://127.0.0.1:${await listenLocal(s)}`);
+    }
+    p = await startPortero(config(urls), { workers: WORKERS });
+    twin = await startPortero(config(urls), { workers: 1 });
+  });
+
+  after(async () => {
+    await p.stop();
+    await twin.stop();
+    for (const s of backends) s.close();
+  });
+
+  const get = (port: number, cookie?: string, host = 'app.test') => request(port, { headers: cookie === undefined ? { host } : { host, cookie } });
+
+  test("a first request gets a cookie naming its server, Traefik's value; with it, every request on any worker goes there", async () => {
+    const first = await get(p.webPort);
+    const server = Number(/server (\d)/.exec(first.body)![1]);
+    const setCookie = first.headers['set-cookie'] ?? [];
+    assert.deepEqual(setCookie, [`app_session=${valueOf(urls[server]!)}; Path=/; HttpOnly; SameSite=Lax`]);
+    const cookie = `other=1; app_session=${valueOf(urls[server]!)}`;
+    // New connections each: SO_REUSEPORT spreads them over both workers.
+    const replies = await Promise.all(Array.from({ length: 100 }, () => get(p.webPort, cookie)));
+    for (const r of replies) {
+      assert.equal(r.body, `server ${server}`);
+      assert.equal(r.headers['set-cookie'], undefined, 'a cookie that still points at a live server is not rewritten');
+    }
+    // Without the cookie, round robin goes on.
+    const spread = new Set((await Promise.all(Array.from({ length: 8 }, () => get(p.webPort)))).map((r) => r.body));
+    assert.ok(spread.size > 1);
+  });
+
+  test('a second portero with the same configuration maps the cookie to the same server', async () => {
+    for (const [i, url] of urls.entries()) assert.equal((await get(twin.webPort, `app_session=${valueOf(url)}`)).body, `server ${i}`);
+  });
+
+  test("without a name, the cookie is named as Traefik names it: _ and SHA-1 of the service's name", async () => {
+    const r = await get(p.webPort, undefined, 'plain.test');
+    const name = `_${createHash('sha1').update('_TRAEFIK_BACKEND_plain@file').digest('hex')}`.slice(0, 6);
+    assert.match(String(r.headers['set-cookie']), new RegExp(`^${name}=[0-9a-f]{16}; Path=/$`));
+  });
+
+  test('a cookie for an unknown or removed server gets the next pick and a fresh cookie', async () => {
+    const unknown = await get(p.webPort, 'app_session=0123456789abcdef');
+    const fresh = (unknown.headers['set-cookie'] ?? [])[0] ?? '';
+    assert.match(fresh, /^app_session=[0-9a-f]{16};/);
+    const pinned = Number(/server (\d)/.exec(unknown.body)![1]);
+    assert.ok(fresh.startsWith(`app_session=${valueOf(urls[pinned]!)};`));
+
+    // The pinned server leaves the service (a task replaced): the cookie now re-pins.
+    p.provider.set(config(urls.filter((_, i) => i !== pinned)));
+    const cookie = `app_session=${valueOf(urls[pinned]!)}`;
+    let moved: Awaited<ReturnType<typeof get>> | null = null;
+    for (let i = 0; i < 50 && moved === null; i++) {
+      const r = await get(p.webPort, cookie);
+      if (r.body !== `server ${pinned}`) moved = r;
+      else await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.ok(moved !== null, 'requests left the removed server');
+    const now = Number(/server (\d)/.exec(moved.body)![1]);
+    assert.notEqual(now, pinned);
+    assert.deepEqual(moved.headers['set-cookie'], [`app_session=${valueOf(urls[now]!)}; Path=/; HttpOnly; SameSite=Lax`]);
+    p.provider.set(config(urls));
+  });
+});
