@@ -8,8 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import md5 from 'apache-md5';
-import { removeLine, setLine } from './header-lines.js';
-import { authUsers } from './auth-users.js';
+import { acceptUser, authUsers } from './auth-users.js';
 import { bool, headerName, options, text } from './options.js';
 import { MiddlewareError, type Answer, type ForwardedRequest, type MiddlewareKind } from './types.js';
 
@@ -69,11 +68,7 @@ export const basicAuth: MiddlewareKind<Options> = {
     const table = new Map(users);
     const verified = new Map<string, true>();
     const unauthorized: Answer = { status: 401, headers: [['WWW-Authenticate', `Basic realm="${realm}"`]], body: '401 Unauthorized\n' };
-    const accept = (req: ForwardedRequest, user: string): null => {
-      if (removeHeader) req.lines = removeLine(req.lines, 'authorization');
-      if (headerField !== '') req.lines = setLine(req.lines, headerField, user);
-      return null;
-    };
+    const accept = (req: ForwardedRequest, user: string): null => acceptUser(req, user, removeHeader, headerField);
     return {
       request(req) {
         const auth = req.view.headers.authorization ?? '';

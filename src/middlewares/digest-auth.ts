@@ -12,8 +12,7 @@
 // bounded number of nonces, and only after the password was proved, so a flood
 // of bad credentials costs no memory.
 import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
-import { removeLine, setLine } from './header-lines.js';
-import { authUsers } from './auth-users.js';
+import { acceptUser, authUsers } from './auth-users.js';
 import { bool, headerName, options, text } from './options.js';
 import { MiddlewareError, type Answer, type ForwardedRequest, type MiddlewareKind } from './types.js';
 
@@ -143,11 +142,7 @@ export const digestAuth: MiddlewareKind<Options> = {
       ],
       body: '401 Unauthorized\n',
     });
-    const accept = (req: ForwardedRequest, user: string): null => {
-      if (removeHeader) req.lines = removeLine(req.lines, 'authorization');
-      if (headerField !== '') req.lines = setLine(req.lines, headerField, user);
-      return null;
-    };
+    const accept = (req: ForwardedRequest, user: string): null => acceptUser(req, user, removeHeader, headerField);
     return {
       request(req) {
         const p = digestParams(req.view.headers.authorization ?? '');

@@ -64,6 +64,11 @@ describe('middlewares from labels on a real Swarm', options, () => {
     const zipped = await request(80, { path: '/app/zipped', headers: { host: 'whoami.docker.localhost', authorization: AUTH, 'accept-encoding': 'gzip' } });
     assert.equal(zipped.headers['content-encoding'], 'gzip');
     assert.match(gunzipSync(zipped.raw).toString(), /^GET \/zipped HTTP\/1\.1$/m);
+    // The proxy service's admin middleware, used by the whoami service's admin router.
+    assert.equal((await request(80, { path: '/admin/x', headers: { host: 'whoami.docker.localhost' } })).status, 401);
+    const admin = await request(80, { path: '/admin/x', headers: { host: 'whoami.docker.localhost', authorization: AUTH } });
+    assert.equal(admin.status, 200);
+    assert.match(admin.body, /^GET \/admin\/x HTTP\/1\.1$/m);
   });
 
   test('the dashboard as api@internal behind basicAuth; --api alone keeps the API off the traefik entry point', async () => {
