@@ -6,7 +6,12 @@ import { removeLine, setLine } from './header-lines.js';
 import { list, text } from './options.js';
 import { MiddlewareError, type ForwardedRequest } from './types.js';
 
-/** user (or user:realm) -> stored hash; `entries` checks each kind's line format. */
+/** The lines that say something: trimmed, without blanks and # comments. */
+function meaningful(lines: readonly string[]): string[] {
+  return lines.map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** user (or user:realm) -> stored hash; `entries` checks each kind's line format, given meaningful lines only. */
 export function authUsers(o: ReadonlyMap<string, unknown>, kind: string, entries: (lines: readonly string[], at: string) => [string, string][]): Map<string, string> {
   const users = new Map<string, string>();
   if (o.has('usersFile')) {
@@ -17,9 +22,9 @@ export function authUsers(o: ReadonlyMap<string, unknown>, kind: string, entries
     } catch (err) {
       throw new MiddlewareError(`${kind}.usersFile: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    for (const [u, h] of entries(content.split('\n'), `${kind}.usersFile ${file}`)) users.set(u, h);
+    for (const [u, h] of entries(meaningful(content.split('\n')), `${kind}.usersFile ${file}`)) users.set(u, h);
   }
-  if (o.has('users')) for (const [u, h] of entries(list(o.get('users'), `${kind}.users`), `${kind}.users`)) users.set(u, h);
+  if (o.has('users')) for (const [u, h] of entries(meaningful(list(o.get('users'), `${kind}.users`)), `${kind}.users`)) users.set(u, h);
   if (users.size === 0) throw new MiddlewareError(`${kind} needs users or usersFile`);
   return users;
 }

@@ -24,9 +24,7 @@ const HASH = /^(\$2[aby]\$\d\d\$.{53}|\$apr1\$[^$]{1,8}\$[./0-9A-Za-z]{22}|\$1\$
 
 function entries(lines: readonly string[], at: string): [string, string][] {
   const out: [string, string][] = [];
-  for (const line of lines) {
-    const l = line.trim();
-    if (l === '' || l.startsWith('#')) continue;
+  for (const l of lines) {
     const colon = l.indexOf(':');
     if (colon <= 0) throw new MiddlewareError(`${at}: ${JSON.stringify(l.slice(0, 40))} is not user:hash`);
     const hash = l.slice(colon + 1);

@@ -33,9 +33,7 @@ const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 /** htdigest lines as `user:realm` -> HA1. */
 function entries(lines: readonly string[], at: string): [string, string][] {
   const out: [string, string][] = [];
-  for (const line of lines) {
-    const l = line.trim();
-    if (l === '' || l.startsWith('#')) continue;
+  for (const l of lines) {
     const parts = l.split(':');
     const [user, realm, hash] = parts as [string, string, string];
     if (parts.length !== 3 || user === '' || realm === '') throw new MiddlewareError(`${at}: ${JSON.stringify(l.slice(0, 40))} is not user:realm:hash (as htdigest writes them)`);

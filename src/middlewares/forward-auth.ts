@@ -6,7 +6,7 @@
 // gave it; an auth server that cannot be reached means 500, as in Traefik.
 // The call goes through the worker's keep-alive pools (side-request.ts) while
 // the client's request waits, its body held.
-import { removeLine } from './header-lines.js';
+import { lineValue, removeLine } from './header-lines.js';
 import { bool, list, options, text } from './options.js';
 import { MiddlewareError, type Answer, type ForwardedRequest, type MiddlewareKind } from './types.js';
 import { sideRequest, type SideResponse } from '../upstream/side-request.js';
@@ -30,15 +30,6 @@ const TIMEOUT_MS = 30_000;
 /** An auth server's denial is shown to the client: kept in memory, so bounded. */
 const MAX_AUTH_BODY = 1024 * 1024;
 const FORWARDED = ['x-forwarded-method', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-uri', 'x-forwarded-for'];
-/** Not copied from the auth server's denial: they describe its connection, not the answer. */
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length']);
-
-function lineValue(lines: string, name: string): string {
-  const at = lines.startsWith(`${name}:`) ? 0 : lines.indexOf(`\n${name}:`) + 1;
-  if (at === 0 && !lines.startsWith(`${name}:`)) return '';
-  const end = lines.indexOf('\r\n', at);
-  return lines.slice(at + name.length + 1, end).trim();
-}
 
 /** Only the named header lines (lower-cased names). */
 function keepLines(lines: string, names: ReadonlySet<string>): string {
@@ -67,9 +58,10 @@ function authHead(o: Options, req: ForwardedRequest, requestHeaders: ReadonlySet
   return `${method} ${o.target} HTTP/1.1\r\nhost: ${authority}\r\n${lines}\r\n`;
 }
 
+/** The auth server's answer as the client's (the response parser already dropped its hop-by-hop and framing headers). */
 function denial(r: SideResponse): Answer {
   const headers: [string, string][] = [];
-  for (let i = 0; i < r.headers.length; i += 2) if (!HOP.has(r.headers[i]!.toLowerCase())) headers.push([r.headers[i]!, r.headers[i + 1]!]);
+  for (let i = 0; i < r.headers.length; i += 2) headers.push([r.headers[i]!, r.headers[i + 1]!]);
   return { status: r.status, headers, body: r.body };
 }
 

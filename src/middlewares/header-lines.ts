@@ -12,6 +12,19 @@ export function removeLine(lines: string, name: string): string {
     .join('\r\n');
 }
 
+/** The first value of `name` (lower-cased) in `lines`, trimmed, or ''. */
+export function lineValue(lines: string, name: string): string {
+  const first = `${name}:`;
+  let start = first.length;
+  if (!lines.startsWith(first)) {
+    const at = lines.indexOf(`\n${first}`);
+    if (at < 0) return '';
+    start = at + 1 + first.length;
+  }
+  const end = lines.indexOf('\r\n', start);
+  return lines.slice(start, end < 0 ? lines.length : end).trim();
+}
+
 /** `lines` with `name` set to `value` alone. */
 export function setLine(lines: string, name: string, value: string): string {
   return `${removeLine(lines, name)}${name}: ${value}\r\n`;

@@ -3,6 +3,7 @@
 // of X-Forwarded-For as ipAllowList picks it), requestHeaderName (that
 // header's value, '' when absent, as Go's Header.Get) or requestHost (the
 // Host header as forwarded, port included); none set: the kind's default.
+import { lineValue } from './header-lines.js';
 import { clientIpBy, parseIpStrategy, type IpStrategy } from './ip-allow-list.js';
 import { bool, headerName, options, text } from './options.js';
 import { MiddlewareError, type ForwardedRequest } from './types.js';
@@ -28,23 +29,10 @@ export function parseSourceCriterion(raw: unknown, at: string, fallback: 'ip' | 
   return fallback === 'ip' ? CLIENT_IP : HOST;
 }
 
-/** The first value of a header in forwarded lines, or '': `first` is "name: ", `later` "\nname: ". */
-function lineValue(lines: string, first: string, later: string): string {
-  let start = first.length;
-  if (!lines.startsWith(first)) {
-    const at = lines.indexOf(later);
-    if (at < 0) return '';
-    start = at + later.length;
-  }
-  const end = lines.indexOf('\r\n', start);
-  return lines.slice(start, end < 0 ? lines.length : end).trim();
-}
-
 /** Worker: the source of a request; the request as earlier middlewares left it, as in Traefik. */
 export function sourceOf(c: SourceCriterion): (req: ForwardedRequest) => string {
   if (c.by === 'ip') return clientIpBy(c.ipStrategy);
   if (c.by === 'host') return (req) => req.hostHeader;
-  const first = `${c.header}: `;
-  const later = `\n${first}`;
-  return (req) => lineValue(req.lines, first, later);
+  const header = c.header;
+  return (req) => lineValue(req.lines, header);
 }

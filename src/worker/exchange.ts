@@ -452,8 +452,9 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
   }
 
   /**
-   * Offers the response to the middlewares that may take it over, innermost
-   * first; those that do are linked in chain order, the client's writer last.
+   * Offers the response to the middlewares that may take it over; each
+   * decides on the server's own head, and those that do are linked in chain
+   * order, the client's writer last.
    * true when one did (the head then went to it, not to the client).
    */
   private openFilter(head: ResponseHead): boolean {

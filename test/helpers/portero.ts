@@ -102,9 +102,15 @@ export function testStaticConfig(webPort: number, apiPort: number, workers: numb
   };
 }
 
+export interface StartOptions {
+  workers?: number;
+  tweak?: (c: StaticConfig, extraPorts: number[]) => void;
+  extraPorts?: number;
+}
+
 export async function startPortero(
   dynamic: DynamicConfig,
-  options: { workers?: number; tweak?: (c: StaticConfig, extraPorts: number[]) => void; extraPorts?: number } = {},
+  options: StartOptions = {},
 ): Promise<TestPortero> {
   // A port found free can be taken before portero binds it (as the local port
   // of an outgoing connection): then portero refuses to start, stops what it
@@ -118,7 +124,7 @@ export async function startPortero(
   }
 }
 
-async function startOnFreePorts(dynamic: DynamicConfig, options: { workers?: number; tweak?: (c: StaticConfig, extraPorts: number[]) => void; extraPorts?: number }): Promise<TestPortero> {
+async function startOnFreePorts(dynamic: DynamicConfig, options: StartOptions): Promise<TestPortero> {
   const [webPort, apiPort, ...extraPorts] = await freePorts(2 + (options.extraPorts ?? 0));
   const config = testStaticConfig(webPort!, apiPort!, options.workers ?? 1);
   options.tweak?.(config, extraPorts);
