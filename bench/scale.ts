@@ -10,6 +10,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StaticConfig } from '../src/config/static.js';
+import { DEFAULT_WEBSOCKET } from '../src/config/websocket.js';
 import type { DynamicConfig } from '../src/dynamic/model.js';
 import type { WorkerMessage } from '../src/worker/serve.js';
 import { type Backends, startBackends } from './backends.js';
@@ -180,6 +181,7 @@ async function updates(ctx: ScaleContext, backends: Backends): Promise<NonNullab
     log: { level: 'error' },
     workers: SCALE_WORKERS,
     serversTransport: { maxIdleConnsPerHost: 200, maxConnsPerHost: 0, dialTimeoutMs: 30_000, responseHeaderTimeoutMs: 0, idleConnTimeoutMs: 90_000, readTimeoutMs: 60_000, insecureSkipVerify: false, rootCAs: [] },
+    websocket: { ...DEFAULT_WEBSOCKET },
     certificatesResolvers: [],
     staticCertificates: [],
   };

@@ -102,6 +102,7 @@ export class Portero {
         middlewareBuffer: createMiddlewareMemory(),
         entryPoints,
         transport: config.serversTransport,
+        websocket: config.websocket,
         serverName: os.hostname(),
         testHooks: options.testHooks ?? false,
         certificates: null,

@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { FlagSpec as FlagRow } from './flag-spec.js';
 import { OBSERVABILITY_FLAG_SPECS, type ObservabilityDraft } from './observability.js';
+import { WEBSOCKET_FLAG_SPECS } from './websocket.js';
+import type { WebSocketConfig } from './websocket.js';
 import type { TransportConfig } from './static.js';
 import { SWARM_FLAG_SPECS, type SwarmDrafts } from './swarm.js';
 import { emptyTlsDrafts, TLS_FLAG_SPECS, type TlsDrafts } from './tls.js';
@@ -47,6 +49,7 @@ export interface Draft {
   logLevel?: StaticLogLevel;
   workers?: number;
   transport: Partial<TransportConfig>;
+  websocket: Partial<WebSocketConfig>;
   configFile?: string;
   /** Log format, metrics and access log (observability.ts). */
   observability: ObservabilityDraft;
@@ -57,7 +60,7 @@ export interface Draft {
 }
 
 export function emptyDraft(): Draft {
-  return { entryPoints: new Map(), swarm: {}, api: {}, transport: {}, observability: {}, tls: emptyTlsDrafts(), ignored: new Map() };
+  return { entryPoints: new Map(), swarm: {}, api: {}, transport: {}, websocket: {}, observability: {}, tls: emptyTlsDrafts(), ignored: new Map() };
 }
 
 /** A row of the table (flag-spec.ts). */
@@ -278,6 +281,7 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   },
 
   ...OBSERVABILITY_FLAG_SPECS,
+  ...WEBSOCKET_FLAG_SPECS,
   ...TLS_FLAG_SPECS,
 
   // Connections to servers

@@ -12,6 +12,7 @@ import { finalizeObservability, wantsTraefikEntryPoint } from './observability.j
 import { finalizeSwarm } from './swarm.js';
 import { finalizeTls } from './tls.js';
 import { parseBool, type ListenAddress } from './values.js';
+import { finalizeWebSocket } from './websocket.js';
 
 export const DEFAULT_LOG_LEVEL: StaticConfig['log']['level'] = 'error'; // Traefik's default
 export const DEFAULT_GRACE_TIMEOUT_MS = 10_000;
@@ -339,6 +340,7 @@ function finalize(d: Draft): StaticConfig {
       insecureSkipVerify: d.transport.insecureSkipVerify ?? false,
       rootCAs: d.transport.rootCAs ?? [],
     },
+    websocket: finalizeWebSocket(d.websocket),
     certificatesResolvers: tls.resolvers,
     staticCertificates: tls.staticCertificates,
   };

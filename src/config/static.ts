@@ -1,5 +1,6 @@
 // Portero's static configuration: what Traefik calls the "install" config,
 // set once at start from flags and/or a YAML file. Durations are in ms.
+import type { WebSocketConfig } from './websocket.js';
 import type { AcmeResolverConfig, EntryPointTls, RedirectionConfig } from './tls.js';
 
 export interface EntryPointConfig {
@@ -114,6 +115,8 @@ export interface StaticConfig {
   /** --workers (default: number of cores). */
   workers: number;
   serversTransport: TransportConfig;
+  /** --websocket.*: proxied WebSockets. */
+  websocket: WebSocketConfig;
   /** --certificatesresolvers.<n>.acme.*: Let's Encrypt (or any ACME CA) resolvers. */
   certificatesResolvers: AcmeResolverConfig[];
   /** v1's TLS:cert,key on an entry point: certificates served like the file provider's. */

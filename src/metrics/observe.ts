@@ -7,10 +7,10 @@
 // here (its observer is null).
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { AccessLogBuffer } from '../accesslog/buffer.js';
-import { methodClass, type SharedCounters } from './shared-counters.js';
-import type { Exchange, ExchangeObserver } from '../worker/exchange.js';
+import { METHOD_WEBSOCKET, methodClass, type SharedCounters } from './shared-counters.js';
+import type { ExchangeObserver } from '../worker/exchange.js';
 import { formatClientIp, type EntryPointContext, type ParsedRequest } from '../worker/request-head.js';
-import { Trace } from '../worker/trace.js';
+import { Trace, type TracedOutcome } from '../worker/trace.js';
 
 /** Which request metrics to keep (Traefik's addEntryPointsLabels / addServicesLabels). */
 export interface MetricsScopes {
@@ -50,7 +50,7 @@ export class WorkerObserver implements ExchangeObserver {
   }
 
   /** A proxied request ended (answered, failed, or abandoned by its client). */
-  ended(x: Exchange, t: Trace): void {
+  ended(x: TracedOutcome, t: Trace): void {
     const t1 = performance.now();
     const c = this.counters;
     c.addOpen(this.worker, t.entryPoint.index, -1);
@@ -61,7 +61,7 @@ export class WorkerObserver implements ExchangeObserver {
       const us = Math.round((t1 - t.t0) * 1000);
       const bucket = c.bucketOf(us);
       const micros = BigInt(us);
-      const mc = methodClass(t.method);
+      const mc = x.websocket ? METHOD_WEBSOCKET : methodClass(t.method);
       if (m.entryPoints) c.observe(c.entryPointScope(t.entryPoint.index), mc, status, bucket, micros);
       if (m.services) {
         const slot = x.service.rr;

@@ -3,7 +3,7 @@
 // histogram buckets are Traefik's, so its Grafana dashboards work unchanged:
 //
 //   traefik_config_reloads_total, traefik_config_last_reload_success
-//   traefik_open_connections{entrypoint,protocol}            in-flight proxied requests (see below)
+//   traefik_open_connections{entrypoint,protocol}            in-flight proxied requests and WebSocket sessions (see below)
 //   traefik_entrypoint_requests_total{code,entrypoint,method,protocol}
 //   traefik_entrypoint_request_duration_seconds{...}         histogram, same labels
 //   traefik_service_requests_total{code,method,protocol,service}
@@ -16,10 +16,10 @@
 // Only what the current table holds is reported: a service that left the
 // configuration disappears from the next scrape. uWebSockets.js does not
 // tell when a client connection opens or closes, so traefik_open_connections
-// counts requests being proxied, per entry point.
+// counts requests being proxied and open WebSocket sessions, per entry point.
 import type { PrometheusConfig } from '../config/static.js';
 import type { TablePublisher } from '../table/publisher.js';
-import { METHOD_LABELS, type CellReading, type SharedCounters } from './shared-counters.js';
+import { METHOD_LABELS, METHOD_PROTOCOLS, type CellReading, type SharedCounters } from './shared-counters.js';
 import type { ServiceSpec } from '../table/spec.js';
 import { Exposition, formatValue, labels, withLe } from './exposition.js';
 import { writeProcessMetrics } from './process.js';
@@ -70,7 +70,7 @@ export class PrometheusExporter {
       entryPoints.forEach((ep, i) => {
         for (const cell of c.read(c.entryPointScope(i)).sort(byMethodAndCode)) {
           series.push({
-            labels: labels(['code', String(cell.code)], ['entrypoint', ep], ['method', METHOD_LABELS[cell.method]], ['protocol', PROTOCOL]),
+            labels: labels(['code', String(cell.code)], ['entrypoint', ep], ['method', METHOD_LABELS[cell.method]], ['protocol', METHOD_PROTOCOLS[cell.method]]),
             cell,
           });
         }
@@ -84,7 +84,7 @@ export class PrometheusExporter {
       for (const s of services) {
         for (const cell of c.read(c.serviceScope(s.rr)).sort(byMethodAndCode)) {
           series.push({
-            labels: labels(['code', String(cell.code)], ['method', METHOD_LABELS[cell.method]], ['protocol', PROTOCOL], ['service', s.name]),
+            labels: labels(['code', String(cell.code)], ['method', METHOD_LABELS[cell.method]], ['protocol', METHOD_PROTOCOLS[cell.method]], ['service', s.name]),
             cell,
           });
         }

@@ -28,7 +28,11 @@
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE'] as const;
 /** Method class of anything not in METHODS. */
 export const METHOD_OTHER = METHODS.length;
-export const METHOD_LABELS: readonly string[] = [...METHODS, 'other'];
+/** A GET that became a WebSocket session: Traefik labels it method GET, protocol websocket. */
+export const METHOD_WEBSOCKET = METHOD_OTHER + 1;
+export const METHOD_LABELS: readonly string[] = [...METHODS, 'other', 'GET'];
+/** The protocol label of each method class. */
+export const METHOD_PROTOCOLS: readonly string[] = METHOD_LABELS.map((_, i) => (i === METHOD_WEBSOCKET ? 'websocket' : 'http'));
 
 const GLOBAL_WORDS = 4;
 const G_REQUESTS = 0;

@@ -13,6 +13,11 @@ export interface PoolOptions extends ConnectionOptions {
   idleTimeoutMs: number;
 }
 
+/** A WebSocket through a server: it decides what its server leaving means. */
+export interface PoolTunnel {
+  serverLeft(): void;
+}
+
 export interface PoolWaiter {
   onConnection(conn: UpstreamConnection): void;
   onConnectError(err: DialError): void;
@@ -40,6 +45,8 @@ export class ServerPool implements ConnectionOwner {
   private readonly waiters: PoolWaiter[] = [];
   private open = 0;
   private retired = false;
+  /** Long-lived sessions through this server (WebSockets), told when it leaves the table. */
+  private readonly tunnels = new Set<PoolTunnel>();
   /** As sent in Host when the client's is not passed on. */
   readonly authority: string;
 
@@ -168,9 +175,21 @@ export class ServerPool implements ConnectionOwner {
     if (this.options.readTimeoutMs > 0) for (const conn of [...this.busy]) conn.checkStalled(now);
   }
 
-  /** The server left the table: close idle sockets, let busy ones finish and close. */
+  /** A session that outlives requests; told at once if the server already left. */
+  attach(t: PoolTunnel): void {
+    if (this.retired) t.serverLeft();
+    else this.tunnels.add(t);
+  }
+
+  detach(t: PoolTunnel): void {
+    this.tunnels.delete(t);
+  }
+
+  /** The server left the table: close idle sockets, let busy ones finish and close, tell the tunnels. */
   retire(): void {
     this.retired = true;
+    for (const t of this.tunnels) t.serverLeft();
+    this.tunnels.clear();
     for (const conn of this.idle.slice()) conn.destroy();
     for (const w of this.waiters.splice(0)) w.onConnectError(new DialError('server removed from the configuration', 'EREMOVED'));
     // A removed server may be a dead one whose connects would hang until the dial timeout.

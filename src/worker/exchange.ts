@@ -14,7 +14,7 @@ import type { ExchangeSink, UpstreamConnection } from '../upstream/connection.js
 import { DialError, type PoolWaiter } from '../upstream/pool.js';
 import { BodyMode, type ResponseHead } from '../upstream/response-parser.js';
 import type { ServerRuntime, ServiceRuntime } from '../balancer/runtime.js';
-import type { Trace } from './trace.js';
+import type { Trace, TracedOutcome } from './trace.js';
 
 export interface ExchangeContext {
   state: SharedState;
@@ -30,7 +30,7 @@ export interface ExchangeContext {
 
 /** Told once about every exchange that carried a trace, when it ends. */
 export interface ExchangeObserver {
-  ended(x: Exchange, trace: Trace): void;
+  ended(x: TracedOutcome, trace: Trace): void;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -123,6 +123,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
   bytesIn = 0;
   /** Attempts after the first. */
   retries = 0;
+  readonly websocket = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private readTimer: NodeJS.Timeout | null = null;
   private headerTimer: NodeJS.Timeout | null = null;

@@ -1,7 +1,7 @@
 // The request pipeline of one entry point: check the table version, parse,
 // match a router, rewrite, and hand the request to an Exchange.
 import { STATUS_CODES } from 'node:http';
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
 import type { WorkerObserver } from '../metrics/observe.js';
 import { After, closesAfterEarlyAnswer, Exchange, type ExchangeContext, sendError } from './exchange.js';
 import { parseRequest, type EntryPointContext, type ParsedRequest } from './request-head.js';
@@ -10,21 +10,35 @@ import { CHALLENGE_PREFIX, challengeAnswer, entryPointRedirect } from './redirec
 import { runStages, sendAnswer } from '../middlewares/pipeline.js';
 import { cookieValue } from '../balancer/sticky.js';
 import type { Answer, ForwardedRequest, RequestOutcome, ResponseEdit } from '../middlewares/types.js';
+import { invalidHandshake, startWebSocket, type WebSocketRuntime } from './websocket.js';
 
 export interface WorkerRuntime extends ExchangeContext {
   /** Returns the current table, decoding a new version first if one was published. */
   table(): RouteTable | null;
+  /** Requests being proxied and WebSocket sessions open. */
   inflight: number;
   observer: WorkerObserver | null;
+  websockets: WebSocketRuntime;
 }
 
+/** The entry point's handler for plain requests. */
 export function createHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest) => void {
+  const handle = guardedHandler(rt, ep);
+  return (res, req) => handle(res, req, null);
+}
+
+/** The entry point's handler for WebSocket handshakes (uWS's upgrade handler). */
+export function createUpgradeHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => void {
+  return guardedHandler(rt, ep);
+}
+
+function guardedHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest, context: us_socket_context_t | null) => void {
   const handle = requestHandler(rt, ep);
   // The one entry from uWS for a new request: what portero's code throws
   // here ends this request alone (500, connection closed), never the worker.
-  return (res, req) => {
+  return (res, req, context) => {
     try {
-      handle(res, req);
+      handle(res, req, context);
     } catch (err) {
       rt.internalError(err);
       try {
@@ -41,10 +55,11 @@ export function createHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: H
   };
 }
 
-function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest) => void {
+/** `context` is uWS's WebSocket context for a handshake, null for a plain request. */
+function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest, context: us_socket_context_t | null) => void {
   // Checked once per request: with metrics and the access log off, nothing is measured.
   const obs = rt.observer;
-  return (res, req) => {
+  return (res, req, context) => {
     const t0 = obs === null ? 0 : performance.now();
     const method = req.getCaseSensitiveMethod();
     if (method === 'CONNECT') {
@@ -66,6 +81,14 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
       sendError(res, 400, 'Bad Request: request target must be a path', After.Close);
       return;
     }
+    if (context !== null) {
+      const bad = invalidHandshake(parsed);
+      if (bad !== null) {
+        if (obs !== null) obs.answered(ep, req, res, parsed, method, bad.status, bad.body.length, t0);
+        sendError(res, bad.status, bad.body, After.Close);
+        return;
+      }
+    }
     if (ep.challenges !== null && parsed.view.path.startsWith(CHALLENGE_PREFIX)) {
       // HTTP-01 outranks every router and the redirection, as Traefik's challenge router does.
       answerNow(rt, ep, req, res, parsed, challengeAnswer(ep.challenges.get(parsed.view.path.slice(CHALLENGE_PREFIX.length))), null, t0);
@@ -86,7 +109,7 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
     }
     if (route.request === null) {
       rt.inflight++;
-      forward(rt, ep, res, req, parsed, route, null, t0);
+      proceed(rt, ep, res, req, parsed, route, null, t0, null, context);
       return;
     }
     const fr: ForwardedRequest = { method, view: parsed.view, tls: ep.proto === 'https', path: parsed.view.path, query: parsed.view.query, lines: parsed.lines, hostHeader: parsed.hostHeader, responseEdits: null, ended: null, responseFilters: null, maxBodyBytes: 0 };
@@ -100,9 +123,9 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
     }
     if (outcome === null) {
       rt.inflight++;
-      forward(rt, ep, res, req, parsed, route, fr, t0);
+      proceed(rt, ep, res, req, parsed, route, fr, t0, null, context);
     } else if (outcome instanceof Promise) {
-      later(rt, ep, res, parsed, route, fr, outcome, t0);
+      later(rt, ep, res, parsed, route, fr, outcome, t0, context);
     } else {
       answerNow(rt, ep, req, res, parsed, outcome, fr.responseEdits, t0);
       if (fr.ended !== null) tellEnded(fr.ended, outcome.status);
@@ -128,6 +151,23 @@ function answerNow(rt: WorkerRuntime, ep: EntryPointContext, req: HttpRequest, r
 function tellEnded(ended: ((o: RequestOutcome) => void)[], status: number): void {
   const o: RequestOutcome = { status, originStatus: 0, originMs: -1 };
   for (const f of ended) f(o);
+}
+
+/** A request that passed its router's middlewares: forwarded, or a WebSocket handshake started. */
+function proceed(
+  rt: WorkerRuntime,
+  ep: EntryPointContext,
+  res: HttpResponse,
+  req: HttpRequest,
+  parsed: ParsedRequest,
+  route: RouteEntry,
+  fr: ForwardedRequest | null,
+  t0: number,
+  early: EarlyBody | null,
+  context: us_socket_context_t | null,
+): void {
+  if (context !== null) startWebSocket(rt, ep, res, req, parsed, route, fr, t0, context);
+  else forward(rt, ep, res, req, parsed, route, fr, t0, early);
 }
 
 /**
@@ -190,7 +230,17 @@ const EARLY_BODY_MAX = 64 * 1024;
  * and what the access log reads of the request is kept from the view, since
  * uWS's request object is gone once the handler returns.
  */
-function later(rt: WorkerRuntime, ep: EntryPointContext, res: HttpResponse, parsed: ParsedRequest, route: RouteEntry, fr: ForwardedRequest, pending: Promise<Answer | null>, t0: number): void {
+function later(
+  rt: WorkerRuntime,
+  ep: EntryPointContext,
+  res: HttpResponse,
+  parsed: ParsedRequest,
+  route: RouteEntry,
+  fr: ForwardedRequest,
+  pending: Promise<Answer | null>,
+  t0: number,
+  context: us_socket_context_t | null,
+): void {
   const headers = parsed.view.headers;
   const detached = { getHeader: (name: string) => headers[name] ?? '' } as unknown as HttpRequest;
   let aborted = false;
@@ -236,7 +286,7 @@ function later(rt: WorkerRuntime, ep: EntryPointContext, res: HttpResponse, pars
     try {
       res.cork(() => {
         if (answer === null) {
-          forward(rt, ep, res, detached, parsed, route, fr, t0, hasBody ? early : null);
+          proceed(rt, ep, res, detached, parsed, route, fr, t0, hasBody ? early : null, context);
           if (paused) res.resume();
           return;
         }

@@ -14,7 +14,9 @@ import { WorkerObserver, type MetricsScopes } from '../metrics/observe.js';
 import { SharedCounters, type CountersLayout } from '../metrics/shared-counters.js';
 import { SharedState, type StateLayout } from '../shared/shared-state.js';
 import { TableReader } from '../shared/shared-table.js';
-import { createHandler, type WorkerRuntime } from './handler.js';
+import { createHandler, createUpgradeHandler, type WorkerRuntime } from './handler.js';
+import { webSocketBehavior } from './websocket.js';
+import type { WebSocketConfig } from '../config/websocket.js';
 import { PoolRegistry, type RouteTable } from './routes.js';
 import { TableBuilder, type TableBuild } from './table-build.js';
 import { MiddlewareMemory } from '../middlewares/shared-memory.js';
@@ -22,6 +24,7 @@ import { PlainEntryPoint } from './plain-app.js';
 import { TlsEntryPoint } from './tls-app.js';
 import type { ServedCertificates } from '../tls/store.js';
 import type { RedirectTarget } from './redirect.js';
+import type { EntryPointContext } from './request-head.js';
 
 export interface ServeEntryPoint {
   name: string;
@@ -48,6 +51,7 @@ export interface ServeTask {
   middlewareBuffer: SharedArrayBuffer;
   entryPoints: ServeEntryPoint[];
   transport: TransportConfig;
+  websocket: WebSocketConfig;
   serverName: string;
   /** Control channel to the supervisor. */
   port: MessagePort;
@@ -114,6 +118,8 @@ const LOG_WINDOW_MS = 10_000;
  */
 const MAX_UNCAUGHT = 5;
 const UNCAUGHT_WINDOW_MS = 10_000;
+/** Time for close frames sent at shutdown to leave before the sockets are closed. */
+const CLOSE_FLUSH_MS = 100;
 /** Longest a table build holds the event loop before letting requests through. */
 const BUILD_SLICE_MS = 1;
 
@@ -240,6 +246,15 @@ export default function serve(task: ServeTask): Promise<void> {
       responseHeaderTimeoutMs: task.transport.responseHeaderTimeoutMs,
       draining: false,
       inflight: 0,
+      websockets: {
+        limits: {
+          maxMessageBytes: task.websocket.maxMessageBytes,
+          maxServerBacklog: Math.max(2 * task.websocket.maxMessageBytes, 16 * 1024 * 1024),
+          drainDelayMs: task.websocket.drainDelayMs,
+        },
+        handshakeTimeoutMs: task.transport.dialTimeoutMs + task.transport.responseHeaderTimeoutMs,
+        sessions: new Set(),
+      },
       observer: counters === null ? null : new WorkerObserver(counters, task.workerId, task.metrics, accessLog),
       table() {
         if (reader.changed()) refresh();
@@ -261,7 +276,7 @@ export default function serve(task: ServeTask): Promise<void> {
     const challenges = new Map(task.challenges);
     // One app per entry point: each needs its own handler (its name, trust list, port).
     const listeners = task.entryPoints.map((ep, index) => {
-      const handler = createHandler(rt, {
+      const epContext: EntryPointContext = {
         name: ep.name,
         index,
         port: ep.port,
@@ -272,12 +287,15 @@ export default function serve(task: ServeTask): Promise<void> {
         readTimeoutMs: ep.readTimeoutMs,
         redirect: ep.redirect,
         challenges: ep.acmeChallenge ? challenges : null,
-      });
+      };
+      const handler = createHandler(rt, epContext);
+      const websockets = webSocketBehavior(rt.websockets.limits, createUpgradeHandler(rt, epContext));
       if (ep.tls) {
         if (task.certificates === null) throw new Error(`entry point ${ep.name} serves TLS but no certificates were given`);
-        return new TlsEntryPoint(handler, task.certificates, (msg) => send({ type: 'log', level: 'error', msg, workerId: task.workerId }));
+        return new TlsEntryPoint(handler, websockets, task.certificates, (msg) => send({ type: 'log', level: 'error', msg, workerId: task.workerId }));
       }
-      return new PlainEntryPoint(uWS.App().any('/*', handler));
+      // uWS tries the WebSocket route first; a request that is no handshake falls through to any().
+      return new PlainEntryPoint(uWS.App().ws('/*', websockets).any('/*', handler));
     });
     let pending = listeners.length;
 
@@ -331,7 +349,15 @@ export default function serve(task: ServeTask): Promise<void> {
         rt.draining = true;
         closeListeners();
         if (drainTimer !== null) clearTimeout(drainTimer);
-        const timer = setTimeout(() => finish(), m.graceMs);
+        // At the grace period's end, WebSockets still open get 1001 (going away) before the apps close.
+        const timer = setTimeout(() => {
+          if (rt.websockets.sessions.size === 0) {
+            finish();
+            return;
+          }
+          for (const relay of [...rt.websockets.sessions]) relay.closeBoth(1001, 'portero is shutting down');
+          setTimeout(() => finish(), CLOSE_FLUSH_MS);
+        }, m.graceMs);
         drainTimer = timer;
         const lingerUntil = Date.now() + (m.lingerMs ?? 0);
         let lingering: NodeJS.Timeout | null = null;

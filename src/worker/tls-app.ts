@@ -9,6 +9,7 @@ import type { ServedCertificates } from '../tls/store.js';
 import { listenApp } from './plain-app.js';
 
 type Handler = (res: uWS.HttpResponse, req: uWS.HttpRequest) => void;
+type WebSockets = uWS.WebSocketBehavior<never>;
 
 function options(files: { cert: string; key: string }): uWS.AppOptions {
   return { cert_file_name: files.cert, key_file_name: files.key };
@@ -26,6 +27,7 @@ export class TlsEntryPoint {
 
   constructor(
     private readonly handler: Handler,
+    private readonly websockets: WebSockets,
     served: ServedCertificates,
     private readonly report: (msg: string) => void,
   ) {
@@ -34,7 +36,7 @@ export class TlsEntryPoint {
   }
 
   private makeApp(served: ServedCertificates): uWS.TemplatedApp {
-    const app = uWS.SSLApp(options(served.default)).any('/*', this.handler);
+    const app = uWS.SSLApp(options(served.default)).ws('/*', this.websockets).any('/*', this.handler);
     this.apps.push(app);
     this.names = new Map();
     for (const { name, files } of served.names) this.add(app, name, files);
@@ -44,7 +46,7 @@ export class TlsEntryPoint {
   private add(app: uWS.TemplatedApp, name: string, files: { cert: string; key: string }): void {
     app.addServerName(name, options(files));
     // Routes registered after domain() belong to that name.
-    app.domain(name).any('/*', this.handler);
+    app.domain(name).ws('/*', this.websockets).any('/*', this.handler);
     this.names.set(name, files.cert);
   }
 

@@ -1,4 +1,5 @@
 // Starts a real portero (main thread + worker threads) on loopback for tests.
+import { DEFAULT_WEBSOCKET } from '../../src/config/websocket.js';
 import net from 'node:net';
 import { pino } from 'pino';
 import type { StaticConfig } from '../../src/config/static.js';
@@ -97,6 +98,7 @@ export function testStaticConfig(webPort: number, apiPort: number, workers: numb
       insecureSkipVerify: false,
       rootCAs: [],
     },
+    websocket: { ...DEFAULT_WEBSOCKET },
     certificatesResolvers: [],
     staticCertificates: [],
   };

@@ -1,0 +1,278 @@
+// WebSocket requests on one entry point. The handler (handler.ts) parses,
+// routes and runs middlewares as for any request, then hands a WebSocket
+// handshake here: a server is chosen by the service's balancer (its sticky
+// cookie included), the handshake is done with the server first, and only
+// when it switched protocols is the client upgraded, with the server's
+// subprotocol, its extra headers, and permessage-deflate if both sides
+// offered it. A server that refuses is answered to the client as it came.
+import { STATUS_CODES } from 'node:http';
+import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocketBehavior } from 'uWebSockets.js';
+import uWS from 'uWebSockets.js';
+import type WebSocket from 'ws';
+import { pickServer } from '../balancer/pick.js';
+import type { ServerRuntime, ServiceRuntime } from '../balancer/runtime.js';
+import { cookieValue } from '../balancer/sticky.js';
+import type { ForwardedRequest, RequestOutcome } from '../middlewares/types.js';
+import type { WorkerObserver } from '../metrics/observe.js';
+import type { SharedState } from '../shared/shared-state.js';
+import { dialWebSocket, type RefusedHandshake } from '../upstream/websocket-dial.js';
+import { After, sendError } from './exchange.js';
+import type { EntryPointContext, ParsedRequest } from './request-head.js';
+import type { RouteEntry } from './routes.js';
+import type { Trace, TracedOutcome } from './trace.js';
+import { WebSocketRelay, type RelayLimits, type RelayOwner } from './websocket-relay.js';
+
+/** What a worker's WebSockets share. */
+export interface WebSocketRuntime {
+  limits: RelayLimits;
+  /** Time allowed for the server's handshake, connect included. */
+  handshakeTimeoutMs: number;
+  /** Open sessions, closed with 1001 when the worker shuts down. */
+  readonly sessions: Set<WebSocketRelay>;
+}
+
+/** What the handshake needs of the worker (handler.ts's WorkerRuntime has it all). */
+export interface WebSocketHost {
+  state: SharedState;
+  observer: WorkerObserver | null;
+  websockets: WebSocketRuntime;
+  /** The session or refused handshake is over: rt.inflight counted it. */
+  onFinish(): void;
+  internalError(err: unknown): void;
+}
+
+interface ClientData {
+  relay: WebSocketRelay;
+}
+
+/** uWS's message limit: twice portero's, so a message just over it gets a clear 1009 from the relay, not uWS's bare close. */
+function uwsPayloadLimit(maxMessageBytes: number): number {
+  return Math.min(maxMessageBytes * 2, 0x7fffffff);
+}
+
+/** The uWS behavior of an entry point; `upgrade` is the entry point's handler. */
+export function webSocketBehavior(
+  limits: RelayLimits,
+  upgrade: (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => void,
+): WebSocketBehavior<ClientData> {
+  return {
+    maxPayloadLength: uwsPayloadLimit(limits.maxMessageBytes),
+    // 0: no limit on uWS's side; the relay pauses the server past its own high-water mark.
+    maxBackpressure: 0,
+    closeOnBackpressureLimit: 0,
+    // Dead clients (a dropped NAT entry) are found by uWS's pings.
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    compression: uWS.SHARED_COMPRESSOR,
+    upgrade,
+    open: (ws) => ws.getUserData().relay.clientOpened(ws),
+    message: (ws, message, isBinary) => ws.getUserData().relay.fromClient(message, isBinary),
+    drain: (ws) => ws.getUserData().relay.clientDrained(),
+    pong: (ws, message) => ws.getUserData().relay.clientPong(message),
+    close: (ws, code, message) => ws.getUserData().relay.clientClosed(code, message),
+  };
+}
+
+/** The first service of the route (or of its twins) with a server to offer, and that server. */
+function chooseServer(services: readonly ServiceRuntime[], state: SharedState, pinned: ServerRuntime | null): { service: ServiceRuntime; server: ServerRuntime } | null {
+  if (pinned !== null && state.isUp(pinned.slot)) return { service: services[0]!, server: pinned };
+  for (const service of services) {
+    const server = pickServer(service, state, null);
+    if (server !== null) return { service, server };
+  }
+  return null;
+}
+
+/** Traefik's X-Forwarded-Proto for a WebSocket: ws or wss, unless a trusted client sent its own. */
+function websocketLines(lines: string, proto: 'http' | 'https'): string {
+  return lines.replace(`\r\nx-forwarded-proto: ${proto}\r\n`, `\r\nx-forwarded-proto: ${proto === 'https' ? 'wss' : 'ws'}\r\n`);
+}
+
+/** One handshake, from the handler's hand-over until the session opens or the client is answered. */
+class Handshake implements TracedOutcome, RelayOwner {
+  status = 0;
+  originStatus = 0;
+  retries = 0;
+  originStart = 0;
+  bytesOut = 0;
+  bytesIn = 0;
+  readonly websocket = true;
+  private aborted = false;
+  private finished = false;
+  private cancel: (() => void) | null = null;
+  private relay: WebSocketRelay | null = null;
+
+  constructor(
+    private readonly host: WebSocketHost,
+    private readonly res: HttpResponse,
+    readonly service: ServiceRuntime,
+    readonly server: ServerRuntime,
+    private readonly trace: Trace | null,
+    private readonly fr: ForwardedRequest | null,
+  ) {
+    res.onAborted(() => {
+      this.aborted = true;
+      this.cancel?.();
+      this.finish(0);
+    });
+  }
+
+  start(key: string, clientExtensions: string, protocols: string[], lines: string, hostHeader: string, target: string, context: us_socket_context_t, pinned: ServerRuntime | null): void {
+    const rt = this.host.websockets;
+    const server = this.server;
+    const deflate = /permessage-deflate/i.test(clientExtensions);
+    if (this.trace !== null) this.originStart = performance.now();
+    this.cancel = dialWebSocket(
+      { host: server.pool.host, port: server.pool.port, tls: server.pool.tls, target },
+      {
+        lines,
+        host: server.passHostHeader ? hostHeader : server.authority,
+        protocols,
+        deflate,
+        maxMessageBytes: rt.limits.maxMessageBytes,
+        timeoutMs: rt.handshakeTimeoutMs,
+      },
+      {
+        opened: (ws, headers) => this.guarded(() => this.opened(ws, headers, key, deflate ? clientExtensions : '', context, pinned)),
+        refused: (answer) => this.guarded(() => this.refused(answer)),
+        failed: (status, reason) => this.guarded(() => this.failed(status, reason)),
+      },
+    ).cancel;
+  }
+
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.host.internalError(err);
+      if (!this.aborted && this.status === 0) {
+        try {
+          this.res.close();
+        } catch {
+          /* already gone */
+        }
+      }
+      this.relay?.closeBoth(1011, 'internal error');
+      this.finish(this.status === 0 ? 500 : this.status);
+    }
+  }
+
+  private opened(ws: WebSocket, headers: [string, string][], key: string, extensions: string, context: us_socket_context_t, pinned: ServerRuntime | null): void {
+    if (this.aborted) {
+      ws.terminate();
+      return;
+    }
+    const rt = this.host.websockets;
+    // The server accepted deflate only if its answer names it; the client then gets it from uWS too.
+    const clientExtensions = ws.extensions.includes('permessage-deflate') ? extensions : '';
+    const relay = new WebSocketRelay(ws, this, rt.limits, clientExtensions !== '');
+    this.relay = relay;
+    this.status = 101;
+    this.originStatus = 101;
+    this.host.state.addInflight(this.server.slot, 1);
+    rt.sessions.add(relay);
+    this.server.pool.attach(relay);
+    const h: string[] = [];
+    for (const [name, value] of headers) h.push(name, value);
+    const sticky = this.server.stickyCookie;
+    if (sticky !== null && this.server !== pinned) h.push('set-cookie', sticky);
+    // The router's response edits (customResponseHeaders) apply to the 101 as to any answer.
+    const edits = this.fr?.responseEdits;
+    if (edits != null) for (const edit of edits) edit(h);
+    this.res.cork(() => {
+      this.res.writeStatus('101 Switching Protocols');
+      for (let i = 0; i + 1 < h.length; i += 2) this.res.writeHeader(h[i]!, h[i + 1]!);
+      this.res.upgrade<ClientData>({ relay }, key, ws.protocol, clientExtensions, context);
+    });
+  }
+
+  private refused(a: RefusedHandshake): void {
+    if (this.aborted) return;
+    this.status = a.status;
+    this.originStatus = a.status;
+    this.bytesOut = a.body.length;
+    this.res.cork(() => {
+      this.res.writeStatus(`${a.status} ${a.statusText || STATUS_CODES[a.status] || ''}`);
+      for (const [name, value] of a.headers) this.res.writeHeader(name, value);
+      this.res.end(a.body);
+    });
+    this.finish(a.status);
+  }
+
+  private failed(status: 502 | 504, _reason: string): void {
+    if (this.aborted) return;
+    this.status = status;
+    sendError(this.res, status, STATUS_CODES[status]!);
+    this.finish(status);
+  }
+
+  /** The relay's session ended. */
+  ended(relay: WebSocketRelay, _code: number): void {
+    this.bytesOut = relay.bytesToClient;
+    this.bytesIn = relay.bytesToServer;
+    this.host.websockets.sessions.delete(relay);
+    this.server.pool.detach(relay);
+    this.host.state.addInflight(this.server.slot, -1);
+    this.finish(101);
+  }
+
+  private finish(status: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.fr?.ended != null) {
+      const o: RequestOutcome = { status, originStatus: this.originStatus, originMs: -1 };
+      for (const f of this.fr.ended) f(o);
+    }
+    if (this.trace !== null && this.host.observer !== null) this.host.observer.ended(this, this.trace);
+    this.host.onFinish();
+  }
+}
+
+/**
+ * Starts a routed WebSocket handshake (the caller counted it in rt.inflight).
+ * `req` may be a detached copy when a middleware took its time.
+ */
+export function startWebSocket(
+  host: WebSocketHost,
+  ep: EntryPointContext,
+  res: HttpResponse,
+  req: HttpRequest,
+  parsed: ParsedRequest,
+  route: RouteEntry,
+  fr: ForwardedRequest | null,
+  t0: number,
+  context: us_socket_context_t,
+): void {
+  const headers = parsed.view.headers;
+  const sticky = route.services[0]!.kind === 'lb' ? route.services[0]!.sticky : null;
+  const pinned = sticky === null ? null : (sticky.byValue.get(cookieValue(headers.cookie, sticky.cookie)) ?? null);
+  const choice = chooseServer(route.services, host.state, pinned);
+  if (choice === null) {
+    if (fr?.ended != null) for (const f of fr.ended) f({ status: 503, originStatus: 0, originMs: -1 });
+    if (host.observer !== null) host.observer.answered(ep, req, res, parsed, parsed.method, 503, 19, t0);
+    sendError(res, 503, 'Service Unavailable');
+    host.onFinish();
+    return;
+  }
+  const trace = host.observer === null ? null : host.observer.begin(ep, req, parsed, route.name, t0);
+  const h = new Handshake(host, res, choice.service, choice.server, trace, fr);
+  const protocols = (headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  const target = fr === null ? parsed.target : fr.query === '' ? fr.path : `${fr.path}?${fr.query}`;
+  const lines = websocketLines(fr === null ? parsed.lines : fr.lines, ep.proto);
+  h.start(headers['sec-websocket-key'] ?? '', headers['sec-websocket-extensions'] ?? '', protocols, lines, fr === null ? parsed.hostHeader : fr.hostHeader, target, context, pinned);
+}
+
+/** Why a request that asked for a WebSocket cannot be one, or null. */
+export function invalidHandshake(parsed: ParsedRequest): { status: number; body: string } | null {
+  if (parsed.method !== 'GET') return { status: 400, body: 'Bad Request: a WebSocket handshake is a GET' };
+  if (parsed.bodyLength > 0 || parsed.bodyLength === -2) return { status: 400, body: 'Bad Request: a WebSocket handshake has no body' };
+  const h = parsed.view.headers;
+  if (h['sec-websocket-version'] !== '13') return { status: 426, body: 'Upgrade Required: Sec-WebSocket-Version 13 only' };
+  if (!/^[A-Za-z0-9+/]{22}==$/.test(h['sec-websocket-key'] ?? '')) return { status: 400, body: 'Bad Request: invalid Sec-WebSocket-Key' };
+  return null;
+}
+
+export { After };

@@ -1,0 +1,124 @@
+// WebSocket servers and clients for tests, on loopback, with the `ws` library.
+import type { IncomingMessage } from 'node:http';
+import WebSocket, { WebSocketServer, type ServerOptions } from 'ws';
+
+export interface EchoServer {
+  port: number;
+  url: string;
+  wss: WebSocketServer;
+  /** Handshake requests received, in order. */
+  handshakes: IncomingMessage[];
+  /** Close codes and reasons the server saw, in order. */
+  closes: { code: number; reason: string }[];
+  close(): Promise<void>;
+}
+
+/**
+ * An echo server: every message comes back as it came (text or binary). A
+ * message "close:<code>:<reason>" makes it close with that code; "ping:<data>"
+ * makes it ping the client and answer "pong:<data>" when the pong arrives;
+ * "name" answers with the server's `name`.
+ */
+export async function echoServer(name = 'echo', options: ServerOptions = {}): Promise<EchoServer> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options });
+  await new Promise<void>((resolve) => wss.once('listening', resolve));
+  const port = (wss.address() as { port: number }).port;
+  const handshakes: IncomingMessage[] = [];
+  const closes: { code: number; reason: string }[] = [];
+  wss.on('connection', (ws, req) => {
+    handshakes.push(req);
+    ws.on('error', () => {});
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (!isBinary) {
+        const text = data.toString();
+        if (text.startsWith('close:')) {
+          const [, code, reason] = text.split(':');
+          ws.close(Number(code), reason);
+          return;
+        }
+        if (text.startsWith('ping:')) {
+          ws.once('pong', (d: Buffer) => ws.send(`pong:${d.toString()}`));
+          ws.ping(text.slice(5));
+          return;
+        }
+        if (text === 'name') {
+          ws.send(name);
+          return;
+        }
+      }
+      ws.send(data, { binary: isBinary });
+    });
+    ws.on('close', (code, reason) => closes.push({ code, reason: reason.toString() }));
+  });
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    wss,
+    handshakes,
+    closes,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => resolve());
+      }),
+  };
+}
+
+export interface ClientOptions {
+  host?: string;
+  protocols?: string[];
+  headers?: Record<string, string>;
+  perMessageDeflate?: boolean;
+  maxPayload?: number;
+}
+
+/** Opens a client through portero; rejects with the refusal's status when the handshake fails. */
+export function connect(port: number, path: string, o: ClientOptions = {}): Promise<{ ws: WebSocket; upgrade: IncomingMessage }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, o.protocols ?? [], {
+      headers: { host: o.host ?? 'ws.test', ...(o.headers ?? {}) },
+      perMessageDeflate: o.perMessageDeflate ?? false,
+      maxPayload: o.maxPayload ?? 256 * 1024 * 1024,
+    });
+    let upgrade: IncomingMessage | null = null;
+    ws.once('upgrade', (res) => (upgrade = res));
+    ws.once('open', () => resolve({ ws, upgrade: upgrade! }));
+    ws.once('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => reject(Object.assign(new Error(`handshake refused: ${res.statusCode}`), { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() })));
+    });
+    ws.once('error', reject);
+  });
+}
+
+/** The next message on `ws`, within `ms`. */
+export function nextMessage(ws: WebSocket, ms = 10_000): Promise<{ data: Buffer; isBinary: boolean }> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      ws.off('message', on);
+      reject(new Error(`no message within ${ms} ms`));
+    }, ms);
+    const on = (data: Buffer, isBinary: boolean) => {
+      clearTimeout(t);
+      resolve({ data, isBinary });
+    };
+    ws.once('message', on);
+  });
+}
+
+/** How `ws` closed, within `ms`. */
+export function closed(ws: WebSocket, ms = 10_000): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    if (ws.readyState === WebSocket.CLOSED) {
+      reject(new Error('already closed'));
+      return;
+    }
+    const t = setTimeout(() => reject(new Error(`not closed within ${ms} ms`)), ms);
+    ws.on('error', () => {});
+    ws.once('close', (code, reason) => {
+      clearTimeout(t);
+      resolve({ code, reason: reason.toString() });
+    });
+  });
+}
