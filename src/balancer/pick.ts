@@ -13,6 +13,11 @@ export function pickServer(service: ServiceRuntime, state: SharedState, tried: r
   return pickFrom(service, state, tried, false) ?? pickFrom(service, state, tried, true);
 }
 
+/** The next server of `service` that is up, or null when none is. */
+export function pickUpServer(service: ServiceRuntime, state: SharedState): ServerRuntime | null {
+  return pickFrom(service, state, null, false);
+}
+
 function pickFrom(service: ServiceRuntime, state: SharedState, tried: readonly ServerRuntime[] | null, downToo: boolean): ServerRuntime | null {
   const order = service.order;
   const n = order.length;

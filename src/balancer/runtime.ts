@@ -29,6 +29,8 @@ export interface LoadBalancerRuntime {
   order: number[];
   /** Sticky sessions: the cookie's name and its servers by cookie value; null when off. */
   sticky: { cookie: string; byValue: ReadonlyMap<string, ServerRuntime> } | null;
+  /** Set by the table build: some level of this service keeps sticky cookies. */
+  usesCookies: boolean;
 }
 
 export interface WeightedRuntime {
@@ -37,6 +39,10 @@ export interface WeightedRuntime {
   children: ServiceRuntime[];
   rr: number;
   order: number[];
+  /** Sticky sessions: the cookie's name, its children's indexes by cookie value, and each child's Set-Cookie value; null when off. */
+  sticky: { cookie: string; byValue: ReadonlyMap<string, number>; setCookies: readonly string[] } | null;
+  /** Set by the table build: this service or one below it keeps sticky cookies. */
+  usesCookies: boolean;
 }
 
 export type ServiceRuntime = LoadBalancerRuntime | WeightedRuntime;

@@ -3,9 +3,14 @@
 // worker and every portero on every manager maps the same cookie to the same
 // server, and a Traefik cookie keeps working after a switch to portero. The
 // default cookie name is Traefik's too: "_" and the start of SHA-1 of
-// "_TRAEFIK_BACKEND_<service>".
+// "_TRAEFIK_BACKEND_<service>". A sticky weighted service has a cookie of its
+// own naming a child (by a hash of the child's name), and a sticky child keeps
+// its own cookie below it: Traefik's nested cookies.
 import { createHash } from 'node:crypto';
 import type { StickyCookieConfig } from '../dynamic/model.js';
+import type { SharedState } from '../shared/shared-state.js';
+import { pickUpServer } from './pick.js';
+import type { ServerRuntime, ServiceRuntime } from './runtime.js';
 
 /** What a load balancer needs to read and write its cookie: computed once on the main thread. */
 export interface StickySpec {
@@ -42,7 +47,7 @@ export function stickySpec(c: StickyCookieConfig, service: string): StickySpec {
 
 /** The value of cookie `name` in a Cookie header, or ''. */
 export function cookieValue(header: string | undefined, name: string): string {
-  if (header === undefined) return '';
+  if (header === undefined || header === '') return '';
   let at = 0;
   while (at < header.length) {
     let end = header.indexOf(';', at);
@@ -52,4 +57,42 @@ export function cookieValue(header: string | undefined, name: string): string {
     at = end + 1;
   }
   return '';
+}
+
+/**
+ * The server the request's cookies pin it to while it is up, or null (the
+ * balancer picks). Through a sticky weighted service, the pinned child is kept
+ * while it has a server up, and its own cookie (or its balancer) picks within it.
+ */
+export function stickyServer(service: ServiceRuntime, cookies: string, state: SharedState): ServerRuntime | null {
+  if (service.sticky === null) return null;
+  if (service.kind === 'lb') {
+    const s = service.sticky.byValue.get(cookieValue(cookies, service.sticky.cookie));
+    return s !== undefined && state.isUp(s.slot) ? s : null;
+  }
+  const i = service.sticky.byValue.get(cookieValue(cookies, service.sticky.cookie));
+  if (i === undefined) return null;
+  const child = service.children[i]!;
+  return stickyServer(child, cookies, state) ?? pickUpServer(child, state);
+}
+
+function contains(service: ServiceRuntime, server: ServerRuntime): boolean {
+  return service.kind === 'lb' ? server.service === service.rr : service.children.some((c) => contains(c, server));
+}
+
+/** The Set-Cookie values that make the request's cookies name `server` at every sticky level; null when they already do. */
+export function stickySetCookies(service: ServiceRuntime, server: ServerRuntime, cookies: string): string[] | null {
+  let out: string[] | null = null;
+  let s: ServiceRuntime | undefined = service;
+  while (s !== undefined) {
+    if (s.kind === 'lb') {
+      if (s.sticky !== null && server.stickyCookie !== null && s.sticky.byValue.get(cookieValue(cookies, s.sticky.cookie)) !== server) (out ??= []).push(server.stickyCookie);
+      break;
+    }
+    const i: number = s.children.findIndex((c) => contains(c, server));
+    if (i === -1) break;
+    if (s.sticky !== null && s.sticky.byValue.get(cookieValue(cookies, s.sticky.cookie)) !== i) (out ??= []).push(s.sticky.setCookies[i]!);
+    s = s.children[i];
+  }
+  return out;
 }

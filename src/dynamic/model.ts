@@ -102,7 +102,7 @@ export interface WeightedServiceRef {
 
 export interface ServiceConfig {
   loadBalancer?: LoadBalancerConfig;
-  weighted?: { services: WeightedServiceRef[] };
+  weighted?: { services: WeightedServiceRef[]; sticky?: { cookie: StickyCookieConfig } };
 }
 
 // Middlewares are parsed and kept as given; their behaviour lands per middleware.

@@ -299,8 +299,7 @@ function switchedOn(v: unknown): boolean {
 }
 
 /** loadBalancer.sticky: a cookie (the only kind Traefik has); `sticky=true` and `sticky.cookie=true` mean one with the defaults. */
-function sticky(raw: unknown): { cookie: StickyCookieConfig } {
-  const at = 'loadBalancer.sticky';
+function sticky(raw: unknown, at = 'loadBalancer.sticky'): { cookie: StickyCookieConfig } {
   if (switchedOn(raw)) return { cookie: {} };
   const keys = readKeys(mapping(raw, at), ['cookie'], [], `${at}: `);
   const c = keys.get('cookie');
@@ -431,8 +430,8 @@ function normalizePassiveHealthCheck(raw: unknown): PassiveHealthCheckConfig {
   return p;
 }
 
-function normalizeWeighted(raw: unknown): { services: WeightedServiceRef[] } {
-  const keys = readKeys(mapping(raw, 'weighted'), ['services'], ['sticky', 'healthCheck'], 'weighted: ');
+function normalizeWeighted(raw: unknown): NonNullable<ServiceConfig['weighted']> {
+  const keys = readKeys(mapping(raw, 'weighted'), ['services', 'sticky'], ['healthCheck'], 'weighted: ');
   const services = list(keys.get('services'), 'weighted.services').map((item, i): WeightedServiceRef => {
     const at = `weighted.services[${i}]`;
     const ref = readKeys(mapping(item, at), ['name', 'weight'], [], `${at}: `);
@@ -442,6 +441,7 @@ function normalizeWeighted(raw: unknown): { services: WeightedServiceRef[] } {
     return out;
   });
   if (services.length === 0) throw new Problem('weighted.services must list at least one service');
+  if (keys.has('sticky')) return { services, sticky: sticky(keys.get('sticky'), 'weighted.sticky') };
   return { services };
 }
 

@@ -7,6 +7,7 @@ import type { ConfigError, DynamicConfig, MiddlewareConfig, RouterConfig, RuleSy
 import { fileOrContent } from '../config/values.js';
 import { compileRule, defaultPriority } from '../rules/index.js';
 import { weightedOrder } from '../balancer/wrr.js';
+import { stickySpec, stickyValue } from '../balancer/sticky.js';
 import type { LoadBalancerCompiler } from './load-balancers.js';
 import { MiddlewareCompiler } from '../middlewares/compile.js';
 import type { MiddlewareDescriptor } from '../middlewares/types.js';
@@ -240,12 +241,15 @@ function compileUncached(input: CompileInput): CompiledTable {
   const serviceSpecs: ServiceSpec[] = serviceNames.map((name) => {
     if (loadBalancers.has(name)) return lbc.spec(name, serviceSlots.get(name)!);
     const children = weighted.get(name)!;
+    const sticky = services.get(name)!.weighted!.sticky;
     return {
       kind: 'weighted',
       name,
       children: children.map((c) => serviceIndex.get(c.name)!),
       rr: serviceSlots.get(name)!,
       order: weightedOrder(children.map((c) => c.weight)),
+      // Traefik's cookie names a child by a hash of its name as the weighted service lists it.
+      sticky: sticky === undefined ? null : { ...stickySpec(sticky.cookie, name), values: services.get(name)!.weighted!.services.map((c) => stickyValue(c.name)) },
     };
   });
   for (const name of serviceNames) if (!serviceStatus.has(name)) serviceStatus.set(name, { status: 'enabled', errors: [] });

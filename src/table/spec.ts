@@ -53,6 +53,8 @@ export interface WeightedSpec {
   rr: number;
   /** Indexes into children, one period. */
   order: number[];
+  /** Sticky sessions: the cookie's name and attributes, and the value that names each child; null when off. */
+  sticky: (StickySpec & { values: string[] }) | null;
 }
 
 export type ServiceSpec = LoadBalancerSpec | WeightedSpec;

@@ -11,7 +11,7 @@
 // holds a raw tab) and, when the bytes are equal, reuses what it built for it
 // without decoding anything: an update that touches one router among 10,000
 // compiles one router and allocates little.
-import type { LoadBalancerSpec, RouterSpec, ServiceSpec, TableSpec } from './spec.js';
+import type { LoadBalancerSpec, RouterSpec, ServiceSpec, TableSpec, WeightedSpec } from './spec.js';
 
 export interface TableHeader {
   version: number;
@@ -28,6 +28,7 @@ export interface WeightedRecord {
   children: string[];
   rr: number;
   order: number[];
+  sticky: WeightedSpec['sticky'];
 }
 
 export type ServiceRecord = LoadBalancerRecord | WeightedRecord;
@@ -67,7 +68,7 @@ function serviceLine(s: ServiceSpec, all: readonly ServiceSpec[]): string {
 
 function serviceRecord(s: ServiceSpec, all: readonly ServiceSpec[]): ServiceRecord {
   if (s.kind === 'lb') return s;
-  return { kind: 'weighted', name: s.name, children: s.children.map((c) => all[c].name), rr: s.rr, order: s.order };
+  return { kind: 'weighted', name: s.name, children: s.children.map((c) => all[c].name), rr: s.rr, order: s.order, sticky: s.sticky };
 }
 
 /** Decodes a whole encoded table (tests, tools); workers decode incrementally instead. */

@@ -7,6 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from 'uWebSockets.js';
 import { pickServer } from '../balancer/pick.js';
+import { stickySetCookies } from '../balancer/sticky.js';
 import type { ForwardedRequest, RequestOutcome, ResponseFilter, ResponseOut, RetrySpec } from '../middlewares/types.js';
 import { ClientWriter, type ClientWriterHost } from './client-writer.js';
 import type { SharedState } from '../shared/shared-state.js';
@@ -105,8 +106,10 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
    * middlewares, so a plain exchange carries one empty field for them all.
    */
   mw: ForwardedRequest | null = null;
-  /** The server the client's sticky cookie names (set by the handler), or null. */
+  /** The server the client's sticky cookies name (set by the handler), or null. */
   stickyPick: ServerRuntime | null = null;
+  /** The client's Cookie header when the route's service keeps sticky cookies (set by the handler), else null. */
+  stickyCookies: string | null = null;
   /** performance.now() at start() and at the response head, when middlewares listen for the end. */
   private startedAt = 0;
   private headAt = 0;
@@ -374,8 +377,10 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
   onHead(head: ResponseHead): void {
     this.stopHeaderTimer();
     if (this.mw?.ended != null) this.headAt = performance.now();
-    const sticky = this.server?.stickyCookie;
-    if (sticky != null && this.server !== this.stickyPick) head.headers.push('set-cookie', sticky);
+    if (this.stickyCookies !== null && this.server !== null) {
+      const set = stickySetCookies(this.service, this.server, this.stickyCookies);
+      if (set !== null) for (const c of set) head.headers.push('set-cookie', c);
+    }
     if (!this.resOpen) return;
     this.responseStarted = true;
     this.status = this.originStatus = head.status;

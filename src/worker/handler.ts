@@ -8,7 +8,7 @@ import { parseRequest, type EntryPointContext, type ParsedRequest } from './requ
 import type { RouteEntry, RouteTable } from './routes.js';
 import { CHALLENGE_PREFIX, challengeAnswer, entryPointRedirect } from './redirect.js';
 import { runStages, sendAnswer } from '../middlewares/pipeline.js';
-import { cookieValue } from '../balancer/sticky.js';
+import { stickyServer } from '../balancer/sticky.js';
 import type { Answer, ForwardedRequest, RequestOutcome, ResponseEdit } from '../middlewares/types.js';
 import { invalidHandshake, startWebSocket, type WebSocketRuntime } from './websocket.js';
 
@@ -207,7 +207,11 @@ function forward(
   );
   x.clientClose = parsed.clientClose;
   const first = route.services[0]!;
-  if (first.kind === 'lb' && first.sticky !== null) x.stickyPick = first.sticky.byValue.get(cookieValue(parsed.view.headers.cookie, first.sticky.cookie)) ?? null;
+  if (first.usesCookies) {
+    const cookies = parsed.view.headers.cookie ?? '';
+    x.stickyPick = stickyServer(first, cookies, rt.state);
+    x.stickyCookies = cookies;
+  }
   x.mw = fr;
   if (rt.observer !== null) x.trace = rt.observer.begin(ep, req, parsed, route.name, t0);
   if (early !== null) for (let i = 0; i < early.chunks.length; i++) x.feed(early.chunks[i]!, early.last && i === early.chunks.length - 1);

@@ -204,5 +204,6 @@ export function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry): LoadBalance
     order: s.order,
     servers,
     sticky: sticky === null ? null : { cookie: sticky.cookie, byValue: new Map(s.servers.map((srv, i) => [stickyValue(srv.url), servers[i]!])) },
+    usesCookies: sticky !== null,
   };
 }

@@ -213,7 +213,19 @@ export class TableBuild {
     } else {
       // Fresh each version: its children are other services' runtimes, which may have changed.
       const { record } = built;
-      const runtime: WeightedRuntime = { kind: 'weighted', name: record.name, children: [], rr: record.rr, order: record.order };
+      const sticky = record.sticky;
+      const runtime: WeightedRuntime = {
+        kind: 'weighted',
+        name: record.name,
+        children: [],
+        rr: record.rr,
+        order: record.order,
+        sticky:
+          sticky === null
+            ? null
+            : { cookie: sticky.cookie, byValue: new Map(sticky.values.map((v, i) => [v, i])), setCookies: sticky.values.map((v) => `${sticky.cookie}=${v}${sticky.attributes}`) },
+        usesCookies: sticky !== null,
+      };
       this.byName.set(record.name, runtime);
       this.weighted.push({ runtime, record });
     }
@@ -225,6 +237,9 @@ export class TableBuild {
 
   private linkWeighted(): void {
     for (const { runtime, record } of this.weighted) runtime.children = record.children.map((name) => this.service(name));
+    // Children are linked first: a weighted service may sit below another.
+    const uses = (s: ServiceRuntime): boolean => s.usesCookies || (s.kind === 'weighted' && s.children.some(uses));
+    for (const { runtime } of this.weighted) runtime.usesCookies = uses(runtime);
   }
 
   private service(name: string): ServiceRuntime {

@@ -11,7 +11,7 @@ import uWS from 'uWebSockets.js';
 import type WebSocket from 'ws';
 import { pickServer } from '../balancer/pick.js';
 import type { ServerRuntime, ServiceRuntime } from '../balancer/runtime.js';
-import { cookieValue } from '../balancer/sticky.js';
+import { stickyServer, stickySetCookies } from '../balancer/sticky.js';
 import type { ForwardedRequest, RequestOutcome } from '../middlewares/types.js';
 import type { WorkerObserver } from '../metrics/observe.js';
 import type { SharedState } from '../shared/shared-state.js';
@@ -117,7 +117,7 @@ class Handshake implements TracedOutcome, RelayOwner {
     });
   }
 
-  start(key: string, clientExtensions: string, protocols: string[], lines: string, hostHeader: string, target: string, context: us_socket_context_t, pinned: ServerRuntime | null): void {
+  start(key: string, clientExtensions: string, protocols: string[], lines: string, hostHeader: string, target: string, context: us_socket_context_t, cookies: string | null): void {
     const rt = this.host.websockets;
     const server = this.server;
     const deflate = /permessage-deflate/i.test(clientExtensions);
@@ -133,7 +133,7 @@ class Handshake implements TracedOutcome, RelayOwner {
         timeoutMs: rt.handshakeTimeoutMs,
       },
       {
-        opened: (ws, headers) => this.guarded(() => this.opened(ws, headers, key, deflate ? clientExtensions : '', context, pinned)),
+        opened: (ws, headers) => this.guarded(() => this.opened(ws, headers, key, deflate ? clientExtensions : '', context, cookies)),
         refused: (answer) => this.guarded(() => this.refused(answer)),
         failed: (status, reason) => this.guarded(() => this.failed(status, reason)),
       },
@@ -157,7 +157,7 @@ class Handshake implements TracedOutcome, RelayOwner {
     }
   }
 
-  private opened(ws: WebSocket, headers: [string, string][], key: string, extensions: string, context: us_socket_context_t, pinned: ServerRuntime | null): void {
+  private opened(ws: WebSocket, headers: [string, string][], key: string, extensions: string, context: us_socket_context_t, cookies: string | null): void {
     if (this.aborted) {
       ws.terminate();
       return;
@@ -174,8 +174,8 @@ class Handshake implements TracedOutcome, RelayOwner {
     this.server.pool.attach(relay);
     const h: string[] = [];
     for (const [name, value] of headers) h.push(name, value);
-    const sticky = this.server.stickyCookie;
-    if (sticky !== null && this.server !== pinned) h.push('set-cookie', sticky);
+    const set = cookies === null ? null : stickySetCookies(this.service, this.server, cookies);
+    if (set !== null) for (const c of set) h.push('set-cookie', c);
     // The router's response edits (customResponseHeaders) apply to the 101 as to any answer.
     const edits = this.fr?.responseEdits;
     if (edits != null) for (const edit of edits) edit(h);
@@ -244,9 +244,9 @@ export function startWebSocket(
   context: us_socket_context_t,
 ): void {
   const headers = parsed.view.headers;
-  const sticky = route.services[0]!.kind === 'lb' ? route.services[0]!.sticky : null;
-  const pinned = sticky === null ? null : (sticky.byValue.get(cookieValue(headers.cookie, sticky.cookie)) ?? null);
-  const choice = chooseServer(route.services, host.state, pinned);
+  const first = route.services[0]!;
+  const cookies = first.usesCookies ? (headers.cookie ?? '') : null;
+  const choice = chooseServer(route.services, host.state, cookies === null ? null : stickyServer(first, cookies, host.state));
   if (choice === null) {
     if (fr?.ended != null) for (const f of fr.ended) f({ status: 503, originStatus: 0, originMs: -1 });
     if (host.observer !== null) host.observer.answered(ep, req, res, parsed, parsed.method, 503, 19, t0);
@@ -262,7 +262,7 @@ export function startWebSocket(
     .filter((p) => p !== '');
   const target = fr === null ? parsed.target : fr.query === '' ? fr.path : `${fr.path}?${fr.query}`;
   const lines = websocketLines(fr === null ? parsed.lines : fr.lines, ep.proto);
-  h.start(headers['sec-websocket-key'] ?? '', headers['sec-websocket-extensions'] ?? '', protocols, lines, fr === null ? parsed.hostHeader : fr.hostHeader, target, context, pinned);
+  h.start(headers['sec-websocket-key'] ?? '', headers['sec-websocket-extensions'] ?? '', protocols, lines, fr === null ? parsed.hostHeader : fr.hostHeader, target, context, cookies);
 }
 
 /** Why a request that asked for a WebSocket cannot be one, or null. */

@@ -49,6 +49,7 @@ async function exchangeWith(throwFrom: string) {
     rr: 0,
     order: [0],
     sticky: null,
+    usesCookies: false,
     servers: [{ url: `http://127.0.0.1:${port}`, slot: 0, pool, authority: pool.authority, passHostHeader: true, service: 0, serviceName: 's', passive: null, stickyCookie: null }],
   };
   const errors: unknown[] = [];

@@ -25,10 +25,15 @@ describe('sticky sessions through portero', () => {
       routers: {
         app: { rule: 'Host(`app.test`)', service: 'app' },
         plain: { rule: 'Host(`plain.test`)', service: 'plain' },
+        canary: { rule: 'Host(`canary.test`)', service: 'canary' },
       },
       services: {
         app: { loadBalancer: { servers: servers.map((url) => ({ url })), sticky: { cookie: { name: 'app_session', httpOnly: true, sameSite: 'lax' } } } },
         plain: { loadBalancer: { servers: servers.map((url) => ({ url })), sticky: { cookie: {} } } },
+        // Nested cookies: the weighted service's names a child, the sticky child's names a server in it.
+        blue: { loadBalancer: { servers: servers.slice(0, 2).map((url) => ({ url })), sticky: { cookie: { name: 'blue_server' } } } },
+        green: { loadBalancer: { servers: servers.slice(2).map((url) => ({ url })) } },
+        canary: { weighted: { services: [{ name: 'blue', weight: 1 }, { name: 'green', weight: 1 }], sticky: { cookie: { name: 'canary_color' } } } },
       },
       middlewares: {},
     },
@@ -67,6 +72,34 @@ describe('sticky sessions through portero', () => {
     // Without the cookie, round robin goes on.
     const spread = new Set((await Promise.all(Array.from({ length: 8 }, () => get(p.webPort)))).map((r) => r.body));
     assert.ok(spread.size > 1);
+  });
+
+  test("a sticky weighted service: its cookie names the child (SHA-256 of the child's name), the child's own cookie the server", async () => {
+    const colorOf = (server: number) => (server < 2 ? 'blue' : 'green');
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const first = await get(p.webPort, undefined, 'canary.test');
+      const server = Number(/server (\d)/.exec(first.body)![1]);
+      const color = colorOf(server);
+      seen.add(color);
+      const cookies = first.headers['set-cookie'] ?? [];
+      const expected = [`canary_color=${valueOf(color)}; Path=/`];
+      if (color === 'blue') expected.push(`blue_server=${valueOf(urls[server]!)}; Path=/`);
+      assert.deepEqual(cookies, expected);
+      const jar = cookies.map((c) => c.split(';')[0]).join('; ');
+      const again = await Promise.all(Array.from({ length: 20 }, () => get(p.webPort, jar, 'canary.test')));
+      for (const r of again) {
+        if (color === 'blue') assert.equal(r.body, `server ${server}`);
+        else assert.equal(colorOf(Number(/server (\d)/.exec(r.body)![1])), 'green');
+        assert.equal(r.headers['set-cookie'], undefined);
+      }
+    }
+    assert.equal(seen.size, 2, 'both children were picked without a cookie');
+    // Only the color cookie, for blue: the child is kept and blue's balancer picks a server, which gets its cookie.
+    const r = await get(p.webPort, `canary_color=${valueOf('blue')}`, 'canary.test');
+    const server = Number(/server (\d)/.exec(r.body)![1]);
+    assert.equal(colorOf(server), 'blue');
+    assert.deepEqual(r.headers['set-cookie'], [`blue_server=${valueOf(urls[server]!)}; Path=/`]);
   });
 
   test('a second portero with the same configuration maps the cookie to the same server', async () => {
