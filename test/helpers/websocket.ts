@@ -1,5 +1,6 @@
 // WebSocket servers and clients for tests, on loopback, with the `ws` library.
-import type { IncomingMessage } from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer, type ServerOptions } from 'ws';
 
 export interface EchoServer {
@@ -23,6 +24,23 @@ export async function echoServer(name = 'echo', options: ServerOptions = {}): Pr
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   const port = (wss.address() as { port: number }).port;
+  const { handshakes, closes } = echoOn(wss, name);
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    wss,
+    handshakes,
+    closes,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => resolve());
+      }),
+  };
+}
+
+/** Makes every connection of `wss` an echo, as `echoServer` describes. */
+function echoOn(wss: WebSocketServer, name: string): Pick<EchoServer, 'handshakes' | 'closes'> {
   const handshakes: IncomingMessage[] = [];
   const closes: { code: number; reason: string }[] = [];
   wss.on('connection', (ws, req) => {
@@ -50,6 +68,32 @@ export async function echoServer(name = 'echo', options: ServerOptions = {}): Pr
     });
     ws.on('close', (code, reason) => closes.push({ code, reason: reason.toString() }));
   });
+  return { handshakes, closes };
+}
+
+/**
+ * The same echo on an HTTP server that also answers GET / with `html` (any
+ * other plain request gets a 404): a page and its WebSocket on one origin,
+ * for a browser. `options` are the WebSocketServer's (noServer is implied).
+ */
+export async function echoPageServer(html: string, name = 'echo', options: Omit<ServerOptions, 'host' | 'port' | 'server' | 'noServer'> = {}): Promise<EchoServer> {
+  const wss = new WebSocketServer({ ...options, noServer: true });
+  const { handshakes, closes } = echoOn(wss, name);
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/' || req.url?.startsWith('/?'))) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(html);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found');
+  });
+  server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => {});
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
   return {
     port,
     url: `http://127.0.0.1:${port}`,
@@ -59,7 +103,9 @@ export async function echoServer(name = 'echo', options: ServerOptions = {}): Pr
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
-        wss.close(() => resolve());
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
       }),
   };
 }
