@@ -3,7 +3,10 @@
 // are relayed both ways, pings and close codes pass, a message over the limit
 // gets 1009, and a server's refusal or absence gets an HTTP answer.
 import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
@@ -15,6 +18,7 @@ import { closed, connect, echoServer, nextMessage, type EchoServer } from '../he
 import type { DynamicConfig } from '../../src/dynamic/model.js';
 
 const LIMIT = 4 * 1024 * 1024;
+const ACCESS_LOG = path.join(os.tmpdir(), `portero-websocket-access-${process.pid}.log`);
 
 describe('WebSockets through portero', () => {
   let echo: EchoServer;
@@ -76,6 +80,7 @@ describe('WebSockets through portero', () => {
       tweak: (c) => {
         c.websocket.maxMessageBytes = LIMIT;
         c.metrics = { prometheus: { entryPoint: 'traefik', buckets: [0.1, 0.3, 1.2, 5], addEntryPointsLabels: true, addServicesLabels: true } };
+        c.accessLog = { format: 'json', filePath: ACCESS_LOG, bufferingSize: 0 };
       },
     });
   });
@@ -83,6 +88,7 @@ describe('WebSockets through portero', () => {
   after(async () => {
     await p.stop();
     await Promise.all([echo, deflating, big, ...sticky].map((s) => s.close()));
+    rmSync(ACCESS_LOG, { force: true });
     refusing.close();
   });
 
@@ -209,8 +215,8 @@ describe('WebSockets through portero', () => {
     assert.equal(r.status, 401);
   });
 
-  test('sessions are counted: status 101 with protocol websocket, open while they last', async () => {
-    const { ws } = await connect(p.webPort, '/');
+  test('sessions are counted: status 101 with protocol websocket, and an access log line with the bytes each way', async () => {
+    const { ws } = await connect(p.webPort, '/counted');
     ws.send('x');
     await nextMessage(ws);
     ws.close();
@@ -222,6 +228,17 @@ describe('WebSockets through portero', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.match(text, /traefik_service_requests_total\{code="101",method="GET",protocol="websocket",service="echo@file"\} [1-9]/);
+    let line: Record<string, unknown> | undefined;
+    for (let i = 0; i < 50 && line === undefined; i++) {
+      const lines = readFileSync(ACCESS_LOG, 'utf8').split('\n').filter((l) => l.includes('/counted'));
+      if (lines.length > 0) line = JSON.parse(lines[0]!) as Record<string, unknown>;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(line !== undefined, 'no access log line for the session');
+    assert.equal(line.DownstreamStatus, 101);
+    assert.equal(line.RequestMethod, 'GET');
+    assert.equal(line.ServiceName, 'echo@file');
+    assert.equal(line.DownstreamContentSize, 1);
   });
 });
 
