@@ -43,8 +43,12 @@ export interface DialEvents {
   /** The server switched protocols; `ws` is open. `headers` are its extra response headers (cookies and the like). */
   opened(ws: WebSocket, headers: [string, string][]): void;
   refused(answer: RefusedHandshake): void;
-  /** No handshake: 502 (connect or protocol error) or 504 (timed out), with why. */
-  failed(status: 502 | 504, reason: string): void;
+  /**
+   * No handshake: 502 (connect or protocol error) or 504 (timed out), with
+   * why. `unsent`: the connection failed before the request went out (refused,
+   * reset, TLS), so another server may be asked.
+   */
+  failed(status: 502 | 504, reason: string, unsent: boolean): void;
 }
 
 /** Body kept of a refused handshake's answer; the rest is dropped. */
@@ -137,17 +141,20 @@ export function dialWebSocket(to: DialTarget, o: DialOptions, events: DialEvents
     });
   } catch (err) {
     // A target or protocol list ws refuses: nothing was sent.
-    queueMicrotask(() => settle() && events.failed(502, (err as Error).message));
+    queueMicrotask(() => settle() && events.failed(502, (err as Error).message, false));
     return { cancel: () => void settle() };
   }
   let extra: [string, string][] = [];
+  let answered = false;
   ws.on('upgrade', (res: IncomingMessage) => {
+    answered = true;
     extra = responseHeaders(res.rawHeaders);
   });
   ws.on('open', () => {
     if (settle()) events.opened(ws, extra);
   });
   ws.on('unexpected-response', (_req, res: IncomingMessage) => {
+    answered = true;
     if (settled) return;
     readRefusal(res, (body) => {
       if (!settle()) return;
@@ -157,7 +164,9 @@ export function dialWebSocket(to: DialTarget, o: DialOptions, events: DialEvents
   ws.on('error', (err: Error & { code?: string }) => {
     if (!settle()) return;
     const timedOut = /timed out/i.test(err.message) || err.code === 'ETIMEDOUT';
-    events.failed(timedOut ? 504 : 502, err.message);
+    // Socket and TLS errors carry a code; ws's own checks of the server's answer (WS_ERR_*, or none) come after it answered.
+    const unsent = !timedOut && !answered && typeof err.code === 'string' && !err.code.startsWith('WS_ERR');
+    events.failed(timedOut ? 504 : 502, err.message, unsent);
   });
   return {
     cancel() {

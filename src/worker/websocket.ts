@@ -36,6 +36,8 @@ export interface WebSocketHost {
   state: SharedState;
   observer: WorkerObserver | null;
   websockets: WebSocketRuntime;
+  /** The worker is shutting down: no new session. */
+  draining: boolean;
   /** The session or refused handshake is over: rt.inflight counted it. */
   onFinish(): void;
   internalError(err: unknown): void;
@@ -88,6 +90,20 @@ function websocketLines(lines: string, proto: 'http' | 'https'): string {
   return lines.replace(`\r\nx-forwarded-proto: ${proto}\r\n`, `\r\nx-forwarded-proto: ${proto === 'https' ? 'wss' : 'ws'}\r\n`);
 }
 
+/** What the client's handshake asked, kept for the server's (and a retry's). */
+interface HandshakeRequest {
+  key: string;
+  /** The client's Sec-WebSocket-Extensions, as sent. */
+  extensions: string;
+  protocols: string[];
+  lines: string;
+  hostHeader: string;
+  target: string;
+  context: us_socket_context_t;
+  /** The client's Cookie header when the service keeps sticky cookies, else null. */
+  cookies: string | null;
+}
+
 /** One handshake, from the handler's hand-over until the session opens or the client is answered. */
 class Handshake implements TracedOutcome, RelayOwner {
   status = 0;
@@ -101,14 +117,18 @@ class Handshake implements TracedOutcome, RelayOwner {
   private finished = false;
   private cancel: (() => void) | null = null;
   private relay: WebSocketRelay | null = null;
+  /** Servers whose connection failed before the request went out. */
+  private tried: ServerRuntime[] | null = null;
 
   constructor(
     private readonly host: WebSocketHost,
     private readonly res: HttpResponse,
     readonly service: ServiceRuntime,
-    readonly server: ServerRuntime,
+    /** The server asked now; another one after a failed connect. */
+    public server: ServerRuntime,
     private readonly trace: Trace | null,
     private readonly fr: ForwardedRequest | null,
+    private readonly request: HandshakeRequest,
   ) {
     res.onAborted(() => {
       this.aborted = true;
@@ -117,25 +137,30 @@ class Handshake implements TracedOutcome, RelayOwner {
     });
   }
 
-  start(key: string, clientExtensions: string, protocols: string[], lines: string, hostHeader: string, target: string, context: us_socket_context_t, cookies: string | null): void {
+  start(): void {
+    if (this.trace !== null) this.originStart = performance.now();
+    this.dial();
+  }
+
+  private dial(): void {
     const rt = this.host.websockets;
     const server = this.server;
-    const deflate = /permessage-deflate/i.test(clientExtensions);
-    if (this.trace !== null) this.originStart = performance.now();
+    const r = this.request;
+    const deflate = /permessage-deflate/i.test(r.extensions);
     this.cancel = dialWebSocket(
-      { host: server.pool.host, port: server.pool.port, tls: server.pool.tls, target },
+      { host: server.pool.host, port: server.pool.port, tls: server.pool.tls, target: r.target },
       {
-        lines,
-        host: server.passHostHeader ? hostHeader : server.authority,
-        protocols,
+        lines: r.lines,
+        host: server.passHostHeader ? r.hostHeader : server.authority,
+        protocols: r.protocols,
         deflate,
         maxMessageBytes: rt.limits.maxMessageBytes,
         timeoutMs: rt.handshakeTimeoutMs,
       },
       {
-        opened: (ws, headers) => this.guarded(() => this.opened(ws, headers, key, deflate ? clientExtensions : '', context, cookies)),
+        opened: (ws, headers) => this.guarded(() => this.opened(ws, headers, deflate ? r.extensions : '')),
         refused: (answer) => this.guarded(() => this.refused(answer)),
-        failed: (status, reason) => this.guarded(() => this.failed(status, reason)),
+        failed: (status, reason, unsent) => this.guarded(() => this.failed(status, reason, unsent)),
       },
     ).cancel;
   }
@@ -157,7 +182,7 @@ class Handshake implements TracedOutcome, RelayOwner {
     }
   }
 
-  private opened(ws: WebSocket, headers: [string, string][], key: string, extensions: string, context: us_socket_context_t, cookies: string | null): void {
+  private opened(ws: WebSocket, headers: [string, string][], extensions: string): void {
     if (this.aborted) {
       ws.terminate();
       return;
@@ -174,6 +199,7 @@ class Handshake implements TracedOutcome, RelayOwner {
     this.server.pool.attach(relay);
     const h: string[] = [];
     for (const [name, value] of headers) h.push(name, value);
+    const cookies = this.request.cookies;
     const set = cookies === null ? null : stickySetCookies(this.service, this.server, cookies);
     if (set !== null) for (const c of set) h.push('set-cookie', c);
     // The router's response edits (customResponseHeaders) apply to the 101 as to any answer.
@@ -182,7 +208,7 @@ class Handshake implements TracedOutcome, RelayOwner {
     this.res.cork(() => {
       this.res.writeStatus('101 Switching Protocols');
       for (let i = 0; i + 1 < h.length; i += 2) this.res.writeHeader(h[i]!, h[i + 1]!);
-      this.res.upgrade<ClientData>({ relay }, key, ws.protocol, clientExtensions, context);
+      this.res.upgrade<ClientData>({ relay }, this.request.key, ws.protocol, clientExtensions, this.request.context);
     });
   }
 
@@ -199,8 +225,19 @@ class Handshake implements TracedOutcome, RelayOwner {
     this.finish(a.status);
   }
 
-  private failed(status: 502 | 504, _reason: string): void {
+  private failed(status: 502 | 504, _reason: string, unsent: boolean): void {
     if (this.aborted) return;
+    if (unsent) {
+      // Nothing reached the server (a replica that just stopped): the next one is asked, as for any request.
+      (this.tried ??= []).push(this.server);
+      const next = pickServer(this.service, this.host.state, this.tried);
+      if (next !== null) {
+        this.server = next;
+        this.retries++;
+        this.dial();
+        return;
+      }
+    }
     this.status = status;
     sendError(this.res, status, STATUS_CODES[status]!);
     this.finish(status);
@@ -246,23 +283,30 @@ export function startWebSocket(
   const headers = parsed.view.headers;
   const first = route.services[0]!;
   const cookies = first.usesCookies ? (headers.cookie ?? '') : null;
-  const choice = chooseServer(route.services, host.state, cookies === null ? null : stickyServer(first, cookies, host.state));
+  // A worker that is shutting down opens no session it would close at once.
+  const choice = host.draining ? null : chooseServer(route.services, host.state, cookies === null ? null : stickyServer(first, cookies, host.state));
   if (choice === null) {
     if (fr?.ended != null) for (const f of fr.ended) f({ status: 503, originStatus: 0, originMs: -1 });
     if (host.observer !== null) host.observer.answered(ep, req, res, parsed, parsed.method, 503, 19, t0);
-    sendError(res, 503, 'Service Unavailable');
+    sendError(res, 503, 'Service Unavailable', host.draining ? After.Close : After.Keep);
     host.onFinish();
     return;
   }
   const trace = host.observer === null ? null : host.observer.begin(ep, req, parsed, route.name, t0);
-  const h = new Handshake(host, res, choice.service, choice.server, trace, fr);
-  const protocols = (headers['sec-websocket-protocol'] ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '');
-  const target = fr === null ? parsed.target : fr.query === '' ? fr.path : `${fr.path}?${fr.query}`;
-  const lines = websocketLines(fr === null ? parsed.lines : fr.lines, ep.proto);
-  h.start(headers['sec-websocket-key'] ?? '', headers['sec-websocket-extensions'] ?? '', protocols, lines, fr === null ? parsed.hostHeader : fr.hostHeader, target, context, cookies);
+  const request: HandshakeRequest = {
+    key: headers['sec-websocket-key'] ?? '',
+    extensions: headers['sec-websocket-extensions'] ?? '',
+    protocols: (headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== ''),
+    lines: websocketLines(fr === null ? parsed.lines : fr.lines, ep.proto),
+    hostHeader: fr === null ? parsed.hostHeader : fr.hostHeader,
+    target: fr === null ? parsed.target : fr.query === '' ? fr.path : `${fr.path}?${fr.query}`,
+    context,
+    cookies,
+  };
+  new Handshake(host, res, choice.service, choice.server, trace, fr, request).start();
 }
 
 /** Why a request that asked for a WebSocket cannot be one, or null. */

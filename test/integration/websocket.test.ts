@@ -57,6 +57,7 @@ describe('WebSockets through portero', () => {
           strip: { rule: 'Host(`strip.test`)', service: 'echo', middlewares: ['strip'] },
           auth: { rule: 'Host(`auth.test`)', service: 'echo', middlewares: ['auth'] },
           big: { rule: 'Host(`big.test`)', service: 'big' },
+          half: { rule: 'Host(`half.test`)', service: 'half' },
         },
         services: {
           echo: { loadBalancer: { servers: [{ url: echo.url }] } },
@@ -66,6 +67,7 @@ describe('WebSockets through portero', () => {
           // Port 9 (discard) on loopback: nothing listens, the connect is refused.
           down: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9' }] } },
           big: { loadBalancer: { servers: [{ url: big.url }] } },
+          half: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9' }, { url: echo.url }] } },
         },
         middlewares: {
           tag: { headers: { customResponseHeaders: { 'X-Proxied-By': 'portero' } } },
@@ -213,6 +215,15 @@ describe('WebSockets through portero', () => {
     // Upgrade: websocket without a valid key is a plain GET, answered by the server as such.
     const r = await request(p.webPort, { path: '/', headers: { host: 'refuse.test', upgrade: 'websocket', connection: 'upgrade', 'sec-websocket-version': '13', 'sec-websocket-key': 'short' } });
     assert.equal(r.status, 401);
+  });
+
+  test('a server that refuses the connection: the handshake goes to the next server, as a request would', async () => {
+    for (let i = 0; i < 6; i++) {
+      const { ws } = await connect(p.webPort, '/', { host: 'half.test' });
+      ws.send('name');
+      assert.equal((await nextMessage(ws)).data.toString(), 'echo');
+      ws.close();
+    }
   });
 
   test('sessions are counted: status 101 with protocol websocket, and an access log line with the bytes each way', async () => {
