@@ -12,12 +12,14 @@ import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { makeCert } from '../helpers/certs.js';
 import { request } from '../helpers/http.js';
+import { DEFAULT_WEBSOCKET } from '../../src/config/websocket.js';
 import { startPortero, type TestPortero } from '../helpers/portero.js';
 import { listenLocal } from '../helpers/streams.js';
 import { closed, connect, echoServer, nextMessage, type EchoServer } from '../helpers/websocket.js';
 import type { DynamicConfig } from '../../src/dynamic/model.js';
 
-const LIMIT = 4 * 1024 * 1024;
+/** The default --websocket.maxMessageSize. */
+const LIMIT = DEFAULT_WEBSOCKET.maxMessageBytes;
 const ACCESS_LOG = path.join(os.tmpdir(), `portero-websocket-access-${process.pid}.log`);
 
 describe('WebSockets through portero', () => {
@@ -80,7 +82,6 @@ describe('WebSockets through portero', () => {
     p = await startPortero(dynamic, {
       workers: 2,
       tweak: (c) => {
-        c.websocket.maxMessageBytes = LIMIT;
         c.metrics = { prometheus: { entryPoint: 'traefik', buckets: [0.1, 0.3, 1.2, 5], addEntryPointsLabels: true, addServicesLabels: true } };
         c.accessLog = { format: 'json', filePath: ACCESS_LOG, bufferingSize: 0 };
       },
@@ -114,7 +115,7 @@ describe('WebSockets through portero', () => {
     assert.deepEqual(await closed(ws), { code: 1000, reason: 'done' });
   });
 
-  test('64 KiB and 4 MiB (the limit) messages arrive whole, in order, both ways', async () => {
+  test('64 KiB and 16 MiB (the default limit) messages arrive whole, in order, both ways', async () => {
     const { ws } = await connect(p.webPort, '/');
     for (const size of [64 * 1024, LIMIT]) {
       const out = Buffer.alloc(size);
