@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startBackends } from './backends.js';
 import { BODY, parseBodyCase, type BodyCase } from './body.js';
-import { environment, findRoot } from './env.js';
+import { describeCheckout, environment, findRoot } from './env.js';
 import { measure } from './measure.js';
 import { waitForBody } from './net.js';
 import { caddy } from './peers/caddy.js';
@@ -28,6 +28,7 @@ import { runScale, scaleSteps } from './scale.js';
 import { runSoak, soakMarkdown, soakSummary } from './soak.js';
 import { httpsMarkdown, runHttps } from './https.js';
 import { middlewaresMarkdown, runMiddlewares } from './middlewares.js';
+import { runWebSocket, websocketMarkdown, WS_CONNECTIONS, WS_PAYLOAD_BYTES, WS_WINDOW } from './websocket.js';
 import { installCleanup, stopAll } from './spawn.js';
 import { chartSvg } from './svg.js';
 
@@ -55,6 +56,11 @@ export const usage = `node dist/bench/run.js [options]        (npm run bench -- 
                              wrk on core 1; keep-alive and new-handshake rounds, alternating (needs wrk, nginx, taskset)
   --middlewares              only the middleware rows: portero with none, a headers+stripPrefix+ipAllowList chain,
                              basicAuth, compress (16 KiB), saturated as --https; --rounds defaults to 3 here
+  --websocket                only the WebSocket echo cells: portero vs nginx, 1 worker pinned to core 0, the ws load
+                             generator and echo backend on core 1; 64 and 1,000 connections; --rounds defaults to 3 here
+  --ws-connections=64,1000   --websocket: the cells (connections each)
+  --ws-window=${WS_WINDOW}              --websocket: messages each connection keeps in flight
+  --ws-cap=0                 --websocket: cap the proxy with a cgroup at this many cores (0: no cap, pinned only)
   --soak=MINUTES              only the soak: portero (2 workers, 4 replicas) at half its measured capacity for MINUTES,
                              RSS and open fds sampled every 10 s; writes <out>.md/.json (default out: soak)
   --portero-cli=PATH         another checkout's dist/src/cli.js
@@ -68,6 +74,8 @@ export interface RunOptions extends Settings {
   https: boolean;
   /** --middlewares: only the middleware rows (bench/middlewares.ts). */
   middlewares: boolean;
+  /** --websocket: only the WebSocket echo cells (bench/websocket.ts), with their own settings. */
+  websocket: { connections: number[]; window: number; capCores: number } | null;
   keepTmp: boolean;
   porteroCli: string | undefined;
   resultsDir: string;
@@ -96,6 +104,10 @@ export function parseOptions(argv: string[], root: string): RunOptions {
       soak: { type: 'string' },
       https: { type: 'boolean', default: false },
       middlewares: { type: 'boolean', default: false },
+      websocket: { type: 'boolean', default: false },
+      'ws-connections': { type: 'string', default: WS_CONNECTIONS.join(',') },
+      'ws-window': { type: 'string', default: String(WS_WINDOW) },
+      'ws-cap': { type: 'string', default: '0' },
       'cpu-prof': { type: 'boolean', default: false },
       'keep-tmp': { type: 'boolean', default: false },
       'portero-cli': { type: 'string' },
@@ -112,6 +124,11 @@ export function parseOptions(argv: string[], root: string): RunOptions {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
     return n;
   };
+  const wsCap = (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || n > 1) throw new Error('--ws-cap must be a number of cores from 0 (no cap) to 1');
+    return n;
+  };
   const list = (name: string, v: string, min: number) => [...new Set(v.split(',').filter((x) => x !== '').map((x) => int(name, x, min)))];
   const replicas = list('replicas', values.replicas ?? values.backends ?? d.replicas, 1);
   const workers = list('workers', values.workers ?? d.workers, 1);
@@ -126,7 +143,7 @@ export function parseOptions(argv: string[], root: string): RunOptions {
     workers,
     bodies: [...new Set(bodies)],
     // Medians over rounds need a few of them.
-    rounds: int('rounds', values.rounds ?? (values.middlewares ? 3 : d.rounds), 1),
+    rounds: int('rounds', values.rounds ?? (values.middlewares || values.websocket ? 3 : d.rounds), 1),
     durationS: int('duration', values.duration ?? d.durationS, 1),
     warmupS: int('warmup', values.warmup ?? d.warmupS, 0),
     connections: int('connections', values.connections, 1),
@@ -138,10 +155,11 @@ export function parseOptions(argv: string[], root: string): RunOptions {
     keepTmp: values['keep-tmp'],
     porteroCli: values['portero-cli'],
     resultsDir: resolve(values['results-dir'] ?? join(root, 'bench', 'results')),
-    out: values.out !== 'latest' ? values.out : values.soak !== undefined ? 'soak' : values.https ? 'https' : values.middlewares ? 'middlewares' : values.out,
+    out: values.out !== 'latest' ? values.out : values.soak !== undefined ? 'soak' : values.https ? 'https' : values.middlewares ? 'middlewares' : values.websocket ? 'websocket' : values.out,
     soakMinutes: values.soak === undefined ? 0 : int('soak', values.soak, 1),
     https: values.https ?? false,
     middlewares: values.middlewares,
+    websocket: values.websocket ? { connections: list('ws-connections', values['ws-connections'], 1), window: int('ws-window', values['ws-window'], 1), capCores: wsCap(values['ws-cap']) } : null,
   };
 }
 
@@ -195,6 +213,25 @@ async function middlewaresOnly(opts: RunOptions, root: string): Promise<number> 
   return report.rows.some((r) => r.reqPerSec === 0 || r.errors.includes('non-2xx')) ? 1 : 0;
 }
 
+/** --websocket: WebSocket echo through portero and nginx, proxy pinned to its own core (bench/websocket.ts). */
+async function websocketOnly(opts: RunOptions, root: string): Promise<number> {
+  const ws = opts.websocket!;
+  const tmp = join(root, 'bench', 'results', 'tmp', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(opts.resultsDir, { recursive: true });
+  installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
+  const settings = { rounds: opts.rounds, durationS: opts.durationS, warmupS: opts.warmupS, connections: ws.connections, window: ws.window, payloadBytes: WS_PAYLOAD_BYTES, capCores: ws.capCores, quietWaitS: opts.quietWaitS, retries: opts.retries };
+  const report = await runWebSocket({ tmp, cli: opts.porteroCli ?? DEFAULT_CLI, settings, log: (l) => console.error(l) });
+  const env = environment(root);
+  const base = join(opts.resultsDir, opts.out);
+  const text = `${websocketMarkdown(report)}\nMachine: ${env.cpuModel}, ${env.cores} cores; node ${env.node}; portero ${describeCheckout(env.portero)}.\n`;
+  writeFileSync(`${base}.json`, `${JSON.stringify({ env, websocket: report }, null, 2)}\n`);
+  writeFileSync(`${base}.md`, text);
+  console.log(`\n${text}\nwrote ${base}.md and .json`);
+  if (!opts.keepTmp) rmSync(tmp, { recursive: true, force: true });
+  // A row with a wrong or missing echo was not measuring a working relay.
+  return report.rows.some((r) => r.errors !== '') ? 1 : 0;
+}
+
 /** Starts the peer, waits for a quiet machine, measures, stops the peer. */
 async function runOnce(peer: Peer, ctx: PeerContext, body: BodyCase, backendPids: readonly number[], row: Row, s: Settings): Promise<Row> {
   mkdirSync(ctx.dir, { recursive: true });
@@ -234,7 +271,8 @@ async function main(): Promise<number> {
   if (opts.soakMinutes > 0) return soakOnly(opts, root);
   if (opts.https) return httpsOnly(opts, root);
   if (opts.middlewares) return middlewaresOnly(opts, root);
-  const { keepTmp, porteroCli, resultsDir, out, soakMinutes: _soak, https: _https, middlewares: _middlewares, ...settings } = opts;
+  if (opts.websocket !== null) return websocketOnly(opts, root);
+  const { keepTmp, porteroCli, resultsDir, out, soakMinutes: _soak, https: _https, middlewares: _middlewares, websocket: _websocket, ...settings } = opts;
   const peers: Record<string, Peer> = {
     direct,
     nginx,

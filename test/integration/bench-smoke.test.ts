@@ -8,7 +8,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { findBinary } from '../../bench/peers/find.js';
 import type { Report } from '../../bench/report-data.js';
+import type { WebSocketReport } from '../../bench/websocket.js';
 
 const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
 
@@ -73,6 +75,32 @@ test('bench: a tiny matrix runs and writes JSON, Markdown and SVG', { timeout: 1
     const md = readFileSync(join(dir, 'smoke.md'), 'utf8');
     assert.match(md, /^# portero bench/);
     assert.match(md, /\(smoke\.svg\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bench --websocket: one tiny round through portero (and nginx when installed) writes its report', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(os.tmpdir(), 'portero-bench-ws-smoke-'));
+  try {
+    const { code, out } = await run(
+      ['--websocket', '--ws-connections=8', '--duration=1', '--warmup=0', '--rounds=1', '--quiet-wait=0', '--retries=0', `--results-dir=${dir}`, '--out=ws-smoke'],
+      process.env,
+    );
+    assert.equal(code, 0, out);
+    const rep = (JSON.parse(readFileSync(join(dir, 'ws-smoke.json'), 'utf8')) as { websocket: WebSocketReport }).websocket;
+    const nginx = findBinary('nginx', 'NGINX_BIN') !== null;
+    assert.deepEqual(rep.skipped.map((s) => s.peer), nginx ? [] : ['nginx']);
+    for (const peer of ['portero', ...(nginx ? ['nginx'] : [])]) {
+      const row = rep.rows.find((r) => r.peer === peer);
+      assert.ok(row, `a row for ${peer}`);
+      assert.equal(row.connections, 8);
+      assert.equal(row.connected, 8, `${peer}: every connection opened`);
+      assert.ok(row.messages > 0, `${peer} echoed`);
+      assert.equal(row.errors, '', `${peer}: every echo right`);
+      for (const k of ['msgsPerSec', 'msgsPerCpuSecond', 'proxyCores', 'loadCores'] as const) assert.equal(typeof row[k], 'number', k);
+    }
+    assert.match(readFileSync(join(dir, 'ws-smoke.md'), 'utf8'), /^# WebSocket echo: portero vs nginx/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
