@@ -50,6 +50,9 @@ const SPINS = 200;
 const MAX_SLEEPS = 50;
 
 /** A monotonic clock in ms, the same in every thread of the process. */
+/** A wait shorter than this (1 µs) is rounding, not a token still to come. */
+const NO_WAIT_MS = 0.001;
+
 export function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
@@ -131,7 +134,8 @@ export class SharedBuckets {
     let result: number;
     if (wait <= maxDelayMs) {
       this.f64[f] = next;
-      result = wait > 0 ? wait : 0;
+      // Times are hours of uptime in float ms: (now + i) - now - i can come out a few ns above 0, which is no wait.
+      result = wait > NO_WAIT_MS ? wait : 0;
     } else {
       result = -wait;
     }

@@ -64,6 +64,15 @@ describe('token buckets', () => {
     assert.ok(take(2200) < 0);
   });
 
+  test('a full bucket serves at once after hours of uptime, when float ms round the sum a few ns high', () => {
+    const { buckets } = fresh();
+    const h = buckets.hasher('rateLimit', 'hourly@file');
+    // average 1 per hour, burst 1; (now + 3.6e6) - now - 3.6e6 is 3.7e-9 here, not 0.
+    const now = 29_956_163.651335012;
+    assert.ok((now + 3_600_000) - now - 3_600_000 > 0);
+    assert.equal(buckets.take(h.hash('2.2.2.2'), 3_600_000, 1, 1_800_000, now), 0);
+  });
+
   test('the same decisions as golang.org/x/time/rate over random traffic', () => {
     for (const [average, periodMs, burst, seed] of [
       [10, 1000, 5, 1],
