@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startBackends } from './backends.js';
 import { BODY } from './body.js';
-import { freePort } from './net.js';
+import { freePort, freePorts } from './net.js';
 import { PORTERO_NODE_FLAGS } from './peers/portero.js';
 import { findBinary } from './peers/find.js';
 import { processTree } from './proc.js';
@@ -71,7 +71,7 @@ interface Proxy {
 }
 
 async function startPortero(cli: string, dir: string, backends: readonly number[], cert: { cert: string; key: string }): Promise<Proxy> {
-  const [port, web, api] = [await freePort(), await freePort(), await freePort()];
+  const [port, web, api] = await freePorts(3);
   const file = join(dir, 'portero-https.json');
   writeFileSync(
     file,

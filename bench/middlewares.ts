@@ -21,7 +21,7 @@ import { gunzipSync } from 'node:zlib';
 import bcrypt from 'bcryptjs';
 import { startBackends } from './backends.js';
 import { BODY, bodyOf, bytesPath } from './body.js';
-import { freePort, waitForBody } from './net.js';
+import { freePorts, waitForBody } from './net.js';
 import { PORTERO_NODE_FLAGS } from './peers/portero.js';
 import { processTree } from './proc.js';
 import { LOAD_CORE, measureCapped, median, pinned, pinPids, PROXY_CORE, type Saturated, WRK, wrk } from './saturated.js';
@@ -155,7 +155,7 @@ export interface MiddlewaresReport {
 }
 
 async function startPortero(cli: string, dir: string, file: string): Promise<{ port: number; pids: () => number[]; stop: () => Promise<void> }> {
-  const [port, api] = [await freePort(), await freePort()];
+  const [port, api] = await freePorts(2);
   const [cmd, args] = pinned(PROXY_CORE, process.execPath, [...PORTERO_NODE_FLAGS, cli, `--entrypoints.web.address=127.0.0.1:${port}`, `--entrypoints.traefik.address=127.0.0.1:${api}`, `--providers.file.filename=${file}`, '--workers=1']);
   const child = spawnChild('portero', cmd, args, { logFile: join(dir, 'portero-middlewares.log') });
   const stop = () => child.stop('SIGTERM', 15_000);

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
-import { freePort } from './net.js';
+import { freePort, freePorts } from './net.js';
 import { findBinary, installHint } from './peers/find.js';
 import { PORTERO_NODE_FLAGS } from './peers/portero.js';
 import { CLK_TCK, cpuTimesOf, machineCpu, processTree } from './proc.js';
@@ -142,7 +142,7 @@ export function porteroWsConfig(backend: number): object {
 }
 
 async function startPortero(cli: string, dir: string, backend: number): Promise<Proxy> {
-  const [port, api] = [await freePort(), await freePort()];
+  const [port, api] = await freePorts(2);
   const file = join(dir, 'portero-websocket.json');
   writeFileSync(file, JSON.stringify(porteroWsConfig(backend), null, 2));
   const log = join(dir, 'portero-websocket.log');

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BODY } from '../body.js';
 import { checkout, describeCheckout, findRoot } from '../env.js';
-import { freePort, waitForBody } from '../net.js';
+import { freePorts, waitForBody } from '../net.js';
 import { peakRssKiB } from '../proc.js';
 import { type Child, spawnChild } from '../spawn.js';
 import type { Cell, Peer, PeerContext, RunningPeer } from './peer.js';
@@ -44,7 +44,7 @@ export interface StartOptions {
 
 /** Starts portero from cli and waits until it answers BODY. */
 export async function startPortero(cli: string, ctx: PeerContext, options: StartOptions = {}): Promise<PorteroProcess> {
-  const [port, apiPort] = [await freePort(), await freePort()];
+  const [port, apiPort] = await freePorts(2);
   mkdirSync(ctx.dir, { recursive: true });
   const file = join(ctx.dir, 'dynamic.yml');
   writeFileSync(file, options.dynamic ?? porteroDynamicConfig(ctx));
