@@ -6,6 +6,7 @@
 //   -> { type: 'result', result: LoadResult } when it is over
 import autocannon from 'autocannon';
 import { bodyOf } from './body.js';
+import { Samples } from './samples.js';
 
 export interface LoadSpec {
   /** Full URLs, path included; connections are spread over them. */
@@ -42,28 +43,6 @@ export interface LoadResult {
 
 export type LoadMessage = { type: 'measuring' } | { type: 'result'; result: LoadResult };
 
-/** Response times in ms, appended without per-response allocation. */
-class Samples {
-  private data = new Float64Array(1 << 20);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Float64Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
-  summary(): LoadResult['latencyMs'] {
-    const s = this.data.subarray(0, this.length).sort();
-    const at = (q: number) => (s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor(q * s.length))]!);
-    let sum = 0;
-    for (const v of s) sum += v;
-    const r3 = (v: number) => Math.round(v * 1000) / 1000;
-    return { mean: r3(s.length === 0 ? 0 : sum / s.length), p50: r3(at(0.5)), p90: r3(at(0.9)), p99: r3(at(0.99)), max: r3(at(1)) };
-  }
-}
-
 async function run(spec: LoadSpec, durationS: number, samples: Samples | null) {
   // pipelining stays 1: uWebSockets.js v20.30 drops pipelined requests
   // behind an async handler, which would fail portero for the wrong reason.
@@ -91,7 +70,7 @@ async function main(): Promise<void> {
   const send = (m: LoadMessage) => new Promise<void>((resolve) => process.send!(m, () => resolve()));
   const warm = spec.warmupS > 0 ? await run(spec, spec.warmupS, null) : null;
   await send({ type: 'measuring' });
-  const samples = new Samples();
+  const samples = new Samples(1 << 20);
   const r = await run(spec, spec.durationS, samples);
   const result: LoadResult = {
     durationS: r.duration,

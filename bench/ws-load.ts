@@ -11,6 +11,7 @@
 //      connections close after that; the process exits once they have)
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { Samples } from './samples.js';
 
 export interface WsLoadSpec {
   url: string;
@@ -59,25 +60,6 @@ export function wsPayload(id: number, n: number, payloadBytes: number): string {
 }
 
 type Phase = 'warmup' | 'measure' | 'stop';
-
-class Latencies {
-  private data = new Float64Array(1 << 18);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Float64Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
-  summary(): WsLoadResult['latencyMs'] {
-    const s = this.data.subarray(0, this.length).sort();
-    const at = (q: number) => (s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor(q * s.length))]!);
-    const r3 = (v: number) => Math.round(v * 1000) / 1000;
-    return { p50: r3(at(0.5)), p99: r3(at(0.99)), max: r3(at(1)) };
-  }
-}
 
 interface Conn {
   id: number;
@@ -131,7 +113,7 @@ export async function runWsLoad(spec: WsLoadSpec, onMeasuring: () => Promise<voi
   let dropped = 0;
   let inFlight = 0;
   let drained: (() => void) | null = null;
-  const latencies = new Latencies();
+  const latencies = new Samples();
   const { payloadBytes, window } = spec;
 
   const send = (c: Conn) => {
