@@ -4,31 +4,19 @@
 // Without /usr/bin/chromium the test fails in CI (CI=true) and is skipped
 // elsewhere, saying why.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { DynamicConfig } from '../../src/dynamic/model.js';
 import { request } from '../helpers/http.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing, skipWithout } from '../helpers/chromium.js';
 import { startPortero } from '../helpers/portero.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SCREENSHOT = process.env.PORTERO_DASHBOARD_SCREENSHOT ?? path.join(os.tmpdir(), 'portero-dashboard.png');
 
-const MISSING = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} not found: install Debian's chromium package (apt-get install -y chromium) to run the dashboard test`;
+const MISSING = chromiumMissing('the dashboard test');
 
 const first = (): DynamicConfig => ({
   http: {
@@ -53,7 +41,7 @@ async function rowText(page: Page, table: string, name: string): Promise<string>
 }
 
 // Skipped with the reason on a developer's machine without Chromium; a failure in CI.
-const skip = MISSING !== undefined && process.env.CI !== 'true' ? MISSING : undefined;
+const skip = skipWithout(MISSING);
 
 test('dashboard: loads from portero alone, shows the configuration, follows its changes', { skip }, async () => {
   if (MISSING !== undefined) assert.fail(MISSING);
@@ -64,7 +52,7 @@ test('dashboard: loads from portero alone, shows the configuration, follows its 
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ARGS,
+      args: CHROMIUM_ARGS,
       viewport: { width: 1440, height: 900 },
     });
     const page = context.pages()[0] ?? (await context.newPage());

@@ -7,31 +7,19 @@
 // /usr/bin/chromium the test fails in CI (CI=true) and is skipped elsewhere,
 // saying why.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
 import type { DynamicConfig } from '../../src/dynamic/model.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing, skipWithout } from '../helpers/chromium.js';
 import { startPortero, type TestPortero } from '../helpers/portero.js';
 import { echoPageServer, echoServer, type EchoServer } from '../helpers/websocket.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
-const MISSING = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} not found: install Debian's chromium package (apt-get install -y chromium) to run the WebSocket browser test`;
+const MISSING = chromiumMissing('the WebSocket browser test');
 
 // The page's script (plain browser JavaScript; the project's TypeScript has no
 // DOM types). Every wait is bounded, so a stuck relay fails the test with
@@ -122,7 +110,7 @@ async function run(base) {
 `;
 
 // Skipped with the reason on a developer's machine without Chromium; a failure in CI.
-const skip = MISSING !== undefined && process.env.CI !== 'true' ? MISSING : undefined;
+const skip = skipWithout(MISSING);
 
 test('WebSockets from Chromium through portero: subprotocol, deflate, text, binary, 1 MiB, close codes both ways', { skip }, async () => {
   if (MISSING !== undefined) assert.fail(MISSING);
@@ -156,7 +144,7 @@ test('WebSockets from Chromium through portero: subprotocol, deflate, text, bina
     };
     p = await startPortero(dynamic);
 
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     const page = context.pages()[0] ?? (await context.newPage());
     const base = `http://127.0.0.1:${p.webPort}`;
     const elsewhere: string[] = [];
