@@ -112,8 +112,14 @@ export function startWhoami(name: string, port = 0, host = '127.0.0.1'): Promise
     });
     answer(name, req, res);
   });
-  const goAway = (): void => {
-    if (wss.clients.size === 0) return;
+  /**
+   * Closes every WebSocket with 1001 and resolves once their closing
+   * handshakes are done (or cut after CLOSE_GRACE_MS): exiting earlier can
+   * lose the close frames, since a stopped container's network goes with it.
+   */
+  const goAway = (): Promise<void> => {
+    if (wss.clients.size === 0) return Promise.resolve();
+    const closed = [...wss.clients].map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())));
     for (const ws of wss.clients) {
       const s = sessions.get(ws);
       ws.close(1001, s === undefined ? 'going away' : `going away: received ${s.received}, answered ${s.answered}`);
@@ -122,7 +128,7 @@ export function startWhoami(name: string, port = 0, host = '127.0.0.1'): Promise
       for (const ws of wss.clients) ws.terminate();
     }, CLOSE_GRACE_MS);
     cut.unref();
-    server.once('close', () => clearTimeout(cut));
+    return Promise.all(closed).then(() => clearTimeout(cut));
   };
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -140,13 +146,12 @@ export function startWhoami(name: string, port = 0, host = '127.0.0.1'): Promise
             server.closeAllConnections();
             for (const ws of wss.clients) ws.terminate();
           }),
-        drain: () =>
-          new Promise((r) => {
-            closing = true;
-            server.close(() => r());
-            server.closeIdleConnections();
-            goAway();
-          }),
+        drain: () => {
+          closing = true;
+          const httpDone = new Promise<void>((r) => server.close(() => r()));
+          server.closeIdleConnections();
+          return Promise.all([httpDone, goAway()]).then(() => undefined);
+        },
       });
     });
   });

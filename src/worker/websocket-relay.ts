@@ -46,6 +46,8 @@ export class WebSocketRelay {
   /** Server pings relayed to the client whose pongs have not come back yet. */
   private pingsOut = 0;
   private drainTimer: NodeJS.Timeout | null = null;
+  /** The server left the configuration (serverLeft was called). */
+  private leaving = false;
   private done = false;
   /** A message over the limit came from the server: the client gets 1009 rather than a bare close. */
   private serverTooBig = false;
@@ -146,7 +148,10 @@ export class WebSocketRelay {
       if (this.serverTooBig) this.endClient(1009, 'message too big');
       else if (sendable(code)) this.endClient(code, reason);
       else if (code === 1005) this.endClient(0, '');
-      // The server vanished without a close frame: the client sees the same, as through a tunnel.
+      // A server that left the configuration and then vanished (its container stopped before its close
+      // frame got out): the client is told to go elsewhere.
+      else if (this.leaving) this.endClient(1001, 'server going away');
+      // A server that vanished while still configured: the client sees the same, as through a tunnel.
       else this.client.close();
     }
     this.finish();
@@ -155,6 +160,7 @@ export class WebSocketRelay {
   /** The server left the configuration: the session may go on until it closes, or until the drain delay. */
   serverLeft(): void {
     if (this.done || this.drainTimer !== null) return;
+    this.leaving = true;
     this.drainTimer = setTimeout(() => this.closeBoth(1001, 'server going away'), this.limits.drainDelayMs);
   }
 
