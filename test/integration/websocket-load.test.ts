@@ -19,7 +19,7 @@ import { closed, connect, echoServer, nextMessage, type EchoServer } from '../he
 
 const MiB = 1024 * 1024;
 const LIMIT = 1 * MiB;
-const DRAIN_DELAY_MS = 600;
+const DRAIN_DELAY_MS = 1500;
 
 /** WebSocket bystanders: sessions that keep exchanging numbered messages and check every echo. */
 async function wsBystanders(port: number, count: number): Promise<{ stop(): Promise<{ echoed: number; failures: string[] }> }> {
@@ -296,6 +296,34 @@ describe('WebSockets under load and abuse', () => {
     assert.equal((await nextMessage(fresh.ws)).data.toString(), 'echo');
     fresh.ws.close();
     for (const s of onEcho) s.ws.close();
+    p.provider.set(config(true));
+  });
+
+  test('a server that left and then vanishes without a close frame: its clients get 1001 at once, not a bare close', async () => {
+    const onSpare: WebSocket[] = [];
+    const others: WebSocket[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { ws } = await connect(p.webPort, '/', { host: 'leaving.test' });
+      ws.send('name');
+      ((await nextMessage(ws)).data.toString() === 'spare' ? onSpare : others).push(ws);
+    }
+    assert.ok(onSpare.length > 0);
+    const removedAt = performance.now();
+    p.provider.set(config(false));
+    // The new table is in every worker once fresh handshakes stop reaching the spare.
+    for (let streak = 0; streak < 6; ) {
+      const { ws } = await connect(p.webPort, '/', { host: 'leaving.test' });
+      ws.send('name');
+      streak = (await nextMessage(ws)).data.toString() === 'echo' ? streak + 1 : 0;
+      ws.close();
+    }
+    const ends = onSpare.map((ws) => closed(ws, 5000));
+    const cutAt = performance.now();
+    assert.ok(cutAt - removedAt < DRAIN_DELAY_MS - 300, 'the table took too long to arrive for this test to tell the two closes apart');
+    for (const c of spare.wss.clients) c.terminate();
+    for (const c of await Promise.all(ends)) assert.deepEqual(c, { code: 1001, reason: 'server going away' });
+    assert.ok(performance.now() - removedAt < DRAIN_DELAY_MS, 'closed by the drain delay, not when the server vanished');
+    for (const ws of others) ws.close();
     p.provider.set(config(true));
   });
 
