@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
@@ -28,6 +29,7 @@ describe('WebSockets through portero', () => {
   let sticky: EchoServer[];
   let big: EchoServer;
   let refusing: http.Server;
+  let odd: net.Server;
   let p: TestPortero;
 
   before(async () => {
@@ -48,6 +50,14 @@ describe('WebSockets through portero', () => {
       socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\nwww-authenticate: Bearer\r\ncontent-length: 12\r\n\r\nwho are you?');
     });
     const refusingPort = await listenLocal(refusing);
+    // A raw server: answers 101 to a plain GET on /switch, and never answers a handshake on /silent.
+    odd = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', (head: Buffer) => {
+        if (head.toString('latin1').startsWith('GET /switch ')) socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: something\r\nConnection: Upgrade\r\n\r\n');
+      });
+    });
+    const oddPort = await listenLocal(odd);
     const dynamic: DynamicConfig = {
       http: {
         routers: {
@@ -60,6 +70,7 @@ describe('WebSockets through portero', () => {
           auth: { rule: 'Host(`auth.test`)', service: 'echo', middlewares: ['auth'] },
           big: { rule: 'Host(`big.test`)', service: 'big' },
           half: { rule: 'Host(`half.test`)', service: 'half' },
+          odd: { rule: 'Host(`odd.test`)', service: 'odd' },
         },
         services: {
           echo: { loadBalancer: { servers: [{ url: echo.url }] } },
@@ -70,6 +81,7 @@ describe('WebSockets through portero', () => {
           down: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9' }] } },
           big: { loadBalancer: { servers: [{ url: big.url }] } },
           half: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9' }, { url: echo.url }] } },
+          odd: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${oddPort}` }] } },
         },
         middlewares: {
           tag: { headers: { customResponseHeaders: { 'X-Proxied-By': 'portero' } } },
@@ -84,6 +96,8 @@ describe('WebSockets through portero', () => {
       tweak: (c) => {
         c.metrics = { prometheus: { entryPoint: 'traefik', buckets: [0.1, 0.3, 1.2, 5], addEntryPointsLabels: true, addServicesLabels: true } };
         c.accessLog = { format: 'json', filePath: ACCESS_LOG, bufferingSize: 0 };
+        // A handshake the server never answers gets 504 after this (dial and response head).
+        c.serversTransport.dialTimeoutMs = 1000;
       },
     });
   });
@@ -93,6 +107,7 @@ describe('WebSockets through portero', () => {
     await Promise.all([echo, deflating, big, ...sticky].map((s) => s.close()));
     rmSync(ACCESS_LOG, { force: true });
     refusing.close();
+    odd.close();
   });
 
   test('text and binary messages are echoed; the server chose the subprotocol and saw the forwarded headers', async () => {
@@ -213,9 +228,19 @@ describe('WebSockets through portero', () => {
     });
     await assert.rejects(connect(p.webPort, '/', { host: 'down.test' }), (err: { status?: number }) => err.status === 502);
     await assert.rejects(connect(p.webPort, '/', { host: 'nowhere.test' }), (err: { status?: number }) => err.status === 404);
-    // Upgrade: websocket without a valid key is a plain GET, answered by the server as such.
+    // Upgrade: websocket without a valid key (or without one at all) is a plain GET, answered by the server as such.
     const r = await request(p.webPort, { path: '/', headers: { host: 'refuse.test', upgrade: 'websocket', connection: 'upgrade', 'sec-websocket-version': '13', 'sec-websocket-key': 'short' } });
     assert.equal(r.status, 401);
+    const noKey = await request(p.webPort, { path: '/', headers: { host: 'refuse.test', upgrade: 'websocket', connection: 'upgrade', 'sec-websocket-version': '13' } });
+    assert.equal(noKey.status, 401);
+  });
+
+  test('a server that never answers a handshake: 504 after the dial timeout; one that answers 101 to a plain GET: 502', async () => {
+    const t0 = performance.now();
+    await assert.rejects(connect(p.webPort, '/silent', { host: 'odd.test' }), (err: { status?: number }) => err.status === 504);
+    assert.ok(performance.now() - t0 >= 900, 'answered before the timeout');
+    const r = await request(p.webPort, { path: '/switch', headers: { host: 'odd.test' } });
+    assert.equal(r.status, 502);
   });
 
   test('a server that refuses the connection: the handshake goes to the next server, as a request would', async () => {
