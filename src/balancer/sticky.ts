@@ -80,6 +80,20 @@ function contains(service: ServiceRuntime, server: ServerRuntime): boolean {
   return service.kind === 'lb' ? server.service === service.rr : service.children.some((c) => contains(c, server));
 }
 
+/**
+ * The balancer's pick, or, when it fell in a sticky load balancer whose
+ * cookie names another server of it that is up, that server: below a weighted
+ * service that is not sticky, a sticky child keeps its clients whenever the
+ * weighted pick lands on it, as in Traefik.
+ */
+export function stickyWithin(service: ServiceRuntime, picked: ServerRuntime, cookies: string, state: SharedState): ServerRuntime {
+  let s: ServiceRuntime | undefined = service;
+  while (s !== undefined && s.kind === 'weighted') s = s.children.find((c) => contains(c, picked));
+  if (s === undefined || s.sticky === null) return picked;
+  const pinned = s.sticky.byValue.get(cookieValue(cookies, s.sticky.cookie));
+  return pinned !== undefined && pinned !== picked && state.isUp(pinned.slot) ? pinned : picked;
+}
+
 /** The Set-Cookie values that make the request's cookies name `server` at every sticky level; null when they already do. */
 export function stickySetCookies(service: ServiceRuntime, server: ServerRuntime, cookies: string): string[] | null {
   let out: string[] | null = null;

@@ -7,7 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from 'uWebSockets.js';
 import { pickServer } from '../balancer/pick.js';
-import { stickySetCookies } from '../balancer/sticky.js';
+import { stickySetCookies, stickyWithin } from '../balancer/sticky.js';
 import type { ForwardedRequest, RequestOutcome, ResponseFilter, ResponseOut, RetrySpec } from '../middlewares/types.js';
 import { ClientWriter, type ClientWriterHost } from './client-writer.js';
 import type { SharedState } from '../shared/shared-state.js';
@@ -191,7 +191,8 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
       if (this.mw?.ended != null) this.startedAt = performance.now();
       // A sticky cookie's server while it is up; else the balancer's pick, which gets a fresh cookie.
       const pinned = this.stickyPick;
-      const server = pinned !== null && this.ctx.state.isUp(pinned.slot) ? pinned : this.pickNext(null);
+      let server = pinned !== null && this.ctx.state.isUp(pinned.slot) ? pinned : this.pickNext(null);
+      if (server !== null && server !== pinned && this.stickyCookies !== null) server = stickyWithin(this.service, server, this.stickyCookies, this.ctx.state);
       if (server === null) {
         this.fail(503, 'Service Unavailable');
         return;

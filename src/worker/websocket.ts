@@ -11,7 +11,7 @@ import uWS from 'uWebSockets.js';
 import type WebSocket from 'ws';
 import { pickServer } from '../balancer/pick.js';
 import type { ServerRuntime, ServiceRuntime } from '../balancer/runtime.js';
-import { stickyServer, stickySetCookies } from '../balancer/sticky.js';
+import { stickyServer, stickySetCookies, stickyWithin } from '../balancer/sticky.js';
 import type { ForwardedRequest, RequestOutcome } from '../middlewares/types.js';
 import type { WorkerObserver } from '../metrics/observe.js';
 import type { SharedState } from '../shared/shared-state.js';
@@ -76,11 +76,12 @@ export function webSocketBehavior(
 }
 
 /** The first service of the route (or of its twins) with a server to offer, and that server. */
-function chooseServer(services: readonly ServiceRuntime[], state: SharedState, pinned: ServerRuntime | null): { service: ServiceRuntime; server: ServerRuntime } | null {
-  if (pinned !== null && state.isUp(pinned.slot)) return { service: services[0]!, server: pinned };
+function chooseServer(services: readonly ServiceRuntime[], state: SharedState, cookies: string | null): { service: ServiceRuntime; server: ServerRuntime } | null {
+  const pinned = cookies === null ? null : stickyServer(services[0]!, cookies, state);
+  if (pinned !== null) return { service: services[0]!, server: pinned };
   for (const service of services) {
     const server = pickServer(service, state, null);
-    if (server !== null) return { service, server };
+    if (server !== null) return { service, server: cookies === null ? server : stickyWithin(service, server, cookies, state) };
   }
   return null;
 }
@@ -284,7 +285,7 @@ export function startWebSocket(
   const first = route.services[0]!;
   const cookies = first.usesCookies ? (headers.cookie ?? '') : null;
   // A worker that is shutting down opens no session it would close at once.
-  const choice = host.draining ? null : chooseServer(route.services, host.state, cookies === null ? null : stickyServer(first, cookies, host.state));
+  const choice = host.draining ? null : chooseServer(route.services, host.state, cookies);
   if (choice === null) {
     if (fr?.ended != null) for (const f of fr.ended) f({ status: 503, originStatus: 0, originMs: -1 });
     if (host.observer !== null) host.observer.answered(ep, req, res, parsed, parsed.method, 503, 19, t0);

@@ -26,6 +26,7 @@ describe('sticky sessions through portero', () => {
         app: { rule: 'Host(`app.test`)', service: 'app' },
         plain: { rule: 'Host(`plain.test`)', service: 'plain' },
         canary: { rule: 'Host(`canary.test`)', service: 'canary' },
+        mix: { rule: 'Host(`mix.test`)', service: 'mix' },
       },
       services: {
         app: { loadBalancer: { servers: servers.map((url) => ({ url })), sticky: { cookie: { name: 'app_session', httpOnly: true, sameSite: 'lax' } } } },
@@ -34,6 +35,8 @@ describe('sticky sessions through portero', () => {
         blue: { loadBalancer: { servers: servers.slice(0, 2).map((url) => ({ url })), sticky: { cookie: { name: 'blue_server' } } } },
         green: { loadBalancer: { servers: servers.slice(2).map((url) => ({ url })) } },
         canary: { weighted: { services: [{ name: 'blue', weight: 1 }, { name: 'green', weight: 1 }], sticky: { cookie: { name: 'canary_color' } } } },
+        // Not sticky itself: a request the weighted pick sends to blue keeps blue's own cookie.
+        mix: { weighted: { services: [{ name: 'blue', weight: 1 }, { name: 'green', weight: 1 }] } },
       },
       middlewares: {},
     },
@@ -100,6 +103,20 @@ describe('sticky sessions through portero', () => {
     const server = Number(/server (\d)/.exec(r.body)![1]);
     assert.equal(colorOf(server), 'blue');
     assert.deepEqual(r.headers['set-cookie'], [`blue_server=${valueOf(urls[server]!)}; Path=/`]);
+  });
+
+  test("below a weighted service that is not sticky, a sticky child's cookie holds whenever the pick lands on that child", async () => {
+    const cookie = `blue_server=${valueOf(urls[1]!)}`;
+    const replies = await Promise.all(Array.from({ length: 20 }, () => get(p.webPort, cookie, 'mix.test')));
+    const servers = replies.map((r) => Number(/server (\d)/.exec(r.body)![1]));
+    assert.ok(servers.some((s) => s >= 2), 'green still gets its share');
+    assert.ok(servers.some((s) => s < 2), 'blue still gets its share');
+    for (const [i, s] of servers.entries()) {
+      if (s < 2) {
+        assert.equal(s, 1, 'a request on blue goes to the server its cookie names');
+        assert.equal(replies[i]!.headers['set-cookie'], undefined);
+      }
+    }
   });
 
   test('a second portero with the same configuration maps the cookie to the same server', async () => {
