@@ -544,12 +544,21 @@ describe('networks and server addresses', () => {
     assert.match(shared.errors[0].message, /shares several networks with portero \("back", "front"\)/);
   });
 
-  test('a named network the service is not attached to', () => {
+  test("a named network the service is not attached to: Traefik's fallback (the network shared with portero, else the service's first), with a warning", () => {
     const r = build([service('s', { ...port, 'traefik.docker.network': 'traefik-net' }, { networks: ['whoami_traefik-net', 'ingress'] })]);
-    assert.deepEqual(messages(r.errors)[0],
-      'service "s" (Swarm service "s"): label "traefik.docker.network": network "traefik-net" is not attached to the service (its networks: "whoami_traefik-net"; stack networks carry the stack name as prefix, e.g. "mystack_net")');
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.config.http.services.s.loadBalancer!.servers, urls(2, 80, 1));
+    assert.deepEqual(r.warnings, [
+      'Swarm service "s": label "traefik.docker.network": network "traefik-net" is not attached to the service (its networks: "whoami_traefik-net"; stack networks carry the stack name as prefix, e.g. "mystack_net"); using "whoami_traefik-net", as Traefik does',
+    ]);
     const opt = build([service('s', port)], { network: 'elsewhere' });
-    assert.match(opt.errors[0].message, /^service "s" \(Swarm service "s"\): --providers.swarm.network: network "elsewhere" is not attached to the service \(its networks: "net";/);
+    assert.deepEqual(opt.errors, []);
+    assert.match(opt.warnings[0]!, /^Swarm service "s": --providers.swarm.network: network "elsewhere" is not attached to the service \(its networks: "net";.*using "net", as Traefik does$/);
+    // Several networks: the one portero shares wins over the service's first.
+    const several = build([service('s', { ...port, 'traefik.swarm.network': 'gone' }, { networks: ['front', 'back'] })], {}, ['back']);
+    assert.match(several.warnings[0]!, /using "back", as Traefik does$/);
+    const first = build([service('s', { ...port, 'traefik.swarm.network': 'gone' }, { networks: ['front', 'back'] })]);
+    assert.match(first.warnings[0]!, /using "front", as Traefik does$/);
     const ingress = build([service('s', { ...port, 'traefik.swarm.network': 'ingress' }, { networks: ['ingress', 'net'] })]);
     assert.match(ingress.errors[0].message, /label "traefik.swarm.network": the ingress network cannot carry proxied traffic/);
   });

@@ -6,10 +6,12 @@
 //   2. --providers.swarm.network
 //   3. the one network the service shares with portero's own container
 //   4. the service's only network
-// The "ingress" routing-mesh network never counts. Traefik picks a random
-// network when this is ambiguous and falls back to "the first" when the named
-// network is not attached; portero refuses, naming the candidates, because a
-// random pick makes routing depend on map order and usually times out.
+// The "ingress" routing-mesh network never counts. A named network the
+// service is not attached to gets Traefik's fallback, with a warning: the one
+// shared with portero, else the service's first (Traefik's "first" is a Go
+// map's, so any; a stack that relies on it works here too). When nothing is
+// named and several networks qualify, Traefik picks one at random; portero
+// refuses, naming the candidates, because that pick usually times out.
 import { goBool, LabelProblem, pick, type LabelIndex } from './labels-common.js';
 import type { SwarmService, SwarmTask } from './model.js';
 
@@ -84,10 +86,15 @@ export function chooseNetwork(
     const value = named.value.trim();
     if (value === INGRESS) throw new LabelProblem(`${where}the ingress network cannot carry proxied traffic; name the service's overlay network`, named.label);
     if (!candidates.includes(value)) {
-      throw new LabelProblem(
-        `${where}network ${JSON.stringify(value)} is not attached to the service (its networks: ${list(candidates)}; stack networks carry the stack name as prefix, e.g. "mystack_net")`,
-        named.label,
+      // Traefik warns and takes another network; a stack that works there must work here.
+      const shared = ownNetworks === null ? [] : candidates.filter((n) => ownNetworks.includes(n));
+      const fallback = shared.length === 1 ? shared[0] : service.networks.find((n) => n !== INGRESS);
+      if (fallback === undefined) throw new LabelProblem('the service is attached to no network besides ingress, so portero cannot reach its tasks');
+      const by = named.label === undefined ? '--providers.swarm.network' : `label "${named.label}"`;
+      warnings.push(
+        `Swarm service "${service.name}": ${by}: network ${JSON.stringify(value)} is not attached to the service (its networks: ${list(candidates)}; stack networks carry the stack name as prefix, e.g. "mystack_net"); using "${fallback}", as Traefik does`,
       );
+      return { network: fallback };
     }
     return { network: value, label: named.label };
   }
