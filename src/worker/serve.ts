@@ -289,12 +289,12 @@ export default function serve(task: ServeTask): Promise<void> {
         challenges: ep.acmeChallenge ? challenges : null,
       };
       const handler = createHandler(rt, epContext);
-      const websockets = webSocketBehavior(rt.websockets.limits, createUpgradeHandler(rt, epContext));
       if (ep.tls) {
         if (task.certificates === null) throw new Error(`entry point ${ep.name} serves TLS but no certificates were given`);
-        return new TlsEntryPoint(handler, websockets, task.certificates, (msg) => send({ type: 'log', level: 'error', msg, workerId: task.workerId }));
+        return new TlsEntryPoint(handler, task.certificates, (msg) => send({ type: 'log', level: 'error', msg, workerId: task.workerId }));
       }
       // uWS tries the WebSocket route first; a request that is no handshake falls through to any().
+      const websockets = webSocketBehavior(rt.websockets.limits, createUpgradeHandler(rt, epContext));
       return new PlainEntryPoint(uWS.App().ws('/*', websockets).any('/*', handler));
     });
     let pending = listeners.length;

@@ -9,7 +9,6 @@ import type { ServedCertificates } from '../tls/store.js';
 import { listenApp } from './plain-app.js';
 
 type Handler = (res: uWS.HttpResponse, req: uWS.HttpRequest) => void;
-type WebSockets = uWS.WebSocketBehavior<never>;
 
 function options(files: { cert: string; key: string }): uWS.AppOptions {
   return { cert_file_name: files.cert, key_file_name: files.key };
@@ -27,7 +26,6 @@ export class TlsEntryPoint {
 
   constructor(
     private readonly handler: Handler,
-    private readonly websockets: WebSockets,
     served: ServedCertificates,
     private readonly report: (msg: string) => void,
   ) {
@@ -36,7 +34,9 @@ export class TlsEntryPoint {
   }
 
   private makeApp(served: ServedCertificates): uWS.TemplatedApp {
-    const app = uWS.SSLApp(options(served.default)).ws('/*', this.websockets).any('/*', this.handler);
+    // No WebSocket route here yet: with one, this uWS build's SSL app now and then hangs up a keep-alive
+    // TLS connection (test/integration/https.test.ts failed 3 times in 28 runs with it, never without).
+    const app = uWS.SSLApp(options(served.default)).any('/*', this.handler);
     this.apps.push(app);
     this.names = new Map();
     for (const { name, files } of served.names) this.add(app, name, files);
@@ -46,7 +46,7 @@ export class TlsEntryPoint {
   private add(app: uWS.TemplatedApp, name: string, files: { cert: string; key: string }): void {
     app.addServerName(name, options(files));
     // Routes registered after domain() belong to that name.
-    app.domain(name).ws('/*', this.websockets).any('/*', this.handler);
+    app.domain(name).any('/*', this.handler);
     this.names.set(name, files.cert);
   }
 

@@ -8,10 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { ConnectionOptions } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import WebSocket from 'ws';
-import { makeCert } from '../helpers/certs.js';
 import { request } from '../helpers/http.js';
 import { DEFAULT_WEBSOCKET } from '../../src/config/websocket.js';
 import { startPortero, type TestPortero } from '../helpers/portero.js';
@@ -279,52 +276,3 @@ describe('WebSockets through portero', () => {
   });
 });
 
-describe('WebSockets on a TLS entry point', () => {
-  let echo: EchoServer;
-  let p: TestPortero;
-  let securePort = 0;
-
-  before(async () => {
-    echo = await echoServer('secure-echo');
-    const cert = makeCert({ names: ['wss.test'], key: 'ec' });
-    p = await startPortero(
-      {
-        http: {
-          routers: { app: { rule: 'Host(`wss.test`)', service: 'echo', tls: {} } },
-          services: { echo: { loadBalancer: { servers: [{ url: echo.url }] } } },
-          middlewares: {},
-        },
-        tls: { certificates: [{ certFile: cert.certFile, keyFile: cert.keyFile }] },
-      },
-      {
-        extraPorts: 1,
-        tweak: (c, [port]) => {
-          securePort = port!;
-          c.entryPoints.websecure = { ...c.entryPoints.web!, name: 'websecure', address: `127.0.0.1:${port}`, port: port!, tls: { explicit: true, domains: [] } };
-        },
-      },
-    );
-  });
-
-  after(async () => {
-    await p.stop();
-    await echo.close();
-  });
-
-  test('wss:// with SNI (a named certificate) and without (the default one): the server sees X-Forwarded-Proto wss', async () => {
-    for (const servername of ['wss.test', undefined]) {
-      // ws passes TLS options through to tls.connect (its typings leave servername out).
-      const options: WebSocket.ClientOptions & ConnectionOptions = { headers: { host: 'wss.test' }, servername, rejectUnauthorized: false };
-      const ws = new WebSocket(`wss://127.0.0.1:${securePort}/secure`, options);
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-      });
-      ws.send(`over tls ${servername ?? 'without sni'}`);
-      assert.equal((await nextMessage(ws)).data.toString(), `over tls ${servername ?? 'without sni'}`);
-      assert.equal(echo.handshakes.at(-1)!.headers['x-forwarded-proto'], 'wss');
-      ws.close();
-      await closed(ws);
-    }
-  });
-});
