@@ -3,7 +3,7 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { STATUS_CODES } from 'node:http';
 import { kindOf } from './registry.js';
-import type { Answer, BuildContext, ForwardedRequest, MiddlewareDescriptor, RequestStage, RetrySpec } from './types.js';
+import type { Answer, BuildContext, ForwardedRequest, MiddlewareDescriptor, RequestOutcome, RequestStage, RetrySpec } from './types.js';
 
 export interface BuiltChain {
   /** null when no middleware acts on requests. */
@@ -17,6 +17,14 @@ const NONE: BuiltChain = { request: null, retry: null };
  * Runs request stages from `from`: synchronously while they answer at once,
  * then on the promise of the first that does not.
  */
+/** Tells a request's ended listeners how it ended; whoever ends the request calls it once. */
+export function tellEnded(req: ForwardedRequest | null, status: number, originStatus = 0, originMs = -1): void {
+  const ended = req?.ended;
+  if (ended == null) return;
+  const o: RequestOutcome = { status, originStatus, originMs };
+  for (const f of ended) f(o);
+}
+
 export function runStages(stages: readonly RequestStage[], req: ForwardedRequest, from = 0): Answer | null | Promise<Answer | null> {
   for (let i = from; i < stages.length; i++) {
     const r = stages[i]!(req);

@@ -8,7 +8,8 @@ import { STATUS_CODES } from 'node:http';
 import type { HttpResponse } from 'uWebSockets.js';
 import { pickServer } from '../balancer/pick.js';
 import { stickySetCookies, stickyWithin } from '../balancer/sticky.js';
-import type { ForwardedRequest, RequestOutcome, ResponseFilter, ResponseOut, RetrySpec } from '../middlewares/types.js';
+import { tellEnded } from '../middlewares/pipeline.js';
+import type { ForwardedRequest, ResponseFilter, ResponseOut, RetrySpec } from '../middlewares/types.js';
 import { ClientWriter, type ClientWriterHost } from './client-writer.js';
 import type { SharedState } from '../shared/shared-state.js';
 import type { ExchangeSink, UpstreamConnection } from '../upstream/connection.js';
@@ -762,11 +763,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
     this.ctx.state.countRequest(this.server !== null ? this.server.service : this.services[0].rr, this.status >= 500);
     this.leaveServer();
     if (this.trace !== null) this.ctx.observer!.ended(this, this.trace);
-    const ended = this.mw?.ended;
-    if (ended != null) {
-      const o: RequestOutcome = { status: this.status, originStatus: this.originStatus, originMs: (this.headAt || performance.now()) - this.startedAt };
-      for (const f of ended) f(o);
-    }
+    if (this.mw?.ended != null) tellEnded(this.mw, this.status, this.originStatus, (this.headAt || performance.now()) - this.startedAt);
     this.ctx.onFinish();
   }
 }

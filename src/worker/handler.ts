@@ -7,9 +7,9 @@ import { After, closesAfterEarlyAnswer, Exchange, type ExchangeContext, sendErro
 import { parseRequest, type EntryPointContext, type ParsedRequest } from './request-head.js';
 import type { RouteEntry, RouteTable } from './routes.js';
 import { CHALLENGE_PREFIX, challengeAnswer, entryPointRedirect } from './redirect.js';
-import { runStages, sendAnswer } from '../middlewares/pipeline.js';
+import { runStages, sendAnswer, tellEnded } from '../middlewares/pipeline.js';
 import { stickyServer } from '../balancer/sticky.js';
-import type { Answer, ForwardedRequest, RequestOutcome, ResponseEdit } from '../middlewares/types.js';
+import type { Answer, ForwardedRequest, ResponseEdit } from '../middlewares/types.js';
 import { invalidHandshake, startWebSocket, type WebSocketRuntime } from './websocket.js';
 
 export interface WorkerRuntime extends ExchangeContext {
@@ -118,7 +118,7 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
       outcome = runStages(route.request, fr);
     } catch (err) {
       // What earlier stages took (an in-flight slot) is given back before the 500.
-      if (fr.ended !== null) tellEnded(fr.ended, 500);
+      tellEnded(fr, 500);
       throw err;
     }
     if (outcome === null) {
@@ -128,7 +128,7 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
       later(rt, ep, res, parsed, route, fr, outcome, t0, context);
     } else {
       answerNow(rt, ep, req, res, parsed, outcome, fr.responseEdits, t0);
-      if (fr.ended !== null) tellEnded(fr.ended, outcome.status);
+      tellEnded(fr, outcome.status);
     }
   };
 }
@@ -145,12 +145,6 @@ function closesAfterAnswer(rt: WorkerRuntime, parsed: ParsedRequest): boolean {
 function answerNow(rt: WorkerRuntime, ep: EntryPointContext, req: HttpRequest, res: HttpResponse, parsed: ParsedRequest, a: Answer, edits: ResponseEdit[] | null, t0: number): void {
   if (rt.observer !== null) rt.observer.answered(ep, req, res, parsed, parsed.method, a.status, a.body.length, t0);
   sendAnswer(res, a, edits, closesAfterAnswer(rt, parsed), parsed.method === 'HEAD');
-}
-
-/** Tells a request's ended listeners that it did not reach a server. */
-function tellEnded(ended: ((o: RequestOutcome) => void)[], status: number): void {
-  const o: RequestOutcome = { status, originStatus: 0, originMs: -1 };
-  for (const f of ended) f(o);
 }
 
 /** A request that passed its router's middlewares: forwarded, or a WebSocket handshake started. */
@@ -270,7 +264,7 @@ function later(
   }
   rt.inflight++;
   const fail = (err: unknown) => {
-    if (fr.ended !== null) tellEnded(fr.ended, 0);
+    tellEnded(fr, 0);
     rt.internalError(err);
     if (!aborted) {
       try {
@@ -283,7 +277,7 @@ function later(
   };
   pending.then((answer) => {
     if (aborted) {
-      if (fr.ended !== null) tellEnded(fr.ended, 0);
+      tellEnded(fr, 0);
       rt.onFinish();
       return;
     }
@@ -298,7 +292,7 @@ function later(
         if (paused) res.resume();
         if (hasBody) res.onData(() => {});
         answerNow(rt, ep, detached, res, parsed, answer, fr.responseEdits, t0);
-        if (fr.ended !== null) tellEnded(fr.ended, answer.status);
+        tellEnded(fr, answer.status);
         rt.onFinish();
       });
     } catch (err) {

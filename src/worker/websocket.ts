@@ -12,7 +12,8 @@ import type WebSocket from 'ws';
 import { pickServer } from '../balancer/pick.js';
 import type { ServerRuntime, ServiceRuntime } from '../balancer/runtime.js';
 import { stickyServer, stickySetCookies, stickyWithin } from '../balancer/sticky.js';
-import type { ForwardedRequest, RequestOutcome } from '../middlewares/types.js';
+import { tellEnded } from '../middlewares/pipeline.js';
+import type { ForwardedRequest } from '../middlewares/types.js';
 import type { WorkerObserver } from '../metrics/observe.js';
 import type { SharedState } from '../shared/shared-state.js';
 import { dialWebSocket, type RefusedHandshake } from '../upstream/websocket-dial.js';
@@ -257,10 +258,7 @@ class Handshake implements TracedOutcome, RelayOwner {
   private finish(status: number): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.fr?.ended != null) {
-      const o: RequestOutcome = { status, originStatus: this.originStatus, originMs: -1 };
-      for (const f of this.fr.ended) f(o);
-    }
+    tellEnded(this.fr, status, this.originStatus);
     if (this.trace !== null && this.host.observer !== null) this.host.observer.ended(this, this.trace);
     this.host.onFinish();
   }
@@ -287,7 +285,7 @@ export function startWebSocket(
   // A worker that is shutting down opens no session it would close at once.
   const choice = host.draining ? null : chooseServer(route.services, host.state, cookies);
   if (choice === null) {
-    if (fr?.ended != null) for (const f of fr.ended) f({ status: 503, originStatus: 0, originMs: -1 });
+    tellEnded(fr, 503);
     if (host.observer !== null) host.observer.answered(ep, req, res, parsed, parsed.method, 503, 19, t0);
     sendError(res, 503, 'Service Unavailable', host.draining ? After.Close : After.Keep);
     host.onFinish();
@@ -320,4 +318,3 @@ export function invalidHandshake(parsed: ParsedRequest): { status: number; body:
   return null;
 }
 
-export { After };
