@@ -21,10 +21,9 @@ export interface WorkerRuntime extends ExchangeContext {
   websockets: WebSocketRuntime;
 }
 
-/** The entry point's handler for plain requests. */
+/** The entry point's handler for plain requests (uWS calls it without a context). */
 export function createHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest) => void {
-  const handle = guardedHandler(rt, ep);
-  return (res, req) => handle(res, req, null);
+  return guardedHandler(rt, ep);
 }
 
 /** The entry point's handler for WebSocket handshakes (uWS's upgrade handler). */
@@ -32,7 +31,7 @@ export function createUpgradeHandler(rt: WorkerRuntime, ep: EntryPointContext): 
   return guardedHandler(rt, ep);
 }
 
-function guardedHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest, context: us_socket_context_t | null) => void {
+function guardedHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest, context?: us_socket_context_t) => void {
   const handle = requestHandler(rt, ep);
   // The one entry from uWS for a new request: what portero's code throws
   // here ends this request alone (500, connection closed), never the worker.
@@ -55,8 +54,8 @@ function guardedHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
   };
 }
 
-/** `context` is uWS's WebSocket context for a handshake, null for a plain request. */
-function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest, context: us_socket_context_t | null) => void {
+/** `context` is uWS's WebSocket context for a handshake, undefined for a plain request. */
+function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpResponse, req: HttpRequest, context?: us_socket_context_t) => void {
   // Checked once per request: with metrics and the access log off, nothing is measured.
   const obs = rt.observer;
   return (res, req, context) => {
@@ -81,7 +80,7 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
       sendError(res, 400, 'Bad Request: request target must be a path', After.Close);
       return;
     }
-    if (context !== null) {
+    if (context !== undefined) {
       const bad = invalidHandshake(parsed);
       if (bad !== null) {
         if (obs !== null) obs.answered(ep, req, res, parsed, method, bad.status, bad.body.length, t0);
@@ -158,9 +157,9 @@ function proceed(
   fr: ForwardedRequest | null,
   t0: number,
   early: EarlyBody | null,
-  context: us_socket_context_t | null,
+  context: us_socket_context_t | undefined,
 ): void {
-  if (context !== null) startWebSocket(rt, ep, res, req, parsed, route, fr, t0, context);
+  if (context !== undefined) startWebSocket(rt, ep, res, req, parsed, route, fr, t0, context);
   else forward(rt, ep, res, req, parsed, route, fr, t0, early);
 }
 
@@ -237,7 +236,7 @@ function later(
   fr: ForwardedRequest,
   pending: Promise<Answer | null>,
   t0: number,
-  context: us_socket_context_t | null,
+  context: us_socket_context_t | undefined,
 ): void {
   const headers = parsed.view.headers;
   const detached = { getHeader: (name: string) => headers[name] ?? '' } as unknown as HttpRequest;
