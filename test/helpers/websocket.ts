@@ -23,7 +23,11 @@ export interface EchoServer {
 export async function echoServer(name = 'echo', options: ServerOptions = {}): Promise<EchoServer> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
-  const port = (wss.address() as { port: number }).port;
+  return served(wss, name, (wss.address() as { port: number }).port, (done) => wss.close(() => done()));
+}
+
+/** The echo on `wss`, reached at `port`; close() cuts the clients, then `stop` closes what listens. */
+function served(wss: WebSocketServer, name: string, port: number, stop: (done: () => void) => void): EchoServer {
   const { handshakes, closes } = echoOn(wss, name);
   return {
     port,
@@ -34,7 +38,7 @@ export async function echoServer(name = 'echo', options: ServerOptions = {}): Pr
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
-        wss.close(() => resolve());
+        stop(resolve);
       }),
   };
 }
@@ -78,7 +82,6 @@ function echoOn(wss: WebSocketServer, name: string): Pick<EchoServer, 'handshake
  */
 export async function echoPageServer(html: string, name = 'echo', options: Omit<ServerOptions, 'host' | 'port' | 'server' | 'noServer'> = {}): Promise<EchoServer> {
   const wss = new WebSocketServer({ ...options, noServer: true });
-  const { handshakes, closes } = echoOn(wss, name);
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && (req.url === '/' || req.url?.startsWith('/?'))) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -93,21 +96,11 @@ export async function echoPageServer(html: string, name = 'echo', options: Omit<
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    wss,
-    handshakes,
-    closes,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return served(wss, name, (server.address() as AddressInfo).port, (done) => {
+    wss.close();
+    server.closeAllConnections();
+    server.close(() => done());
+  });
 }
 
 export interface ClientOptions {
