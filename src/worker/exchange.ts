@@ -16,6 +16,7 @@ import type { ExchangeSink, UpstreamConnection } from '../upstream/connection.js
 import { DialError, type PoolWaiter } from '../upstream/pool.js';
 import { BodyMode, type ResponseHead } from '../upstream/response-parser.js';
 import type { ServerRuntime, ServiceRuntime } from '../balancer/runtime.js';
+import type { AppInflight } from './request-head.js';
 import type { Trace, TracedOutcome } from './trace.js';
 
 export interface ExchangeContext {
@@ -101,6 +102,8 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
   trace: Trace | null = null;
   /** The client sent Connection: close (set by the handler): every answer says the connection closes. */
   clientClose = false;
+  /** The uWS app's count (TLS entry points), given back at the end. */
+  appInflight: AppInflight | null = null;
   /**
    * What the router's middlewares asked of this request (response edits,
    * ended listeners, response filters, a body limit); null without
@@ -764,6 +767,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
     this.leaveServer();
     if (this.trace !== null) this.ctx.observer!.ended(this, this.trace);
     if (this.mw?.ended != null) tellEnded(this.mw, this.status, this.originStatus, (this.headAt || performance.now()) - this.startedAt);
+    if (this.appInflight !== null) this.appInflight.n--;
     this.ctx.onFinish();
   }
 }

@@ -4,7 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
 import type { WorkerObserver } from '../metrics/observe.js';
 import { After, closesAfterEarlyAnswer, Exchange, type ExchangeContext, sendError } from './exchange.js';
-import { parseRequest, type EntryPointContext, type ParsedRequest } from './request-head.js';
+import { parseRequest, type AppInflight, type EntryPointContext, type ParsedRequest } from './request-head.js';
 import type { RouteEntry, RouteTable } from './routes.js';
 import { CHALLENGE_PREFIX, challengeAnswer, entryPointRedirect } from './redirect.js';
 import { runStages, sendAnswer, tellEnded } from '../middlewares/pipeline.js';
@@ -35,7 +35,9 @@ function guardedHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
   const handle = requestHandler(rt, ep);
   // The one entry from uWS for a new request: what portero's code throws
   // here ends this request alone (500, connection closed), never the worker.
+  const app = ep.appInflight;
   return (res, req, context) => {
+    if (app !== null) app.started++;
     try {
       handle(res, req, context);
     } catch (err) {
@@ -107,7 +109,7 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
       return;
     }
     if (route.request === null) {
-      rt.inflight++;
+      enter(rt, ep);
       proceed(rt, ep, res, req, parsed, route, null, t0, null, context);
       return;
     }
@@ -121,7 +123,7 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
       throw err;
     }
     if (outcome === null) {
-      rt.inflight++;
+      enter(rt, ep);
       proceed(rt, ep, res, req, parsed, route, fr, t0, null, context);
     } else if (outcome instanceof Promise) {
       later(rt, ep, res, parsed, route, fr, outcome, t0, context);
@@ -130,6 +132,17 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
       tellEnded(fr, outcome.status);
     }
   };
+}
+
+/** A request is proxied or a session opened: counted until its Exchange or Handshake finishes. */
+function enter(rt: WorkerRuntime, ep: EntryPointContext): void {
+  rt.inflight++;
+  if (ep.appInflight !== null) ep.appInflight.n++;
+}
+
+function leave(rt: WorkerRuntime, app: AppInflight | null): void {
+  if (app !== null) app.n--;
+  rt.onFinish();
 }
 
 /**
@@ -199,6 +212,7 @@ function forward(
     ep.readTimeoutMs,
   );
   x.clientClose = parsed.clientClose;
+  x.appInflight = ep.appInflight;
   const first = route.services[0]!;
   if (first.usesCookies) {
     const cookies = parsed.view.headers.cookie ?? '';
@@ -261,7 +275,7 @@ function later(
       }
     });
   }
-  rt.inflight++;
+  enter(rt, ep);
   const fail = (err: unknown) => {
     tellEnded(fr, 0);
     rt.internalError(err);
@@ -272,12 +286,12 @@ function later(
         /* already gone */
       }
     }
-    rt.onFinish();
+    leave(rt, ep.appInflight);
   };
   pending.then((answer) => {
     if (aborted) {
       tellEnded(fr, 0);
-      rt.onFinish();
+      leave(rt, ep.appInflight);
       return;
     }
     try {
@@ -292,7 +306,7 @@ function later(
         if (hasBody) res.onData(() => {});
         answerNow(rt, ep, detached, res, parsed, answer, fr.responseEdits, t0);
         tellEnded(fr, answer.status);
-        rt.onFinish();
+        leave(rt, ep.appInflight);
       });
     } catch (err) {
       fail(err);

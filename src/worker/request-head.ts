@@ -7,6 +7,15 @@ import { hostPort } from '../rules/host.js';
 import type { RequestView } from '../rules/types.js';
 import type { RedirectTarget } from './redirect.js';
 
+/**
+ * Requests and WebSocket sessions of one uWS app: in flight now, and started
+ * ever. A TLS entry point closes an app it replaced once both stand still.
+ */
+export interface AppInflight {
+  n: number;
+  started: number;
+}
+
 export interface EntryPointContext {
   name: string;
   /** Its position among the entry points workers serve (shared counters). */
@@ -25,6 +34,8 @@ export interface EntryPointContext {
   serverName: string;
   /** A request body must arrive within this (0: no limit). */
   readTimeoutMs: number;
+  /** The app's count on a TLS entry point; null on plain ones, whose app lives as long as the worker. */
+  appInflight: AppInflight | null;
 }
 
 export interface ParsedRequest {

@@ -24,7 +24,7 @@ import { PlainEntryPoint } from './plain-app.js';
 import { TlsEntryPoint } from './tls-app.js';
 import type { ServedCertificates } from '../tls/store.js';
 import type { RedirectTarget } from './redirect.js';
-import type { EntryPointContext } from './request-head.js';
+import type { AppInflight, EntryPointContext } from './request-head.js';
 
 export interface ServeEntryPoint {
   name: string;
@@ -287,14 +287,18 @@ export default function serve(task: ServeTask): Promise<void> {
         readTimeoutMs: ep.readTimeoutMs,
         redirect: ep.redirect,
         challenges: ep.acmeChallenge ? challenges : null,
+        appInflight: null,
       };
-      const handler = createHandler(rt, epContext);
+      const routes = (appInflight: AppInflight | null) => {
+        const context = appInflight === null ? epContext : { ...epContext, appInflight };
+        return { handler: createHandler(rt, context), websockets: webSocketBehavior(rt.websockets.limits, createUpgradeHandler(rt, context)) };
+      };
       if (ep.tls) {
         if (task.certificates === null) throw new Error(`entry point ${ep.name} serves TLS but no certificates were given`);
-        return new TlsEntryPoint(handler, task.certificates, (msg) => send({ type: 'log', level: 'error', msg, workerId: task.workerId }));
+        return new TlsEntryPoint(routes, task.certificates, (msg) => send({ type: 'log', level: 'error', msg, workerId: task.workerId }));
       }
+      const { handler, websockets } = routes(null);
       // uWS tries the WebSocket route first; a request that is no handshake falls through to any().
-      const websockets = webSocketBehavior(rt.websockets.limits, createUpgradeHandler(rt, epContext));
       return new PlainEntryPoint(uWS.App().ws('/*', websockets).any('/*', handler));
     });
     let pending = listeners.length;

@@ -18,7 +18,7 @@ import type { WorkerObserver } from '../metrics/observe.js';
 import type { SharedState } from '../shared/shared-state.js';
 import { dialWebSocket, type RefusedHandshake } from '../upstream/websocket-dial.js';
 import { After, sendError } from './exchange.js';
-import type { EntryPointContext, ParsedRequest } from './request-head.js';
+import type { AppInflight, EntryPointContext, ParsedRequest } from './request-head.js';
 import type { RouteEntry } from './routes.js';
 import type { Trace, TracedOutcome } from './trace.js';
 import { WebSocketRelay, type RelayLimits, type RelayOwner } from './websocket-relay.js';
@@ -119,6 +119,8 @@ class Handshake implements TracedOutcome, RelayOwner {
   private finished = false;
   private cancel: (() => void) | null = null;
   private relay: WebSocketRelay | null = null;
+  /** The uWS app's count (TLS entry points), given back at the end. */
+  appInflight: AppInflight | null = null;
   /** Servers whose connection failed before the request went out. */
   private tried: ServerRuntime[] | null = null;
 
@@ -260,6 +262,7 @@ class Handshake implements TracedOutcome, RelayOwner {
     this.finished = true;
     tellEnded(this.fr, status, this.originStatus);
     if (this.trace !== null && this.host.observer !== null) this.host.observer.ended(this, this.trace);
+    if (this.appInflight !== null) this.appInflight.n--;
     this.host.onFinish();
   }
 }
@@ -288,6 +291,7 @@ export function startWebSocket(
     tellEnded(fr, 503);
     if (host.observer !== null) host.observer.answered(ep, req, res, parsed, parsed.method, 503, 19, t0);
     sendError(res, 503, 'Service Unavailable', host.draining ? After.Close : After.Keep);
+    if (ep.appInflight !== null) ep.appInflight.n--;
     host.onFinish();
     return;
   }
@@ -305,7 +309,9 @@ export function startWebSocket(
     context,
     cookies,
   };
-  new Handshake(host, res, choice.service, choice.server, trace, fr, request).start();
+  const handshake = new Handshake(host, res, choice.service, choice.server, trace, fr, request);
+  handshake.appInflight = ep.appInflight;
+  handshake.start();
 }
 
 /** Why a request that asked for a WebSocket cannot be one, or null. */

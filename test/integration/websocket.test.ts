@@ -8,7 +8,11 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+import { makeCert, type TestCert } from '../helpers/certs.js';
 import { request } from '../helpers/http.js';
 import { DEFAULT_WEBSOCKET } from '../../src/config/websocket.js';
 import { startPortero, type TestPortero } from '../helpers/portero.js';
@@ -276,3 +280,82 @@ describe('WebSockets through portero', () => {
   });
 });
 
+describe('WebSockets on a TLS entry point', () => {
+  let echo: EchoServer;
+  let p: TestPortero;
+  let securePort = 0;
+  const secureConfig = (cert: TestCert): DynamicConfig => ({
+    http: {
+      routers: { app: { rule: 'Host(`wss.test`)', service: 'echo', tls: {} } },
+      services: { echo: { loadBalancer: { servers: [{ url: echo.url }] } } },
+      middlewares: {},
+    },
+    tls: { certificates: [{ certFile: cert.certFile, keyFile: cert.keyFile }] },
+  });
+  const open = async (servername: string | undefined) => {
+    // ws passes TLS options through to tls.connect (its typings leave servername out).
+    const options: WebSocket.ClientOptions & ConnectionOptions = { headers: { host: 'wss.test' }, servername, rejectUnauthorized: false };
+    const ws = new WebSocket(`wss://127.0.0.1:${securePort}/secure`, options);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return ws;
+  };
+  const echoed = async (ws: WebSocket, text: string) => {
+    ws.send(text);
+    assert.equal((await nextMessage(ws)).data.toString(), text);
+  };
+
+  before(async () => {
+    echo = await echoServer('secure-echo');
+    p = await startPortero(
+      secureConfig(makeCert({ names: ['wss.test'], key: 'ec' })),
+      {
+        extraPorts: 1,
+        tweak: (c, [port]) => {
+          securePort = port!;
+          c.entryPoints.websecure = { ...c.entryPoints.web!, name: 'websecure', address: `127.0.0.1:${port}`, port: port!, tls: { explicit: true, domains: [] } };
+        },
+      },
+    );
+  });
+
+  after(async () => {
+    await p.stop();
+    await echo.close();
+  });
+
+  test('wss:// with SNI (a named certificate) and without (the default one): the server sees X-Forwarded-Proto wss', async () => {
+    for (const servername of ['wss.test', undefined]) {
+      const ws = await open(servername);
+      await echoed(ws, `over tls ${servername ?? 'without sni'}`);
+      assert.equal(echo.handshakes.at(-1)!.headers['x-forwarded-proto'], 'wss');
+      ws.close();
+      await closed(ws);
+    }
+  });
+
+  test('a session made before its certificate is renewed goes on; new sessions get the new certificate', async () => {
+    const before = await open('wss.test');
+    await echoed(before, 'before the renewal');
+    const renewed = makeCert({ names: ['wss.test'], key: 'ec', days: 60 });
+    p.provider.set(secureConfig(renewed));
+    const serial = new X509Certificate(renewed.cert).serialNumber;
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const ws = await open('wss.test');
+      const seen = ((ws as unknown as { _socket: TLSSocket })._socket).getPeerCertificate().serialNumber;
+      await echoed(ws, 'after the renewal');
+      ws.close();
+      await closed(ws);
+      if (seen === serial) break;
+      assert.ok(Date.now() < deadline, 'the renewed certificate is served');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (let i = 0; i < 10; i++) await echoed(before, `still here ${i}`);
+    const done = closed(before);
+    before.close(1000, 'done');
+    assert.equal((await done).code, 1000);
+  });
+});
