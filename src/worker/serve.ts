@@ -145,12 +145,16 @@ class ErrorReporter {
   private logged = 0;
   private suppressed = 0;
 
-  constructor(private readonly log: (msg: string) => void) {}
+  constructor(
+    private readonly log: (msg: string) => void,
+    /** What is counted, for the line that says how many were not logged. */
+    private readonly kind = 'internal errors',
+  ) {}
 
   report(what: string, err: unknown): void {
     const now = Date.now();
     if (now - this.windowStart >= LOG_WINDOW_MS) {
-      if (this.suppressed > 0) this.log(`${this.suppressed} more internal errors in the last ${LOG_WINDOW_MS / 1000} s were counted but not logged`);
+      if (this.suppressed > 0) this.log(`${this.suppressed} more ${this.kind} in the last ${LOG_WINDOW_MS / 1000} s were counted but not logged`);
       this.windowStart = now;
       this.logged = 0;
       this.suppressed = 0;
@@ -188,6 +192,7 @@ export default function serve(task: ServeTask): Promise<void> {
       tls: { insecureSkipVerify: task.transport.insecureSkipVerify, rootCAs: task.transport.rootCAs },
     });
     const errors = new ErrorReporter((msg) => send({ type: 'log', level: 'error', msg, workerId: task.workerId }));
+    const lostSessions = new ErrorReporter((msg) => send({ type: 'log', level: 'warn', msg, workerId: task.workerId }), 'WebSocket servers lost');
     let settled = false;
     let table: RouteTable | null = null;
     const builder = new TableBuilder(pools, new MiddlewareMemory(task.middlewareBuffer));
@@ -254,6 +259,7 @@ export default function serve(task: ServeTask): Promise<void> {
         },
         handshakeTimeoutMs: task.transport.dialTimeoutMs + task.transport.responseHeaderTimeoutMs,
         sessions: new Set(),
+        serverLost: (what, why) => lostSessions.report(what, why),
       },
       observer: counters === null ? null : new WorkerObserver(counters, task.workerId, task.metrics, accessLog),
       table() {

@@ -56,6 +56,8 @@ export class WebSocketRelay {
   bytesToServer = 0;
   /** How the client's side ended (0 while open). */
   closeCode = 0;
+  /** Why the server's connection ended without a close frame while the client was still there, or null. */
+  serverLost: string | null = null;
 
   constructor(
     private readonly server: WebSocket,
@@ -69,6 +71,8 @@ export class WebSocketRelay {
     server.on('close', (code: number, reason: Buffer) => this.serverClosed(code, reason));
     server.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.serverTooBig = true;
+      // Only while the client is still there: an error after portero closed the server's side is no loss.
+      else if (this.client !== null && this.closeCode === 0) this.serverLost = err.code === undefined ? err.message : `${err.code}: ${err.message}`;
     });
   }
 
@@ -150,9 +154,15 @@ export class WebSocketRelay {
       else if (code === 1005) this.endClient(0, '');
       // A server that left the configuration and then vanished (its container stopped before its close
       // frame got out): the client is told to go elsewhere.
-      else if (this.leaving) this.endClient(1001, 'server going away');
+      else if (this.leaving) {
+        this.serverLost ??= `connection closed (${code}) after the server left the configuration`;
+        this.endClient(1001, 'server going away');
+      }
       // A server that vanished while still configured: the client sees the same, as through a tunnel.
-      else this.client.close();
+      else {
+        this.serverLost ??= `connection closed (${code})`;
+        this.client.close();
+      }
     }
     this.finish();
   }

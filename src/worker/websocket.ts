@@ -30,6 +30,8 @@ export interface WebSocketRuntime {
   handshakeTimeoutMs: number;
   /** Open sessions, closed with 1001 when the worker shuts down. */
   readonly sessions: Set<WebSocketRelay>;
+  /** A session's server connection ended without a close frame (logged, rate-limited). */
+  serverLost(what: string, why: string): void;
 }
 
 /** What the handshake needs of the worker (handler.ts's WorkerRuntime has it all). */
@@ -249,6 +251,7 @@ class Handshake implements TracedOutcome, RelayOwner {
 
   /** The relay's session ended. */
   ended(relay: WebSocketRelay, _code: number): void {
+    if (relay.serverLost !== null) this.host.websockets.serverLost(`WebSocket session to ${this.server.url} lost its server without a close frame`, relay.serverLost);
     this.bytesOut = relay.bytesToClient;
     this.bytesIn = relay.bytesToServer;
     this.host.websockets.sessions.delete(relay);

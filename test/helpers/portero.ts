@@ -108,6 +108,8 @@ export interface StartOptions {
   workers?: number;
   tweak?: (c: StaticConfig, extraPorts: number[]) => void;
   extraPorts?: number;
+  /** Collects portero's log lines (JSON, warn and above) here. */
+  logs?: string[];
 }
 
 export async function startPortero(
@@ -131,7 +133,9 @@ async function startOnFreePorts(dynamic: DynamicConfig, options: StartOptions): 
   const config = testStaticConfig(webPort!, apiPort!, options.workers ?? 1);
   options.tweak?.(config, extraPorts);
   const provider = new MemoryProvider(dynamic);
-  const portero = new Portero({ config, log: pino({ level: process.env.PORTERO_TEST_LOG ?? 'silent' }), providers: [provider], testHooks: true });
+  const logs = options.logs;
+  const log = logs === undefined ? pino({ level: process.env.PORTERO_TEST_LOG ?? 'silent' }) : pino({ level: 'warn' }, { write: (line: string) => void logs.push(line) });
+  const portero = new Portero({ config, log, providers: [provider], testHooks: true });
   await portero.start();
   return {
     portero,

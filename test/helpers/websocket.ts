@@ -18,7 +18,8 @@ export interface EchoServer {
  * An echo server: every message comes back as it came (text or binary). A
  * message "close:<code>:<reason>" makes it close with that code; "ping:<data>"
  * makes it ping the client and answer "pong:<data>" when the pong arrives;
- * "name" answers with the server's `name`.
+ * "name" answers with the server's `name`; "vanish" drops the connection
+ * without a close frame.
  */
 export async function echoServer(name = 'echo', options: ServerOptions = {}): Promise<EchoServer> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options });
@@ -61,6 +62,10 @@ function echoOn(wss: WebSocketServer, name: string): Pick<EchoServer, 'handshake
         if (text.startsWith('ping:')) {
           ws.once('pong', (d: Buffer) => ws.send(`pong:${d.toString()}`));
           ws.ping(text.slice(5));
+          return;
+        }
+        if (text === 'vanish') {
+          ws.terminate();
           return;
         }
         if (text === 'name') {

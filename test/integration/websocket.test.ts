@@ -32,6 +32,7 @@ describe('WebSockets through portero', () => {
   let refusing: http.Server;
   let odd: net.Server;
   let p: TestPortero;
+  const logs: string[] = [];
 
   before(async () => {
     echo = await echoServer('echo', {
@@ -94,6 +95,7 @@ describe('WebSockets through portero', () => {
     };
     p = await startPortero(dynamic, {
       workers: 2,
+      logs,
       tweak: (c) => {
         c.metrics = { prometheus: { entryPoint: 'traefik', buckets: [0.1, 0.3, 1.2, 5], addEntryPointsLabels: true, addServicesLabels: true } };
         c.accessLog = { format: 'json', filePath: ACCESS_LOG, bufferingSize: 0 };
@@ -165,6 +167,18 @@ describe('WebSockets through portero', () => {
     await closed(second.ws);
     for (let i = 0; i < 50 && echo.closes.length === before; i++) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(echo.closes.at(-1), { code: 4002, reason: 'client says bye' });
+  });
+
+  test('a server that vanishes without a close frame: the client sees the same (1006), and the log says which server', async () => {
+    const { ws } = await connect(p.webPort, '/');
+    ws.send('vanish');
+    assert.equal((await closed(ws)).code, 1006);
+    for (let i = 0; i < 100 && !logs.some((l) => l.includes('lost its server')); i++) await new Promise((r) => setTimeout(r, 20));
+    const line = logs.find((l) => l.includes('lost its server'));
+    assert.ok(line !== undefined, `logged: ${logs.join('')}`);
+    const entry = JSON.parse(line) as { level: number; msg: string };
+    assert.equal(entry.level, 40, 'a warning');
+    assert.match(entry.msg, new RegExp(`WebSocket session to ${echo.url} lost its server without a close frame: connection closed \\(1006\\)`));
   });
 
   test("pings: the client's are answered, the server's reach the client and its pong goes back", async () => {

@@ -415,6 +415,12 @@ describe('WebSockets during a rolling update on a real Swarm', options, () => {
       slow.sort((a, b) => a.at - b.at);
       console.log(`#   handshakes over 1 s: ${slow.length}${slow.length > 0 ? ` (started at ${slow.slice(0, 10).map((h) => `${((h.at - updateStart) / 1000).toFixed(1)} s taking ${h.ms} ms`).join(', ')}${slow.length > 10 ? ', ...' : ''} from the update's start)` : ''}`);
       if (violations.length > 0) console.log(`#   violations (${violations.length}):\n#     ${violations.slice(0, 20).join('\n#     ')}`);
+      if ([...closes.keys()].some((code) => code !== 1000 && code !== 1001)) {
+        // What portero saw of it: a session whose server connection ended without a close frame is logged.
+        const logs = await docker(['service', 'logs', '--raw', '--since', '10m', `${PROXY_STACK}_traefik`]).catch((err: Error) => err.message);
+        const seen = logs.split('\n').filter((l) => /WebSocket|"level":(40|50)/.test(l));
+        console.log(`#   portero's warnings and errors (${seen.length}):\n#     ${seen.slice(-20).join('\n#     ')}`);
+      }
 
       assert.deepEqual(violations, [], 'every ack answers the message sent in its place, and none is missing before a close');
       assert.deepEqual(unacked.slice(0, 20), [], `${unacked.length} messages never acknowledged`);
