@@ -265,6 +265,8 @@ class Handshake implements TracedOutcome, RelayOwner {
     this.finished = true;
     tellEnded(this.fr, status, this.originStatus);
     if (this.trace !== null && this.host.observer !== null) this.host.observer.ended(this, this.trace);
+    // For the dashboard, as an Exchange counts a request: the session (or refused handshake) of the server's service.
+    this.host.state.countRequest(this.server.service, status >= 500);
     if (this.appInflight !== null) this.appInflight.n--;
     this.host.onFinish();
   }
@@ -294,6 +296,7 @@ export function startWebSocket(
     tellEnded(fr, 503);
     if (host.observer !== null) host.observer.answered(ep, req, res, parsed, parsed.method, 503, 19, t0);
     sendError(res, 503, 'Service Unavailable', host.draining ? After.Close : After.Keep);
+    host.state.countRequest(first.rr, true);
     if (ep.appInflight !== null) ep.appInflight.n--;
     host.onFinish();
     return;

@@ -292,6 +292,24 @@ describe('WebSockets through portero', () => {
     assert.equal(line.ServiceName, 'echo@file');
     assert.equal(line.DownstreamContentSize, 1);
   });
+
+  test("the dashboard's per-service traffic counts sessions, and handshakes no server could take as errors", async () => {
+    const traffic = async () => JSON.parse((await request(p.apiPort, { path: '/api/traffic' })).body.toString()) as { services: Record<string, { requests: number; errors: number }> };
+    const before = await traffic();
+    const { ws } = await connect(p.webPort, '/', { host: 'deflate.test' });
+    ws.close();
+    await closed(ws);
+    await assert.rejects(connect(p.webPort, '/', { host: 'down.test' }), /502/);
+    let after = await traffic();
+    for (let i = 0; i < 50 && after.services['deflate@file']!.requests === before.services['deflate@file']!.requests; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await traffic();
+    }
+    assert.equal(after.services['deflate@file']!.requests - before.services['deflate@file']!.requests, 1);
+    assert.equal(after.services['deflate@file']!.errors, before.services['deflate@file']!.errors);
+    assert.equal(after.services['down@file']!.requests - before.services['down@file']!.requests, 1);
+    assert.equal(after.services['down@file']!.errors - before.services['down@file']!.errors, 1);
+  });
 });
 
 describe('WebSockets on a TLS entry point', () => {
