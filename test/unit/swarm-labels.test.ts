@@ -134,6 +134,21 @@ describe('enablement', () => {
     assert.deepEqual(messages(r.errors), ['Swarm service "s": label "Traefik.Enable": must be true or false, got "yes"; the service is not exposed']);
   });
 
+  test('with Traefik v1 labels, an invalid traefik.enable falls back to exposedByDefault with a warning, as in Traefik 1.7', () => {
+    const v1 = { 'traefik.frontend.rule': 'Host:v1.test', 'traefik.port': '80', 'traefik.enable': 'anything' };
+    const hidden = build([service('v1_web', v1)]);
+    assert.deepEqual(Object.keys(hidden.config.http.routers), []);
+    assert.deepEqual(hidden.errors, []);
+    assert.deepEqual(hidden.warnings, ['Swarm service "v1_web": label "traefik.enable": must be true or false, got "anything"; exposedByDefault (false) applies, as in Traefik 1.7']);
+    const shown = build([service('v1_web', v1)], { exposedByDefault: true });
+    assert.deepEqual(Object.keys(shown.config.http.routers), ['v1-web']);
+    assert.equal(shown.warnings.length, 1);
+    // With v2 labels beside the v1 ones, v2's rule holds: the service is not exposed, with an error.
+    const mixed = build([service('mixed', { ...v1, ...labels })], { exposedByDefault: true });
+    assert.deepEqual(Object.keys(mixed.config.http.routers), []);
+    assert.equal(mixed.errors.length, 1);
+  });
+
   test('without any label and exposedByDefault=true, Traefik requires a port', () => {
     const r = build([service('lonely', {})], { exposedByDefault: true });
     assert.deepEqual(r.config.http, { routers: {}, services: {}, middlewares: {} });

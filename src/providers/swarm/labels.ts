@@ -173,6 +173,12 @@ function subDomain(service: SwarmService): string {
   return name.replace(/^\//, '').replace(/[/_]/g, '-');
 }
 
+/** The service speaks Traefik 1.7's labels: some of them, and none of v2/v3's (which would take precedence). */
+function usesV1Labels(service: SwarmService): boolean {
+  const keys = Object.keys(service.labels);
+  return keys.some(isV1Label) && !keys.some((k) => isV2Label(k.toLowerCase()));
+}
+
 function readSpecs(service: SwarmService, warn: (m: string) => void): SpecSet {
   const keys = Object.keys(service.labels).sort(byteOrder);
   const v2 = keys.filter((k) => isV2Label(k.toLowerCase()));
@@ -207,10 +213,10 @@ function processService(
     const label = pick(index, 'traefik.enable');
     if (label !== undefined) {
       const value = goBool(label.value);
-      if (value === undefined) {
-        throw new LabelProblem(`must be true or false, got ${JSON.stringify(label.value)}; the service is not exposed`, label.key);
-      }
-      enabled = value;
+      if (value !== undefined) enabled = value;
+      // Traefik 1.7 falls back to exposedByDefault (and logs it); Traefik 2 and 3 skip the service.
+      else if (usesV1Labels(service)) warn(`label "${label.key}": must be true or false, got ${JSON.stringify(label.value)}; exposedByDefault (${options.exposedByDefault}) applies, as in Traefik 1.7`);
+      else throw new LabelProblem(`must be true or false, got ${JSON.stringify(label.value)}; the service is not exposed`, label.key);
     }
   } catch (err) {
     serviceError(err as LabelProblem);
