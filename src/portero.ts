@@ -195,8 +195,9 @@ export class Portero {
     this.received.set(provider, { at: new Date().toISOString(), errors: providerErrors });
     const result = this.publisher.update(provider, config);
     if (this.publisher.current !== null) this.https.compiled(this.publisher.current.tls);
+    // A provider's warnings are its own to log (once, when they appear); they disable nothing.
     for (const e of [...providerErrors, ...result.errors]) {
-      log.error({ provider: e.provider, [e.element?.kind ?? 'element']: e.element?.name }, e.message);
+      if (e.level !== 'warning') log.error({ provider: e.provider, [e.element?.kind ?? 'element']: e.element?.name }, e.message);
     }
     // Also when the table did not change: a health check's settings are not part of it.
     if (!this.draining) this.health.update(this.publisher.healthTargets());

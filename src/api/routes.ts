@@ -212,15 +212,18 @@ export interface ProviderReport {
   lastError: string | null;
   /** Problems with its last configuration (each disabled element is also in the API with its error). */
   errors: string[];
+  /** What it serves differently from what was written, disabling nothing (a network fallback, labels ignored). */
+  warnings: string[];
   [more: string]: unknown;
 }
 
 function providerReport(p: ProviderFacts): ProviderReport {
-  const errors = p.errors.map((e) => e.message);
+  const errors = p.errors.filter((e) => e.level !== 'warning').map((e) => e.message);
+  const warnings = [...new Set(p.errors.filter((e) => e.level === 'warning').map((e) => e.message))];
   const lastError = p.swarm?.lastError ?? p.file?.lastError ?? null;
   const unreadable = (p.swarm !== undefined && !p.swarm.reachable) || (lastError !== null && p.lastUpdate === null);
-  const state = unreadable ? 'error' : lastError !== null || errors.length > 0 ? 'warning' : 'ok';
-  const base: ProviderReport = { name: p.name, state, lastUpdate: p.lastUpdate, lastError, errors };
+  const state = unreadable ? 'error' : lastError !== null || errors.length > 0 || warnings.length > 0 ? 'warning' : 'ok';
+  const base: ProviderReport = { name: p.name, state, lastUpdate: p.lastUpdate, lastError, errors, warnings };
   if (p.swarm !== undefined) {
     const { endpoint, reachable, lastSync, services } = p.swarm;
     return { ...base, endpoint, reachable, lastSync, services };

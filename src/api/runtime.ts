@@ -84,8 +84,10 @@ export function buildRuntime(
     const map: Map<string, { error?: string[]; status: Status }> =
       e.element.kind === 'router' ? runtime.routers : e.element.kind === 'service' ? runtime.services : runtime.middlewares;
     const present = map.get(name);
-    if (present === undefined) map.set(name, { error: [e.message], status: 'disabled' });
-    else addError(present, e.message, present.status === 'disabled' ? 'disabled' : 'warning');
+    // A warning disables nothing: it shows on the element if the element is there.
+    if (present === undefined) {
+      if (e.level !== 'warning') map.set(name, { error: [e.message], status: 'disabled' });
+    } else addError(present, e.message, present.status === 'disabled' ? 'disabled' : 'warning');
   }
 
   // usedBy, from every router whatever its status, as Traefik does.

@@ -136,6 +136,11 @@ export interface ConfigError {
   provider: string;
   element?: { kind: 'router' | 'service' | 'middleware' | 'serversTransport' | 'certificate'; name: string };
   message: string;
+  /**
+   * 'warning': nothing is disabled; the element keeps serving, as Traefik
+   * would serve it, and shows the message with status "warning".
+   */
+  level?: 'warning';
 }
 
 export function emptyDynamicConfig(): DynamicConfig {

@@ -8,6 +8,8 @@ export interface FakeState {
   rule: string;
   /** traefik.port (default 80). */
   port?: number;
+  /** More labels on the service. */
+  labels?: Record<string, string>;
   down: boolean;
   requests: string[];
   events: http.ServerResponse[];
@@ -32,7 +34,7 @@ export function fakeDocker(state: FakeState): http.Server {
             ID: 'svc1',
             Spec: {
               Name: 'whoami_whoami',
-              Labels: { 'traefik.enable': 'true', 'traefik.frontend.rule': state.rule, 'traefik.port': String(state.port ?? 80) },
+              Labels: { 'traefik.enable': 'true', 'traefik.frontend.rule': state.rule, 'traefik.port': String(state.port ?? 80), ...state.labels },
               TaskTemplate: { Networks: [{ Target: 'net1' }] },
             },
             Endpoint: { VirtualIPs: [{ NetworkID: 'net1', Addr: '10.0.9.2/24' }] },

@@ -422,6 +422,41 @@ test('elements a provider left out (a bad label) are listed as disabled, with th
   }
 });
 
+test("a provider's warnings disable nothing: the element serves with status warning, the provider lists them apart from its errors", async () => {
+  const webPort = await freePort();
+  const apiPort = await freePort();
+  const backend = http.createServer((_req, res) => res.end('served'));
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+  const fallback = 'Swarm service "whoami": label "traefik.docker.network": network "traefik-net" is not attached to the service; using "whoami_net", as Traefik does';
+  const hidden = 'Swarm service "v1": label "traefik.enable": must be true or false, got "anything"; exposedByDefault (false) applies, as in Traefik 1.7';
+  const provider = new ReportingProvider(
+    'swarm',
+    { http: { routers: { whoami: { rule: 'PathPrefix(`/`)', service: 'whoami' } }, services: { whoami: { loadBalancer: { servers: [{ url }] } } }, middlewares: {} } },
+    [
+      { provider: 'swarm', element: { kind: 'service', name: 'whoami' }, message: fallback, level: 'warning' },
+      { provider: 'swarm', element: { kind: 'service', name: 'gone' }, message: 'a warning about a service not defined', level: 'warning' },
+      { provider: 'swarm', message: hidden, level: 'warning' },
+    ],
+  );
+  const portero = new Portero({ config: testStaticConfig(webPort, apiPort, 1), log: pino({ level: 'silent' }), providers: [provider] });
+  await portero.start();
+  try {
+    assert.equal((await get(webPort, '/')).text, 'served');
+    const svc = (await get(apiPort, '/api/http/services/whoami@swarm')).json;
+    assert.deepEqual([svc.status, svc.error], ['warning', [fallback]]);
+    assert.equal((await get(apiPort, '/api/http/routers/whoami@swarm')).json.status, 'enabled');
+    assert.equal((await get(apiPort, '/api/http/services/gone@swarm')).status, 404, 'a warning makes no disabled element');
+    const [prov] = (await get(apiPort, '/api/providers')).json;
+    assert.deepEqual([prov.state, prov.errors, prov.warnings], ['warning', [], [fallback, 'a warning about a service not defined', hidden]]);
+    const { warnings, errors } = (await get(apiPort, '/api/overview')).json.http.services;
+    assert.deepEqual({ warnings, errors }, { warnings: 1, errors: 0 });
+  } finally {
+    await portero.stop();
+    backend.close();
+  }
+});
+
 test('providers: the file provider\'s last error while the file is broken', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'portero-api-'));
   const file = path.join(dir, 'dynamic.yml');

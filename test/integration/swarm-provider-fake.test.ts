@@ -17,9 +17,10 @@ test('Swarm provider over tcp://: reads, follows events, survives the API going 
   const port = (server.address() as AddressInfo).port;
   let latest: DynamicConfig | null = null;
   let emits = 0;
+  const logged: string[] = [];
   const provider = new SwarmProvider(
     { endpoint: `tcp://127.0.0.1:${port}`, exposedByDefault: false, defaultRule: 'Host(`{{ normalize .Name }}`)', refreshSeconds: 1, watch: true },
-    pino({ level: 'silent' }),
+    pino({ level: 'warn' }, { write: (line: string) => void logged.push(line) }),
   );
   const servers = () => (latest?.http.services['whoami-whoami']?.loadBalancer?.servers ?? []).map((s) => s.url);
   const until = async (what: string, fn: () => boolean, ms: number) => {
@@ -42,6 +43,13 @@ test('Swarm provider over tcp://: reads, follows events, survives the API going 
     // Tasks are polled.
     state.replicas = ['10.0.9.5', '10.0.9.6', '10.0.9.7'];
     await until('the third replica', () => servers().length === 3, 2000);
+
+    // A warning (a network label naming a network the service is not on) is logged when it appears, not on every sync.
+    state.labels = { 'traefik.docker.network': 'elsewhere' };
+    const from = emits;
+    await until('three more syncs', () => emits >= from + 3, 5000);
+    assert.equal(logged.filter((l) => l.includes('is not attached to the service')).length, 1, logged.join(''));
+    delete state.labels;
 
     // A service event triggers a sync at once, well before the next 1 s poll.
     await until('the events stream', () => state.events.length > 0, 2000);

@@ -140,6 +140,8 @@ describe('enablement', () => {
     assert.deepEqual(Object.keys(hidden.config.http.routers), []);
     assert.deepEqual(hidden.errors, []);
     assert.deepEqual(hidden.warnings, ['Swarm service "v1_web": label "traefik.enable": must be true or false, got "anything"; exposedByDefault (false) applies, as in Traefik 1.7']);
+    // Nothing defined, so the API has it on no element (only in the provider's warnings).
+    assert.deepEqual(hidden.notices, [{ provider: 'swarm', message: hidden.warnings[0], level: 'warning' }]);
     const shown = build([service('v1_web', v1)], { exposedByDefault: true });
     assert.deepEqual(Object.keys(shown.config.http.routers), ['v1-web']);
     assert.equal(shown.warnings.length, 1);
@@ -566,6 +568,8 @@ describe('networks and server addresses', () => {
     assert.deepEqual(r.warnings, [
       'Swarm service "s": label "traefik.docker.network": network "traefik-net" is not attached to the service (its networks: "whoami_traefik-net"; stack networks carry the stack name as prefix, e.g. "mystack_net"); using "whoami_traefik-net", as Traefik does',
     ]);
+    // For the API: the warning on the HTTP service it concerns, which keeps serving.
+    assert.deepEqual(r.notices, [{ provider: 'swarm', element: { kind: 'service', name: 's' }, message: r.warnings[0], level: 'warning' }]);
     const opt = build([service('s', port)], { network: 'elsewhere' });
     assert.deepEqual(opt.errors, []);
     assert.match(opt.warnings[0]!, /^Swarm service "s": --providers.swarm.network: network "elsewhere" is not attached to the service \(its networks: "net";.*using "net", as Traefik does$/);

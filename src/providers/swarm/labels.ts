@@ -34,8 +34,10 @@ export interface SwarmConfigResult {
   config: DynamicConfig;
   /** One per disabled element (with `element`), plus Swarm-service-level problems. */
   errors: ConfigError[];
-  /** Labels ignored without disabling anything. */
+  /** What is ignored or done differently without disabling anything (labels ignored, a network fallback), for the log. */
   warnings: string[];
+  /** The same warnings for the API: on each HTTP service the Swarm service defines, or on none when it defines none. */
+  notices: ConfigError[];
 }
 
 const PROVIDER = 'swarm';
@@ -191,6 +193,7 @@ function readSpecs(service: SwarmService, warn: (m: string) => void): SpecSet {
   return readV2Labels(service.labels, base);
 }
 
+/** Adds one Swarm service's elements; returns the names of the HTTP services it defines. */
 function processService(
   service: SwarmService,
   options: SwarmProviderOptions,
@@ -198,7 +201,7 @@ function processService(
   keep: ConstraintMatcher,
   collector: Collector,
   result: SwarmConfigResult,
-): void {
+): string[] {
   const origin = service.name;
   const warn = (m: string): void => {
     result.warnings.push(`Swarm service "${origin}": ${m}`);
@@ -220,9 +223,9 @@ function processService(
     }
   } catch (err) {
     serviceError(err as LabelProblem);
-    return;
+    return [];
   }
-  if (!enabled || !keep(service.labels)) return;
+  if (!enabled || !keep(service.labels)) return [];
 
   const specs = readSpecs(service, warn);
   for (const w of specs.warnings) warn(w);
@@ -268,6 +271,7 @@ function processService(
   build('service', specs.services, (s) => buildService(s, ctx));
   build('middleware', specs.middlewares, buildMiddleware);
   build('router', specs.routers, (s) => buildRouter(s, ctx));
+  return specs.services.map((s) => s.name);
 }
 
 /**
@@ -278,7 +282,7 @@ function processService(
  * have refused it at startup with compileConstraints).
  */
 export function buildSwarmConfig(snapshot: SwarmSnapshot, options: SwarmProviderOptions): SwarmConfigResult {
-  const result: SwarmConfigResult = { config: emptyDynamicConfig(), errors: [], warnings: [] };
+  const result: SwarmConfigResult = { config: emptyDynamicConfig(), errors: [], warnings: [], notices: [] };
   let keep: ConstraintMatcher;
   try {
     keep = constraintsFor(options.constraints ?? '');
@@ -288,7 +292,14 @@ export function buildSwarmConfig(snapshot: SwarmSnapshot, options: SwarmProvider
   }
   const collector = new Collector(result.errors);
   const services = [...snapshot.services].sort((a, b) => byteOrder(a.name, b.name) || byteOrder(a.id, b.id));
-  for (const service of services) processService(service, options, snapshot, keep, collector, result);
+  for (const service of services) {
+    const first = result.warnings.length;
+    const defined = processService(service, options, snapshot, keep, collector, result);
+    for (const message of result.warnings.slice(first)) {
+      if (defined.length === 0) result.notices.push({ provider: PROVIDER, message, level: 'warning' });
+      for (const name of defined) result.notices.push({ provider: PROVIDER, element: { kind: 'service', name }, message, level: 'warning' });
+    }
+  }
   collector.finish(result.config);
   return result;
 }

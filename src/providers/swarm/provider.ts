@@ -40,6 +40,8 @@ export class SwarmProvider implements Provider {
   private again = false;
   private failures = 0;
   private stopped = false;
+  /** The warnings of the last sync: each is logged when it appears, not on every sync. */
+  private warned = new Set<string>();
   readonly status: SwarmProviderStatus;
 
   constructor(
@@ -88,15 +90,16 @@ export class SwarmProvider implements Provider {
   private async syncOnce(): Promise<void> {
     try {
       const snapshot = await this.client.snapshot();
-      const { config, errors, warnings } = buildSwarmConfig(snapshot, this.config);
+      const { config, errors, warnings, notices } = buildSwarmConfig(snapshot, this.config);
       if (this.failures > 0) this.log.warn({ provider: 'swarm', endpoint: this.config.endpoint }, 'Docker API reachable again');
       this.failures = 0;
       this.status.reachable = true;
       this.status.lastSync = new Date().toISOString();
       this.status.lastError = null;
       this.status.services = snapshot.services.length;
-      for (const w of warnings) this.log.warn({ provider: 'swarm' }, w);
-      if (!this.stopped) this.emit?.(config, errors);
+      for (const w of warnings) if (!this.warned.has(w)) this.log.warn({ provider: 'swarm' }, w);
+      this.warned = new Set(warnings);
+      if (!this.stopped) this.emit?.(config, [...errors, ...notices]);
     } catch (err) {
       this.failures++;
       this.status.reachable = false;
