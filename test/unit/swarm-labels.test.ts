@@ -164,7 +164,7 @@ describe('enablement', () => {
       {
         provider: 'swarm',
         element: { kind: 'router', name: 'lonely' },
-        message: 'router "lonely" (Swarm service "lonely"): service "lonely" is disabled (see its error)',
+        message: 'router "lonely" (Swarm service "lonely"): not defined: service "lonely" has no port, and Traefik then drops everything the Swarm service\'s labels define (see its error)',
       },
     ]);
   });
@@ -287,7 +287,7 @@ describe('v2/v3 labels', () => {
     ]);
   });
 
-  test('a missing port names the label; the router on it is disabled, others keep working', () => {
+  test("a missing port names the label, and drops everything the Swarm service's labels define, its middlewares included, as Traefik does; other Swarm services keep serving", () => {
     const r = build([
       service('s', {
         ...ENABLE,
@@ -295,15 +295,22 @@ describe('v2/v3 labels', () => {
         'traefik.http.routers.a.service': 'a',
         'traefik.http.routers.b.rule': 'Path(`/b`)',
         'traefik.http.routers.b.service': 'b',
+        'traefik.http.routers.b.middlewares': 'auth',
+        'traefik.http.middlewares.auth.basicauth.users': 'u:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/',
         'traefik.http.services.a.loadbalancer.passhostheader': 'true',
         'traefik.http.services.b.loadbalancer.server.port': '81',
       }),
+      service('t', { ...ENABLE, 'traefik.http.services.t.loadbalancer.server.port': '80' }),
     ]);
-    assert.deepEqual(Object.keys(r.config.http.routers), ['b']);
-    assert.deepEqual(Object.keys(r.config.http.services), ['b']);
+    assert.deepEqual(Object.keys(r.config.http.routers), ['t']);
+    assert.deepEqual(Object.keys(r.config.http.services), ['t']);
+    assert.deepEqual(r.config.http.middlewares, {});
     assert.deepEqual(messages(r.errors), [
       'service "a" (Swarm service "s"): label "traefik.http.services.a.loadbalancer.server.port": missing (the port is required in Swarm mode)',
-      'router "a" (Swarm service "s"): service "a" is disabled (see its error)',
+      'service "b" (Swarm service "s"): not defined: service "a" has no port, and Traefik then drops everything the Swarm service\'s labels define (see its error)',
+      'middleware "auth" (Swarm service "s"): not defined: service "a" has no port, and Traefik then drops everything the Swarm service\'s labels define (see its error)',
+      'router "a" (Swarm service "s"): not defined: service "a" has no port, and Traefik then drops everything the Swarm service\'s labels define (see its error)',
+      'router "b" (Swarm service "s"): not defined: service "a" has no port, and Traefik then drops everything the Swarm service\'s labels define (see its error)',
     ]);
   });
 

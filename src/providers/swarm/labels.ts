@@ -260,6 +260,10 @@ function processService(
         collector.fail(kind, spec.name, origin, bad);
         continue;
       }
+      if (portless !== undefined && !(kind === 'service' && spec.name === portless.name)) {
+        collector.fail(kind, spec.name, origin, `not defined: service "${portless.name}" has no port, and Traefik then drops everything the Swarm service's labels define (see its error)`);
+        continue;
+      }
       try {
         collector.add(kind, spec.name, origin, make(spec));
       } catch (err) {
@@ -268,6 +272,9 @@ function processService(
       }
     }
   };
+  // Traefik 2 and 3 skip the whole container when a service has no port ("port is missing"). Traefik 1.7
+  // filters per segment, which its reader already does: the segment's router goes with its service.
+  const portless = usesV1Labels(service) ? undefined : specs.services.find((s) => s.problem === undefined && s.server.url === undefined && s.server.port === undefined);
   build('service', specs.services, (s) => buildService(s, ctx));
   build('middleware', specs.middlewares, buildMiddleware);
   build('router', specs.routers, (s) => buildRouter(s, ctx));
