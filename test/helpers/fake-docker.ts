@@ -10,6 +10,8 @@ export interface FakeState {
   port?: number;
   /** More labels on the service. */
   labels?: Record<string, string>;
+  /** A global service: its tasks have a node, not a slot. */
+  global?: boolean;
   down: boolean;
   requests: string[];
   events: http.ServerResponse[];
@@ -45,7 +47,7 @@ export function fakeDocker(state: FakeState): http.Server {
           state.replicas.map((ip, i) => ({
             ID: `task${i}`,
             ServiceID: 'svc1',
-            Slot: i + 1,
+            ...(state.global ? { NodeID: `node${i}` } : { Slot: i + 1 }),
             DesiredState: 'running',
             Status: { State: 'running' },
             NetworksAttachments: [{ Network: { ID: 'net1', Spec: { Name: 'traefik-net' } }, Addresses: [`${ip}/24`] }],

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import type { DynamicConfig } from '../../src/dynamic/model.js';
+import { SwarmClient } from '../../src/providers/swarm/client.js';
 import { SwarmProvider } from '../../src/providers/swarm/provider.js';
 import { fakeDocker, type FakeState } from '../helpers/fake-docker.js';
 
@@ -76,6 +77,22 @@ test('Swarm provider over tcp://: reads, follows events, survives the API going 
   } finally {
     provider.stop();
     for (const ev of state.events) ev.destroy();
+    server.close();
+    server.closeAllConnections();
+  }
+});
+
+test("tasks are named as Traefik names a Swarm task's container: <service>.<slot>, or <service>.<task ID> for a global service", async () => {
+  const state: FakeState = { replicas: ['10.0.9.5', '10.0.9.6'], rule: 'Host:a', down: false, requests: [], events: [] };
+  const server = fakeDocker(state);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const client = new SwarmClient(`tcp://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const names = async () => (await client.snapshot()).services[0]!.tasks.map((t) => t.name);
+    assert.deepEqual(await names(), ['whoami_whoami.1', 'whoami_whoami.2']);
+    state.global = true;
+    assert.deepEqual(await names(), ['whoami_whoami.task0', 'whoami_whoami.task1']);
+  } finally {
     server.close();
     server.closeAllConnections();
   }

@@ -54,8 +54,8 @@ describe('compileDefaultRule', () => {
   test('templates outside the supported subset are rejected when compiled', () => {
     const cases: [string, RegExp][] = [
       ['Host(`{{ lower .Name }}`)', /function "lower" is not supported by portero \(supported: normalize, index\)/],
-      ['Host(`{{ .ContainerName }}`)', /\.ContainerName is not available in Swarm mode/],
-      ['Host(`{{ .Foo }}`)', /unknown field \.Foo .*available: \.Name, \.Labels/],
+      ['Host(`{{ .Foo }}`)', /unknown field \.Foo .*available: \.Name, \.ContainerName, \.Labels/],
+      ['Host(`{{ .ContainerName.x }}`)', /unknown field \.ContainerName\.x/],
       ['Host(`{{ .Name `)', /unclosed action/],
       ['{{ if .Name }}x{{ end }}', /"if" is not supported/],
       ['{{ $x := .Name }}', /variables are not supported/],

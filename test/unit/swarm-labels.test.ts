@@ -618,6 +618,28 @@ describe('networks and server addresses', () => {
     assert.deepEqual(r.warnings, ['Swarm service "s": task "s.2" has no address on network "net"; skipped']);
   });
 
+  test("{{ .ContainerName }} in the default rule is the task's name, as Traefik names a Swarm task's container", () => {
+    const options = { defaultRule: 'Host(`{{ .ContainerName }}.example.com`)' };
+    const one = build([service('app_web', { ...ENABLE, ...port }, { tasks: 1 })], options);
+    assert.deepEqual(one.errors, []);
+    assert.equal(one.config.http.routers['app-web']!.rule, 'Host(`app_web.1.example.com`)');
+    // A global service's task is named by its task ID.
+    const global = build([service('agent', { ...ENABLE, ...port }, { tasks: [{ id: 'x7k2', name: 'agent.x7k2', addresses: { net: ['10.0.0.5'] } }] })], options);
+    assert.equal(global.config.http.routers.agent!.rule, 'Host(`agent.x7k2.example.com`)');
+    // lbswarm: one container, named after the service.
+    const vip = build([service('app_web', { ...ENABLE, ...port, 'traefik.swarm.lbswarm': 'true' }, { tasks: 2, vips: { net: '10.0.1.100' } })], options);
+    assert.equal(vip.config.http.routers['app-web']!.rule, 'Host(`app_web.example.com`)');
+    // Two tasks, two rules: Traefik's merge drops a router its containers define differently; so does portero, saying why.
+    const two = build([service('app_web', { ...ENABLE, ...port }, { tasks: 2 })], options);
+    assert.deepEqual(Object.keys(two.config.http.routers), []);
+    assert.match(messages(two.errors)[0]!, /router "app-web" .*the default rule reads \.ContainerName, which gives each of the 2 tasks its own rule \("Host\(`app_web\.1\.example\.com`\)", "Host\(`app_web\.2\.example\.com`\)"\)/);
+    const none = build([service('app_web', { ...ENABLE, ...port }, { tasks: 0 })], options);
+    assert.match(messages(none.errors)[0]!, /no running task to name/);
+    // Labels that give the rule need no task.
+    const ruled = build([service('app_web', { ...ENABLE, ...port, 'traefik.http.routers.r.rule': 'Host(`a`)' }, { tasks: 0 })], options);
+    assert.deepEqual(ruled.errors, []);
+  });
+
   test('lbswarm: one server at the virtual IP', () => {
     for (const label of ['traefik.swarm.lbswarm', 'traefik.docker.lbswarm']) {
       const r = build([service('s', { ...port, [label]: 'true' }, { ...two, vips: { front: '10.0.1.100', back: '10.0.2.100' } })], { network: 'back' });

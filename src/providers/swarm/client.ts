@@ -42,7 +42,8 @@ export class SwarmClient {
         addresses[name] = (att.Addresses ?? []).map(stripPrefix);
       }
       const list = tasksByService.get(t.ServiceID) ?? [];
-      list.push({ id: t.ID ?? '', name: `${t.ServiceID}.${t.Slot ?? t.NodeID ?? ''}`, addresses });
+      // Traefik's container name for a task: the service's name, then the slot, or the task ID for a global service's.
+      list.push({ id: t.ID ?? '', name: `${t.ServiceID}.${t.Slot || t.ID || ''}`, addresses });
       tasksByService.set(t.ServiceID, list);
     }
     const out: SwarmService[] = services.map((s) => {

@@ -8,6 +8,8 @@
 //
 //   literal text                    Host(`
 //   {{ .Name }}                     the service name, already normalized (see serviceName)
+//   {{ .ContainerName }}            the task's name, as Traefik names a Swarm task's container:
+//                                   <service>.<slot>, <service>.<task ID> (global), <service> (lbswarm)
 //   {{ .Labels.key }}               a label whose key is a Go identifier
 //   {{ index .Labels "com.x" }}     any label ("" when absent, as a Go map gives)
 //   {{ normalize ARG }}             Traefik's Normalize (see normalize below)
@@ -48,7 +50,13 @@ export function serviceName(service: DefaultRuleInput): string {
 
 export class DefaultRuleError extends Error {}
 
-type Model = { name: string; labels: Record<string, string> };
+/** A compiled default rule: the rule for a service, or for one of its tasks when the template reads .ContainerName (`perTask`). */
+export interface DefaultRule {
+  (service: DefaultRuleInput, containerName?: string): string;
+  readonly perTask: boolean;
+}
+
+type Model = { name: string; containerName: string; labels: Record<string, string> };
 type Expr = (m: Model) => Value;
 type Value = { kind: 'string'; v: string } | { kind: 'labels'; v: Record<string, string> };
 
@@ -113,7 +121,8 @@ function findQuoteEnd(src: string, start: number): number {
 }
 
 /** Parses one action's pipeline: command ('|' command)*. */
-function parseAction(template: string, toks: Tok[]): Expr {
+/** `uses.containerName` is set when the action reads .ContainerName. */
+function parseAction(template: string, toks: Tok[], uses: { containerName: boolean }): Expr {
   let k = 0;
   const describe = (t: Tok | undefined): string =>
     t === undefined ? 'the end of the action' : t.t === 'ident' ? `"${t.v}"` : t.t === 'field' ? `.${t.path.join('.')}` : t.t === 'string' ? 'a string' : `"${t.t}"`;
@@ -148,8 +157,11 @@ function parseAction(template: string, toks: Tok[]): Expr {
       const key = rest[0];
       return (m) => ({ kind: 'string', v: Object.hasOwn(m.labels, key) ? m.labels[key] : '' });
     }
-    if (head === 'ContainerName') fail(template, '.ContainerName is not available in Swarm mode (a service has no single container)');
-    fail(template, `unknown field .${path.join('.')} at position ${pos} (available: .Name, .Labels)`);
+    if (head === 'ContainerName' && rest.length === 0) {
+      uses.containerName = true;
+      return (m) => ({ kind: 'string', v: m.containerName });
+    }
+    fail(template, `unknown field .${path.join('.')} at position ${pos} (available: .Name, .ContainerName, .Labels)`);
   };
 
   // A command: a function applied to its arguments (plus the piped value), or a lone operand.
@@ -212,8 +224,9 @@ function asString(template: string, v: Value, where: string): string {
  * for templates outside the supported subset. The result gives the rule for a
  * service; an empty result means "no rule" (Traefik then drops the router).
  */
-export function compileDefaultRule(template: string): (service: DefaultRuleInput) => string {
+export function compileDefaultRule(template: string): DefaultRule {
   const parts: (string | Expr)[] = [];
+  const uses = { containerName: false };
   let i = 0;
   let trimNext = false;
   while (i <= template.length) {
@@ -243,7 +256,7 @@ export function compileDefaultRule(template: string): (service: DefaultRuleInput
     if (/^\s*\/\*[\s\S]*\*\/\s*$/.test(body)) {
       // A comment; Go requires it to fill the whole action.
     } else {
-      parts.push(parseAction(template, lexAction(template, body, start)));
+      parts.push(parseAction(template, lexAction(template, body, start), uses));
     }
     i = close + 2;
   }
@@ -257,6 +270,7 @@ export function compileDefaultRule(template: string): (service: DefaultRuleInput
   };
   // Values have fixed types (.Name a string, .Labels a map), so one run
   // finds every type mistake ({{ .Labels }}, normalize .Labels) now.
-  render({ name: 'x', labels: {} });
-  return (service) => render({ name: serviceName(service), labels: service.labels });
+  render({ name: 'x', containerName: 'x', labels: {} });
+  const rule = (service: DefaultRuleInput, containerName = service.name) => render({ name: serviceName(service), containerName, labels: service.labels });
+  return Object.assign(rule, { perTask: uses.containerName });
 }

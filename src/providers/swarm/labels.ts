@@ -19,7 +19,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { emptyDynamicConfig, type ConfigError, type DynamicConfig, type MiddlewareConfig, type RouterConfig, type ServiceConfig } from '../../dynamic/model.js';
 import { compileConstraints, type ConstraintMatcher } from './constraints.js';
-import { compileDefaultRule, serviceName } from './default-rule.js';
+import { compileDefaultRule, serviceName, type DefaultRule } from './default-rule.js';
 import { buildMiddleware, buildRouter, buildService, type BuildContext } from './labels-build.js';
 import { byteOrder, goBool, indexLabels, LabelProblem, pick, type SpecSet } from './labels-common.js';
 import { chooseNetwork, readProviderLabels, serverHosts, type ProviderLabels } from './labels-network.js';
@@ -175,6 +175,24 @@ function subDomain(service: SwarmService): string {
   return name.replace(/^\//, '').replace(/[/_]/g, '-');
 }
 
+/**
+ * A default rule that reads .ContainerName, as Traefik renders it: once per
+ * task, named as Traefik names a Swarm task's container (one name, the
+ * service's, with lbswarm). Tasks that get different rules define the router
+ * differently, which Traefik's merge answers by dropping the router.
+ */
+function perTaskRule(service: SwarmService, render: DefaultRule, lbswarm: boolean): string {
+  const names = lbswarm ? [service.name] : service.tasks.map((t) => t.name);
+  if (names.length === 0) throw new LabelProblem('no rule: the default rule reads .ContainerName, and the service has no running task to name');
+  const rules = [...new Set(names.map((n) => render(service, n)))];
+  if (rules.length > 1) {
+    throw new LabelProblem(
+      `no rule: the default rule reads .ContainerName, which gives each of the ${names.length} tasks its own rule (${rules.slice(0, 3).map((r) => JSON.stringify(r)).join(', ')}${rules.length > 3 ? ', ...' : ''}); as in Traefik, a router its containers define differently is dropped (set a rule label, or use lbswarm)`,
+    );
+  }
+  return rules[0]!;
+}
+
 /** The service speaks Traefik 1.7's labels: some of them, and none of v2/v3's (which would take precedence). */
 function usesV1Labels(service: SwarmService): boolean {
   const keys = Object.keys(service.labels);
@@ -244,7 +262,8 @@ function processService(
   const ctx: BuildContext = {
     defaultRule: () => {
       if (render instanceof Error) throw new LabelProblem(`no rule, and the default rule cannot be used: ${render.message}`);
-      return render(service);
+      if (!render.perTask) return render(service);
+      return perTaskRule(service, render, provider instanceof LabelProblem ? false : provider.lbswarm?.value === true);
     },
     hosts: memo(() => {
       if (provider instanceof LabelProblem) throw provider;

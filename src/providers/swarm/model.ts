@@ -5,7 +5,7 @@
 
 export interface SwarmTask {
   id: string;
-  /** Slot or node-scoped name, for messages ("whoami_whoami.2"). */
+  /** As Traefik names the task's container: "<service>.<slot>", or "<service>.<task ID>" for a global service ("whoami_whoami.2"). */
   name: string;
   /** Network name -> this task's IP addresses on it (no prefix length). */
   addresses: Record<string, string[]>;
