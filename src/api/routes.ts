@@ -13,6 +13,7 @@ import type { EntryPointConfig } from '../config/static.js';
 import type { ConfigError } from '../dynamic/model.js';
 import { buildRuntime, elementType, providerOf, type MiddlewareInfo, type RouterInfo, type Runtime, type ServiceInfo, type Status } from './runtime.js';
 import type { ApiSources, ProviderFacts } from './sources.js';
+import { TCP_UDP_SECTIONS, tcpUdpRepresentations, tcpUdpRuntime } from './tcp-udp.js';
 import { trafficReport } from './traffic.js';
 import { porteroVersion } from './version.js';
 
@@ -86,6 +87,15 @@ export function handleApi(method: string, rawUrl: string, sources: ApiSources): 
       return found.length === 0 ? error(404, `${singular} not found: ${id}`) : json(200, found[0]);
     }
   }
+  for (const [base, kind] of Object.entries(TCP_UDP_SECTIONS)) {
+    const singular = base.split('/')[1]!.slice(0, -1);
+    if (collection(base)) return list(query, tcpUdpRepresentations(tcpUdpRuntime(allProviderErrors(sources))[kind]), null);
+    if (element(base)) {
+      if (id === undefined) return badId(singular);
+      const found = tcpUdpRepresentations(tcpUdpRuntime(allProviderErrors(sources))[kind], id);
+      return found.length === 0 ? error(404, `${singular} not found: ${id}`) : json(200, found[0]);
+    }
+  }
   return error(404, `not found: ${path}`);
 }
 
@@ -133,10 +143,16 @@ function rawData(sources: ApiSources): unknown {
   const section = (map: Map<string, { error?: string[] }>) =>
     map.size === 0 ? undefined : Object.fromEntries([...map].map(([k, v]) => [k, { ...v, errors: v.error ?? [] }]));
   const compiled = sources.publisher.current;
+  const tcpUdp = tcpUdpRuntime(allProviderErrors(sources));
   return {
     routers: section(runtime.routers),
     middlewares: section(runtime.middlewares),
     services: section(runtime.services),
+    tcpRouters: section(tcpUdp.tcpRouter),
+    tcpMiddlewares: section(tcpUdp.tcpMiddleware),
+    tcpServices: section(tcpUdp.tcpService),
+    udpRouters: section(tcpUdp.udpRouter),
+    udpServices: section(tcpUdp.udpService),
     errors: [...allProviderErrors(sources), ...(compiled?.errors ?? [])],
     generation: sources.publisher.generation,
   };
@@ -154,13 +170,13 @@ function sectionOf(map: Map<string, { status: Status }>): { total: number; warni
 
 function overview(sources: ApiSources): unknown {
   const runtime = runtimeOf(sources);
-  const zero = { total: 0, warnings: 0, errors: 0 };
+  const tcpUdp = tcpUdpRuntime(allProviderErrors(sources));
   const { file, swarm } = sources.config.providers;
   const providers = [...(file !== undefined ? ['File'] : []), ...(swarm !== undefined ? [swarm.dialect === 'v3' ? 'Swarm' : 'Docker'] : [])];
   return {
     http: { routers: sectionOf(runtime.routers), services: sectionOf(runtime.services), middlewares: sectionOf(runtime.middlewares) },
-    tcp: { routers: zero, services: zero, middlewares: zero },
-    udp: { routers: zero, services: zero },
+    tcp: { routers: sectionOf(tcpUdp.tcpRouter), services: sectionOf(tcpUdp.tcpService), middlewares: sectionOf(tcpUdp.tcpMiddleware) },
+    udp: { routers: sectionOf(tcpUdp.udpRouter), services: sectionOf(tcpUdp.udpService) },
     features: {
       tracing: '',
       metrics: sources.config.metrics?.prometheus !== undefined ? 'prometheus' : '',

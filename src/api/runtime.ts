@@ -79,7 +79,8 @@ export function buildRuntime(
   // reported a problem with.
   for (const e of providerErrors) {
     // A broken servers transport shows through the services that name it.
-    if (e.element === undefined || e.element.kind === 'serversTransport' || e.element.kind === 'certificate') continue;
+    // TCP and UDP elements have their own sections (tcp-udp.ts).
+    if (e.element === undefined || (e.element.kind !== 'router' && e.element.kind !== 'service' && e.element.kind !== 'middleware')) continue;
     const name = qualify(e.element.name, e.provider);
     const map: Map<string, { error?: string[]; status: Status }> =
       e.element.kind === 'router' ? runtime.routers : e.element.kind === 'service' ? runtime.services : runtime.middlewares;

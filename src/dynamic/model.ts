@@ -132,9 +132,12 @@ export interface DynamicConfig {
 // A problem found while reading or validating configuration. `element` names
 // what is disabled by it ("router whoami@file"), so the log and the API can
 // say exactly what stopped serving and why.
+/** TCP and UDP elements a provider read (Swarm labels) and portero does not serve: listed in the API, disabled. */
+export type TcpUdpKind = 'tcpRouter' | 'tcpService' | 'tcpMiddleware' | 'udpRouter' | 'udpService';
+
 export interface ConfigError {
   provider: string;
-  element?: { kind: 'router' | 'service' | 'middleware' | 'serversTransport' | 'certificate'; name: string };
+  element?: { kind: 'router' | 'service' | 'middleware' | 'serversTransport' | 'certificate' | TcpUdpKind; name: string };
   message: string;
   /**
    * 'warning': nothing is disabled; the element keeps serving, as Traefik

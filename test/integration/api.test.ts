@@ -77,7 +77,7 @@ test('/, /ping and /dashboard keep their answers; unknown paths are 404 JSON und
     const dash = await get(p.apiPort, '/dashboard');
     assert.deepEqual([dash.status, dash.headers.get('location')], [301, '/dashboard/']);
 
-    for (const path of ['/api/nope', '/api/', '/api/http/routers/a/b', '/api/http/nothing', '/api/tcp/routers']) {
+    for (const path of ['/api/nope', '/api/', '/api/http/routers/a/b', '/api/http/nothing', '/api/tcp/nothing']) {
       const r = await get(p.apiPort, path);
       assert.equal(r.status, 404, path);
       assert.match(r.headers.get('content-type')!, /^application\/json/, path);
@@ -454,6 +454,37 @@ test("a provider's warnings disable nothing: the element serves with status warn
   } finally {
     await portero.stop();
     backend.close();
+  }
+});
+
+test("TCP and UDP elements a provider read are listed in Traefik's TCP and UDP sections, disabled, with the reason", async () => {
+  const webPort = await freePort();
+  const apiPort = await freePort();
+  const pg = 'TCP router "pg" (Swarm service "db"): not served: portero routes HTTP only';
+  const provider = new ReportingProvider('swarm', { http: { routers: {}, services: {}, middlewares: {} } }, [
+    { provider: 'swarm', element: { kind: 'tcpRouter', name: 'pg' }, message: pg, level: 'warning' },
+    { provider: 'swarm', element: { kind: 'tcpService', name: 'pg' }, message: 'TCP service "pg" (Swarm service "db"): not served: portero routes HTTP only', level: 'warning' },
+    { provider: 'swarm', element: { kind: 'udpService', name: 'dns' }, message: 'UDP service "dns" (Swarm service "dns"): not served: portero routes HTTP only', level: 'warning' },
+  ]);
+  const portero = new Portero({ config: testStaticConfig(webPort, apiPort, 1), log: pino({ level: 'silent' }), providers: [provider] });
+  await portero.start();
+  try {
+    const routers = await get(apiPort, '/api/tcp/routers');
+    assert.deepEqual(routers.json, [{ error: [pg], status: 'disabled', name: 'pg@swarm', provider: 'swarm' }]);
+    assert.deepEqual((await get(apiPort, '/api/tcp/routers/pg@swarm')).json, routers.json[0]);
+    assert.equal((await get(apiPort, '/api/tcp/routers/other@swarm')).status, 404);
+    assert.deepEqual((await get(apiPort, '/api/udp/services')).json.map((s: { name: string }) => s.name), ['dns@swarm']);
+    assert.deepEqual((await get(apiPort, '/api/tcp/middlewares')).json, []);
+    assert.deepEqual((await get(apiPort, '/api/udp/routers?status=disabled')).json, []);
+    const overview = (await get(apiPort, '/api/overview')).json;
+    assert.deepEqual(overview.tcp, { routers: { total: 1, warnings: 0, errors: 1 }, services: { total: 1, warnings: 0, errors: 1 }, middlewares: { total: 0, warnings: 0, errors: 0 } });
+    assert.deepEqual(overview.udp.services, { total: 1, warnings: 0, errors: 1 });
+    const raw = (await get(apiPort, '/api/rawdata')).json;
+    assert.deepEqual(Object.keys(raw.tcpRouters), ['pg@swarm']);
+    assert.equal(raw.udpRouters, undefined);
+    assert.deepEqual(raw.http, undefined);
+  } finally {
+    await portero.stop();
   }
 });
 

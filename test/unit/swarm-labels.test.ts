@@ -511,6 +511,35 @@ describe('v2/v3 labels', () => {
     assert.match(r.warnings[0], /portero routes HTTP only/);
   });
 
+  test('TCP and UDP routers, services and middlewares are named for the API, disabled: not served', () => {
+    const r = build([
+      service('db', {
+        ...ENABLE,
+        'traefik.tcp.routers.pg.rule': 'HostSNI(`*`)',
+        'traefik.TCP.Routers.pg.entrypoints': 'pg',
+        'traefik.tcp.services.pg.loadbalancer.server.port': '5432',
+        'traefik.tcp.middlewares.lan.ipallowlist.sourcerange': '10.0.0.0/8',
+        'traefik.udp.routers.dns.entrypoints': 'dns',
+        'traefik.udp.services.dns.loadbalancer.server.port': '53',
+        'traefik.tls.stores.default.defaultgeneratedcert.resolver': 'le',
+        'traefik.http.routers.web.rule': 'Host(`db.test`)',
+        'traefik.http.services.web.loadbalancer.server.port': '8080',
+      }),
+    ]);
+    assert.deepEqual(Object.keys(r.config.http.routers), ['web']);
+    const notServed = r.notices.filter((n) => n.element !== undefined && n.element.kind !== 'service');
+    assert.deepEqual(
+      notServed.map((n) => [n.element!.kind, n.element!.name, n.message]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+      [
+        ['tcpMiddleware', 'lan', 'TCP middleware "lan" (Swarm service "db"): not served: portero routes HTTP only'],
+        ['tcpRouter', 'pg', 'TCP router "pg" (Swarm service "db"): not served: portero routes HTTP only'],
+        ['tcpService', 'pg', 'TCP service "pg" (Swarm service "db"): not served: portero routes HTTP only'],
+        ['udpRouter', 'dns', 'UDP router "dns" (Swarm service "db"): not served: portero routes HTTP only'],
+        ['udpService', 'dns', 'UDP service "dns" (Swarm service "db"): not served: portero routes HTTP only'],
+      ],
+    );
+  });
+
   test('v2/v3 labels win over v1 labels, with a warning', () => {
     const r = build([
       service('s', { ...ENABLE, 'traefik.http.services.s.loadbalancer.server.port': '81', 'traefik.port': '80', 'traefik.frontend.rule': 'Host:a' }),

@@ -1,7 +1,7 @@
 // Pieces shared by the v1 and v2/v3 label readers: what a reader produces for
 // one Swarm service (element specs made of labels), problems that name the
 // label at fault, and Go's value parsing.
-import type { RuleSyntax } from '../../dynamic/model.js';
+import type { RuleSyntax, TcpUdpKind } from '../../dynamic/model.js';
 
 /** A problem with one element, naming the label at fault when there is one. */
 export class LabelProblem extends Error {
@@ -71,6 +71,8 @@ export interface SpecSet {
   /** Problems that belong to no element (e.g. an unknown `traefik.http.<section>`). */
   problems: LabelProblem[];
   warnings: string[];
+  /** TCP and UDP routers, services and middlewares the labels define, which portero does not serve. */
+  tcpUdp: { kind: TcpUdpKind; name: string }[];
 }
 
 /** Go's strconv.ParseBool spellings, plus true/false in any case. */

@@ -121,7 +121,7 @@ export interface V1Names {
 
 /** Reads the Traefik 1.7 labels of one Swarm service. */
 export function readV1Labels(labels: Readonly<Record<string, string>>, names: V1Names): SpecSet {
-  const set: SpecSet = { routers: [], services: [], middlewares: [], problems: [], warnings: [] };
+  const set: SpecSet = { routers: [], services: [], middlewares: [], problems: [], warnings: [], tcpUdp: [] };
   const segments = new Map<string, Props>([['', new Map()]]);
   const clashes = new Map<string, LabelProblem>();
 

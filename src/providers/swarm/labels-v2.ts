@@ -9,6 +9,7 @@
 // Values are checked by the file provider's normalizer (normalize.ts), fed
 // the nested object these labels describe.
 import { byteOrder, goBool, LabelProblem, splitList, type Leaf, type MiddlewareSpec, type RouterSpec, type ServerLabels, type ServiceSpec, type SpecSet } from './labels-common.js';
+import type { TcpUdpKind } from '../../dynamic/model.js';
 
 interface Entry {
   key: string;
@@ -110,12 +111,28 @@ function serviceSpec(g: Group, warnings: string[]): ServiceSpec {
   return spec;
 }
 
+const TCP_UDP_KINDS: Record<string, TcpUdpKind> = {
+  'tcp.routers': 'tcpRouter',
+  'tcp.services': 'tcpService',
+  'tcp.middlewares': 'tcpMiddleware',
+  'udp.routers': 'udpRouter',
+  'udp.services': 'udpService',
+};
+
+/** The TCP/UDP element a label belongs to ("traefik.tcp.routers.db.rule" -> tcpRouter "db"), or null. */
+function tcpUdpElement(key: string): { kind: TcpUdpKind; name: string } | null {
+  const parts = key.split('.');
+  const kind = TCP_UDP_KINDS[`${parts[1]}.${parts[2]}`.toLowerCase()];
+  if (kind === undefined || parts.length < 5 || parts[3] === '') return null;
+  return { kind, name: parts[3]! };
+}
+
 /**
  * Reads the v2/v3 labels of one Swarm service. `base` is the service's
  * Traefik name, used for the default router and service.
  */
 export function readV2Labels(labels: Readonly<Record<string, string>>, base: string): SpecSet {
-  const set: SpecSet = { routers: [], services: [], middlewares: [], problems: [], warnings: [] };
+  const set: SpecSet = { routers: [], services: [], middlewares: [], problems: [], warnings: [], tcpUdp: [] };
   const sections = { routers: new Map<string, Group>(), services: new Map<string, Group>(), middlewares: new Map<string, Group>() };
   let http = false;
   const ignored: string[] = [];
@@ -125,6 +142,8 @@ export function readV2Labels(labels: Readonly<Record<string, string>>, base: str
     if (!isV2Label(lower)) continue;
     if (!lower.startsWith('traefik.http.')) {
       ignored.push(key);
+      const element = tcpUdpElement(key);
+      if (element !== null && !set.tcpUdp.some((e) => e.kind === element.kind && e.name === element.name)) set.tcpUdp.push(element);
       continue;
     }
     http = true;

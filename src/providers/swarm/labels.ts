@@ -247,6 +247,11 @@ function processService(
 
   const specs = readSpecs(service, warn);
   for (const w of specs.warnings) warn(w);
+  for (const { kind, name } of specs.tcpUdp) {
+    const what = `${kind.slice(0, 3).toUpperCase()} ${kind.slice(3).toLowerCase()}`;
+    // Disabled in the API's TCP/UDP sections; the log has the warning about the labels once.
+    result.notices.push({ provider: PROVIDER, element: { kind, name }, message: `${what} "${name}" (Swarm service "${origin}"): not served: portero routes HTTP only`, level: 'warning' });
+  }
   for (const p of specs.problems) serviceError(p);
 
   const providerWarnings: string[] = [];
