@@ -15,6 +15,16 @@ export interface FakeState {
   down: boolean;
   requests: string[];
   events: http.ServerResponse[];
+  /** Events the engine has seen (for `since`): each is replayed to an /events request whose `since` is before it. */
+  eventLog?: { timeNano: bigint; line: string }[];
+  /** The `since` of each /events request ("" without one). */
+  eventSince?: string[];
+}
+
+/** Docker's "<seconds>.<nanoseconds>" (or plain seconds) as nanoseconds. */
+function sinceNano(since: string): bigint {
+  const [s, ns = ''] = since.split('.');
+  return BigInt(s!) * 1_000_000_000n + BigInt(ns.padEnd(9, '0').slice(0, 9) || '0');
 }
 
 export function fakeDocker(state: FakeState): http.Server {
@@ -55,11 +65,15 @@ export function fakeDocker(state: FakeState): http.Server {
         );
       case '/networks':
         return json([{ Id: 'net1', Name: 'traefik-net' }]);
-      case '/events':
+      case '/events': {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.flushHeaders();
+        const since = new URL(req.url ?? '/', 'http://x').searchParams.get('since') ?? '';
+        state.eventSince?.push(since);
+        if (since !== '') for (const e of state.eventLog ?? []) if (e.timeNano >= sinceNano(since)) res.write(e.line + '\n');
         state.events.push(res);
         return;
+      }
       default:
         if (path.startsWith('/containers/')) {
           res.writeHead(404, { 'content-type': 'application/json' });

@@ -3,11 +3,12 @@
 // networks, resyncs on events, and keeps the last configuration while the
 // API is gone, coming back within 2 s after it returns.
 import assert from 'node:assert/strict';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import type { DynamicConfig } from '../../src/dynamic/model.js';
-import { SwarmClient } from '../../src/providers/swarm/client.js';
+import { SwarmClient, sinceAfter } from '../../src/providers/swarm/client.js';
 import { SwarmProvider } from '../../src/providers/swarm/provider.js';
 import { fakeDocker, type FakeState } from '../helpers/fake-docker.js';
 
@@ -93,6 +94,69 @@ test("tasks are named as Traefik names a Swarm task's container: <service>.<slot
     state.global = true;
     assert.deepEqual(await names(), ['whoami_whoami.task0', 'whoami_whoami.task1']);
   } finally {
+    server.close();
+    server.closeAllConnections();
+  }
+});
+
+test('the events stream stays open through a quiet cluster, and a reconnection asks for what it missed instead of syncing everything', async () => {
+  const state: FakeState = { replicas: ['10.0.9.5'], rule: 'Host:a', down: false, requests: [], events: [], eventLog: [], eventSince: [] };
+  const server = fakeDocker(state);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  // A long poll interval: every sync below comes from an event.
+  const provider = new SwarmProvider(
+    { endpoint: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`, exposedByDefault: false, defaultRule: 'Host(`{{ normalize .Name }}`)', refreshSeconds: 60, watch: true },
+    pino({ level: 'silent' }),
+  );
+  const syncs = () => state.requests.filter((r) => r === 'GET /services').length;
+  const until = async (what: string, fn: () => boolean, ms: number) => {
+    const end = Date.now() + ms;
+    while (!fn()) {
+      if (Date.now() > end) throw new Error(`timed out: ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  // Real engine times: beyond a double's exact integers, so portero must read them exactly.
+  let t = 1_764_000_000_000_000_001n;
+  const event = (res?: http.ServerResponse) => {
+    t += 1_000_123n;
+    const line = `{"Type":"service","Action":"update","Actor":{"ID":"svc1"},"time":${t / 1_000_000_000n},"timeNano":${t}}`;
+    state.eventLog!.push({ timeNano: t, line });
+    res?.write(line + '\n');
+    return t;
+  };
+  assert.equal(sinceAfter(1_764_000_000_999_999_999n), '1764000001.000000000');
+  try {
+    await provider.start(() => {});
+    await until('the events stream', () => state.events.length === 1, 2000);
+    // Longer than dockerode's 10 s request timeout, which used to cut the silent stream.
+    await new Promise((r) => setTimeout(r, 11_000));
+    assert.equal(state.eventSince!.length, 1, 'one events request in 11 quiet seconds');
+    assert.equal(state.events[0]!.destroyed, false);
+
+    let before = syncs();
+    const t1 = event(state.events[0]);
+    await until('the sync an event brings', () => syncs() === before + 1, 2000);
+
+    // The stream drops; an event happens meanwhile. The reconnection asks for what came after t1 and gets it.
+    state.events.shift()!.destroy();
+    event();
+    before = syncs();
+    await until('the reconnection', () => state.events.length === 1, 3000);
+    assert.equal(state.eventSince!.at(-1), sinceAfter(t1));
+    await until('the sync the missed event brings', () => syncs() === before + 1, 2000);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(syncs(), before + 1, 'one sync, for the missed event, and no other');
+
+    // Dropped again with nothing missed: no sync at all.
+    state.events.shift()!.destroy();
+    before = syncs();
+    await until('the second reconnection', () => state.events.length === 1, 3000);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(syncs(), before);
+  } finally {
+    provider.stop();
+    for (const ev of state.events) ev.destroy();
     server.close();
     server.closeAllConnections();
   }

@@ -17,12 +17,33 @@ function stripPrefix(cidr: string): string {
   return slash === -1 ? cidr : cidr.slice(0, slash);
 }
 
+/** One Docker event as the engine sends it (the fields portero reads). */
+export interface DockerEvent {
+  Type?: string;
+  Action?: string;
+  /** When it happened, in nanoseconds since the epoch (read exactly: a double cannot hold it). */
+  timeNano?: bigint;
+}
+
+/** Docker's `since` for the instant just after `timeNano`: "<seconds>.<nanoseconds>". */
+export function sinceAfter(timeNano: bigint): string {
+  const next = timeNano + 1n;
+  return `${next / 1_000_000_000n}.${String(next % 1_000_000_000n).padStart(9, '0')}`;
+}
+
 export class SwarmClient {
   readonly docker: Docker;
+  /**
+   * The events stream's own client, without the request timeout: the stream
+   * is silent while the cluster is, and a timeout would cut it every 10 s.
+   * Only the connection has a deadline.
+   */
+  private readonly eventsDocker: Docker;
   private ownNetworks: string[] | null | undefined;
 
   constructor(endpoint: string) {
     this.docker = new Docker({ ...dockerOptions(endpoint), timeout: 10_000 });
+    this.eventsDocker = new Docker({ ...dockerOptions(endpoint), connectionTimeout: 10_000 } as Docker.DockerOptions);
   }
 
   async snapshot(): Promise<SwarmSnapshot> {
@@ -81,10 +102,39 @@ export class SwarmClient {
     return this.ownNetworks;
   }
 
-  /** Service create/update/remove events; resolves the stream so the caller can watch its end. */
-  async events(onEvent: () => void): Promise<NodeJS.ReadableStream> {
-    const stream = await this.docker.getEvents({ filters: JSON.stringify({ type: ['service'] }) });
-    stream.on('data', () => onEvent());
+  /**
+   * Service create/update/remove events, from `since` (Docker's format, see
+   * sinceAfter) when given, so that a reconnection gets what it missed;
+   * resolves the stream so the caller can watch its end.
+   */
+  async events(onEvent: (event: DockerEvent) => void, since?: string): Promise<NodeJS.ReadableStream> {
+    // The typings say a number; the engine takes "<seconds>.<nanoseconds>", which keeps nanosecond precision.
+    const options: Docker.GetEventsOptions = { filters: JSON.stringify({ type: ['service'] }), ...(since !== undefined ? { since: since as unknown as number } : {}) };
+    const stream = await this.eventsDocker.getEvents(options);
+    // A peer that vanished without closing (a partition, a dead socket proxy) is found by TCP keep-alive.
+    (stream as unknown as { socket?: { setKeepAlive?(on: boolean, delayMs: number): void } }).socket?.setKeepAlive?.(true, 15_000);
+    let pending = '';
+    stream.on('data', (chunk: Buffer | string) => {
+      // One JSON object per line; a chunk may hold several, or part of one.
+      pending += chunk.toString();
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl).trim();
+        pending = pending.slice(nl + 1);
+        if (line === '') continue;
+        const event: DockerEvent = {};
+        try {
+          const parsed = JSON.parse(line) as { Type?: string; Action?: string };
+          event.Type = parsed.Type;
+          event.Action = parsed.Action;
+          const nano = /"timeNano":\s*(\d+)/.exec(line);
+          if (nano !== null) event.timeNano = BigInt(nano[1]!);
+        } catch {
+          /* not JSON: still a sign that something happened */
+        }
+        onEvent(event);
+      }
+    });
     return stream;
   }
 }

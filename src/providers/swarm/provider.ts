@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { ConfigError, DynamicConfig } from '../../dynamic/model.js';
 import type { Provider } from '../provider.js';
-import { SwarmClient } from './client.js';
+import { SwarmClient, sinceAfter } from './client.js';
 import { buildSwarmConfig, compileConstraints, compileDefaultRule } from './labels.js';
 import type { SwarmProviderOptions } from './model.js';
 
@@ -33,8 +33,10 @@ export class SwarmProvider implements Provider {
   private emit: ((c: DynamicConfig, e: ConfigError[]) => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private eventTimer: NodeJS.Timeout | null = null;
-  /** The events stream has connected before: a reconnection catches up with a sync. */
+  /** The events stream has connected before: a reconnection catches up on what it missed. */
   private eventsConnected = false;
+  /** When the last event happened (engine time, ns): a reconnection asks for the events after it. */
+  private lastEventNano: bigint | null = null;
   private events: NodeJS.ReadableStream | null = null;
   private syncing: Promise<void> | null = null;
   private again = false;
@@ -123,18 +125,21 @@ export class SwarmProvider implements Provider {
   private async watchEvents(): Promise<void> {
     if (this.stopped) return;
     try {
-      const stream = await this.client.events(() => {
+      const since = this.lastEventNano === null ? undefined : sinceAfter(this.lastEventNano);
+      const stream = await this.client.events((event) => {
+        if (event.timeNano !== undefined && (this.lastEventNano === null || event.timeNano > this.lastEventNano)) this.lastEventNano = event.timeNano;
         // A burst of events (a stack deploy) becomes one sync.
         if (this.eventTimer !== null) return;
         this.eventTimer = setTimeout(() => {
           this.eventTimer = null;
           void this.sync();
         }, EVENT_DEBOUNCE_MS);
-      });
+      }, since);
       this.events = stream;
-      // Events missed while the stream was down (the engine restarting, the
-      // API gone) are caught up at once, not at the next poll, which backs off.
-      if (this.eventsConnected) void this.sync();
+      // Events missed while the stream was down (the engine restarting, the API gone): the engine replays
+      // those after the last one seen, and each brings its sync. Without a last one to start from, one
+      // sync now catches up, not the next poll, which backs off.
+      if (this.eventsConnected && since === undefined) void this.sync();
       this.eventsConnected = true;
       const restart = () => {
         if (this.events !== stream) return;
