@@ -4,6 +4,7 @@
 import os from 'node:os';
 import Docker from 'dockerode';
 import type { SwarmService, SwarmSnapshot, SwarmTask } from './model.js';
+import { RawDockerGet } from './raw-get.js';
 
 /** "unix:///var/run/docker.sock", "tcp://host:2375", "http://host:2375" -> dockerode options. */
 export function dockerOptions(endpoint: string): Docker.DockerOptions {
@@ -31,6 +32,9 @@ export function sinceAfter(timeNano: bigint): string {
   return `${next / 1_000_000_000n}.${String(next % 1_000_000_000n).padStart(9, '0')}`;
 }
 
+/** What dockerode's list call would have returned for the same answer. */
+type ListAnswer<K extends 'listServices' | 'listTasks' | 'listNetworks'> = Awaited<ReturnType<Docker[K]>>;
+
 export class SwarmClient {
   readonly docker: Docker;
   /**
@@ -40,18 +44,31 @@ export class SwarmClient {
    */
   private readonly eventsDocker: Docker;
   private ownNetworks: string[] | null | undefined;
+  private readonly raw: RawDockerGet;
+  /** The last poll's answers, compared byte for byte with the next. */
+  private last: Buffer[] | null = null;
 
   constructor(endpoint: string) {
     this.docker = new Docker({ ...dockerOptions(endpoint), timeout: 10_000 });
+    this.raw = new RawDockerGet(dockerOptions(endpoint), 10_000);
     this.eventsDocker = new Docker({ ...dockerOptions(endpoint), connectionTimeout: 10_000 } as Docker.DockerOptions);
   }
 
-  async snapshot(): Promise<SwarmSnapshot> {
-    const [services, tasks, networks] = await Promise.all([
-      this.docker.listServices(),
-      this.docker.listTasks({ filters: JSON.stringify({ 'desired-state': ['running'] }) }),
-      this.docker.listNetworks(),
-    ]);
+  /** The next snapshot() parses whatever comes (the last one could not be used). */
+  forgetLast(): void {
+    this.last = null;
+  }
+
+  /** The Swarm now, or null when services, tasks and networks are byte for byte what the last call returned. */
+  async snapshot(): Promise<SwarmSnapshot | null> {
+    const last = this.last;
+    const got = await Promise.all(
+      ['/services', `/tasks?filters=${encodeURIComponent(JSON.stringify({ 'desired-state': ['running'] }))}`, '/networks'].map((path, i) => this.raw.get(path, last?.[i] ?? null)),
+    );
+    if (got.every((a) => a === null)) return null;
+    const answers = got.map((a, i) => a ?? last![i]!);
+    this.last = answers;
+    const [services, tasks, networks] = answers.map((a) => JSON.parse(a.toString('utf8')) as unknown) as [ListAnswer<'listServices'>, ListAnswer<'listTasks'>, ListAnswer<'listNetworks'>];
     const networkName = new Map(networks.map((n) => [n.Id, n.Name]));
     const tasksByService = new Map<string, SwarmTask[]>();
     for (const t of tasks) {

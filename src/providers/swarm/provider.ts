@@ -92,17 +92,19 @@ export class SwarmProvider implements Provider {
   private async syncOnce(): Promise<void> {
     try {
       const snapshot = await this.client.snapshot();
+      if (snapshot === null) {
+        // Nothing changed since the last poll: the configuration emitted then still holds.
+        this.noteReachable();
+        return;
+      }
       const { config, errors, warnings, notices } = buildSwarmConfig(snapshot, this.config);
-      if (this.failures > 0) this.log.warn({ provider: 'swarm', endpoint: this.config.endpoint }, 'Docker API reachable again');
-      this.failures = 0;
-      this.status.reachable = true;
-      this.status.lastSync = new Date().toISOString();
-      this.status.lastError = null;
+      this.noteReachable();
       this.status.services = snapshot.services.length;
       for (const w of warnings) if (!this.warned.has(w)) this.log.warn({ provider: 'swarm' }, w);
       this.warned = new Set(warnings);
       if (!this.stopped) this.emit?.(config, [...errors, ...notices]);
     } catch (err) {
+      this.client.forgetLast();
       this.failures++;
       this.status.reachable = false;
       this.status.lastError = (err as Error).message;
@@ -111,6 +113,14 @@ export class SwarmProvider implements Provider {
         this.log.error({ provider: 'swarm', endpoint: this.config.endpoint, err: (err as Error).message, failures: this.failures }, 'cannot read the Swarm; keeping the last configuration');
       }
     }
+  }
+
+  private noteReachable(): void {
+    if (this.failures > 0) this.log.warn({ provider: 'swarm', endpoint: this.config.endpoint }, 'Docker API reachable again');
+    this.failures = 0;
+    this.status.reachable = true;
+    this.status.lastSync = new Date().toISOString();
+    this.status.lastError = null;
   }
 
   private schedule(): void {
