@@ -26,6 +26,7 @@ import { cellText, headline, markdown, NOISY_CORES, ratios, textReport, textRow,
 import type { Report, Row, Settings } from './report-data.js';
 import { runScale, scaleSteps } from './scale.js';
 import { runSoak, soakMarkdown, soakSummary } from './soak.js';
+import { discoveryMarkdown, runDiscovery } from './discovery.js';
 import { httpsMarkdown, runHttps } from './https.js';
 import { middlewaresMarkdown, runMiddlewares } from './middlewares.js';
 import { runWebSocket, websocketMarkdown, WS_CONNECTIONS, WS_PAYLOAD_BYTES, WS_WINDOW } from './websocket.js';
@@ -61,6 +62,9 @@ export const usage = `node dist/bench/run.js [options]        (npm run bench -- 
   --ws-connections=64,1000   --websocket: the cells (connections each)
   --ws-window=${WS_WINDOW}              --websocket: messages each connection keeps in flight
   --ws-cap=0                 --websocket: cap the proxy with a cgroup at this many cores (0: no cap, pinned only)
+  --discovery                only the Swarm discovery case: portero's Swarm provider against a stand-in Docker API with
+                             1,000 services and 10,000 tasks: CPU and bytes per poll, /ping latency, a new task's time to
+                             routable (writes <out>.md/.json, default out: discovery)
   --soak=MINUTES              only the soak: portero (2 workers, 4 replicas) at half its measured capacity for MINUTES,
                              RSS and open fds sampled every 10 s; writes <out>.md/.json (default out: soak)
   --portero-cli=PATH         another checkout's dist/src/cli.js
@@ -70,6 +74,8 @@ export const usage = `node dist/bench/run.js [options]        (npm run bench -- 
 export interface RunOptions extends Settings {
   /** --soak=MINUTES: only the soak case (0: not asked). */
   soakMinutes: number;
+  /** --discovery: only the Swarm discovery case (bench/discovery.ts). */
+  discovery: boolean;
   /** --https: only the HTTPS cells against nginx. */
   https: boolean;
   /** --middlewares: only the middleware rows (bench/middlewares.ts). */
@@ -103,6 +109,7 @@ export function parseOptions(argv: string[], root: string): RunOptions {
       'scale-only': { type: 'boolean', default: false },
       soak: { type: 'string' },
       https: { type: 'boolean', default: false },
+      discovery: { type: 'boolean', default: false },
       middlewares: { type: 'boolean', default: false },
       websocket: { type: 'boolean', default: false },
       'ws-connections': { type: 'string', default: WS_CONNECTIONS.join(',') },
@@ -155,9 +162,10 @@ export function parseOptions(argv: string[], root: string): RunOptions {
     keepTmp: values['keep-tmp'],
     porteroCli: values['portero-cli'],
     resultsDir: resolve(values['results-dir'] ?? join(root, 'bench', 'results')),
-    out: values.out !== 'latest' ? values.out : values.soak !== undefined ? 'soak' : values.https ? 'https' : values.middlewares ? 'middlewares' : values.websocket ? 'websocket' : values.out,
+    out: values.out !== 'latest' ? values.out : values.soak !== undefined ? 'soak' : values.https ? 'https' : values.middlewares ? 'middlewares' : values.websocket ? 'websocket' : values.discovery ? 'discovery' : values.out,
     soakMinutes: values.soak === undefined ? 0 : int('soak', values.soak, 1),
     https: values.https ?? false,
+    discovery: values.discovery,
     middlewares: values.middlewares,
     websocket: values.websocket ? { connections: list('ws-connections', values['ws-connections'], 1), window: int('ws-window', values['ws-window'], 1), capCores: wsCap(values['ws-cap']) } : null,
   };
@@ -194,6 +202,20 @@ async function httpsOnly(opts: RunOptions, root: string): Promise<number> {
   console.log(`\n${text}\nwrote ${base}.md and .json`);
   if (!opts.keepTmp) rmSync(tmp, { recursive: true, force: true });
   return report.rounds.some((r) => r.reqPerSec === 0) ? 1 : 0;
+}
+
+/** --discovery: the Swarm provider against a stand-in Docker API (bench/discovery.ts). */
+async function discoveryOnly(opts: RunOptions, root: string): Promise<number> {
+  mkdirSync(opts.resultsDir, { recursive: true });
+  installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
+  const report = await runDiscovery({ cli: opts.porteroCli ?? DEFAULT_CLI, services: 1000, tasksPerService: 10, quietSeconds: Math.max(opts.durationS, 10), taskStarts: Math.max(opts.rounds, 5), log: (l) => console.error(l) });
+  const env = environment(root);
+  const base = join(opts.resultsDir, opts.out);
+  const text = `${discoveryMarkdown(report)}\nMachine: ${env.cpuModel}, ${env.cores} cores; node ${env.node}; portero ${describeCheckout(env.portero)}.\n`;
+  writeFileSync(`${base}.json`, `${JSON.stringify({ env, discovery: report }, null, 2)}\n`);
+  writeFileSync(`${base}.md`, text);
+  console.log(`\n${text}\nwrote ${base}.md and .json`);
+  return 0;
 }
 
 /** --middlewares: portero with and without middlewares, proxy saturated (bench/middlewares.ts). */
@@ -270,9 +292,10 @@ async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2), root);
   if (opts.soakMinutes > 0) return soakOnly(opts, root);
   if (opts.https) return httpsOnly(opts, root);
+  if (opts.discovery) return discoveryOnly(opts, root);
   if (opts.middlewares) return middlewaresOnly(opts, root);
   if (opts.websocket !== null) return websocketOnly(opts, root);
-  const { keepTmp, porteroCli, resultsDir, out, soakMinutes: _soak, https: _https, middlewares: _middlewares, websocket: _websocket, ...settings } = opts;
+  const { keepTmp, porteroCli, resultsDir, out, soakMinutes: _soak, https: _https, discovery: _discovery, middlewares: _middlewares, websocket: _websocket, ...settings } = opts;
   const peers: Record<string, Peer> = {
     direct,
     nginx,
