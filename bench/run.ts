@@ -171,6 +171,16 @@ export function parseOptions(argv: string[], root: string): RunOptions {
   };
 }
 
+/** Writes <out>.json ({ env, [key]: report }) and <out>.md (the markdown and the machine), and prints the markdown. */
+function writeResults(opts: RunOptions, root: string, key: string, report: unknown, markdown: string): void {
+  const env = environment(root);
+  const base = join(opts.resultsDir, opts.out);
+  const text = `${markdown}\nMachine: ${env.cpuModel}, ${env.cores} cores; node ${env.node}; portero ${describeCheckout(env.portero)}.\n`;
+  writeFileSync(`${base}.json`, `${JSON.stringify({ env, [key]: report }, null, 2)}\n`);
+  writeFileSync(`${base}.md`, text);
+  console.log(`\n${text}\nwrote ${base}.md and .json`);
+}
+
 /** --soak: the soak case alone, with its own report. */
 async function soakOnly(opts: RunOptions, root: string): Promise<number> {
   const tmp = join(root, 'bench', 'results', 'tmp', new Date().toISOString().replace(/[:.]/g, '-'));
@@ -194,12 +204,7 @@ async function httpsOnly(opts: RunOptions, root: string): Promise<number> {
   mkdirSync(opts.resultsDir, { recursive: true });
   installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
   const report = await runHttps({ tmp, cli: opts.porteroCli ?? DEFAULT_CLI, rounds: Math.max(opts.rounds, 3), durationS: opts.durationS, log: (l) => console.error(l) });
-  const env = environment(root);
-  const base = join(opts.resultsDir, opts.out);
-  const text = `${httpsMarkdown(report)}\nMachine: ${env.cpuModel}, ${env.cores} cores; node ${env.node}.\n`;
-  writeFileSync(`${base}.json`, `${JSON.stringify({ env, https: report }, null, 2)}\n`);
-  writeFileSync(`${base}.md`, text);
-  console.log(`\n${text}\nwrote ${base}.md and .json`);
+  writeResults(opts, root, 'https', report, httpsMarkdown(report));
   if (!opts.keepTmp) rmSync(tmp, { recursive: true, force: true });
   return report.rounds.some((r) => r.reqPerSec === 0) ? 1 : 0;
 }
@@ -209,12 +214,7 @@ async function discoveryOnly(opts: RunOptions, root: string): Promise<number> {
   mkdirSync(opts.resultsDir, { recursive: true });
   installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
   const report = await runDiscovery({ cli: opts.porteroCli ?? DEFAULT_CLI, services: 1000, tasksPerService: 10, quietSeconds: Math.max(opts.durationS, 10), taskStarts: Math.max(opts.rounds, 5), log: (l) => console.error(l) });
-  const env = environment(root);
-  const base = join(opts.resultsDir, opts.out);
-  const text = `${discoveryMarkdown(report)}\nMachine: ${env.cpuModel}, ${env.cores} cores; node ${env.node}; portero ${describeCheckout(env.portero)}.\n`;
-  writeFileSync(`${base}.json`, `${JSON.stringify({ env, discovery: report }, null, 2)}\n`);
-  writeFileSync(`${base}.md`, text);
-  console.log(`\n${text}\nwrote ${base}.md and .json`);
+  writeResults(opts, root, 'discovery', report, discoveryMarkdown(report));
   return 0;
 }
 
@@ -224,12 +224,7 @@ async function middlewaresOnly(opts: RunOptions, root: string): Promise<number> 
   mkdirSync(opts.resultsDir, { recursive: true });
   installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
   const report = await runMiddlewares({ tmp, cli: opts.porteroCli ?? DEFAULT_CLI, rounds: opts.rounds, durationS: opts.durationS, log: (l) => console.error(l) });
-  const env = environment(root);
-  const base = join(opts.resultsDir, opts.out);
-  const text = `${middlewaresMarkdown(report)}\nMachine: ${env.cpuModel}, ${env.cores} cores; node ${env.node}.\n`;
-  writeFileSync(`${base}.json`, `${JSON.stringify({ env, middlewares: report }, null, 2)}\n`);
-  writeFileSync(`${base}.md`, text);
-  console.log(`\n${text}\nwrote ${base}.md and .json`);
+  writeResults(opts, root, 'middlewares', report, middlewaresMarkdown(report));
   if (!opts.keepTmp) rmSync(tmp, { recursive: true, force: true });
   // A row that answered anything but 2xx was not measuring the middleware it names.
   return report.rows.some((r) => r.reqPerSec === 0 || r.errors.includes('non-2xx')) ? 1 : 0;
@@ -243,12 +238,7 @@ async function websocketOnly(opts: RunOptions, root: string): Promise<number> {
   installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
   const settings = { rounds: opts.rounds, durationS: opts.durationS, warmupS: opts.warmupS, connections: ws.connections, window: ws.window, payloadBytes: WS_PAYLOAD_BYTES, capCores: ws.capCores, quietWaitS: opts.quietWaitS, retries: opts.retries };
   const report = await runWebSocket({ tmp, cli: opts.porteroCli ?? DEFAULT_CLI, settings, log: (l) => console.error(l) });
-  const env = environment(root);
-  const base = join(opts.resultsDir, opts.out);
-  const text = `${websocketMarkdown(report)}\nMachine: ${env.cpuModel}, ${env.cores} cores; node ${env.node}; portero ${describeCheckout(env.portero)}.\n`;
-  writeFileSync(`${base}.json`, `${JSON.stringify({ env, websocket: report }, null, 2)}\n`);
-  writeFileSync(`${base}.md`, text);
-  console.log(`\n${text}\nwrote ${base}.md and .json`);
+  writeResults(opts, root, 'websocket', report, websocketMarkdown(report));
   if (!opts.keepTmp) rmSync(tmp, { recursive: true, force: true });
   // A row with a wrong or missing echo was not measuring a working relay.
   return report.rows.some((r) => r.errors !== '') ? 1 : 0;
