@@ -18,7 +18,7 @@ interface StandinTask {
   ip: string;
 }
 
-interface StandinService {
+export interface StandinService {
   id: string;
   name: string;
   version: number;
@@ -197,9 +197,16 @@ export class DockerStandin {
     return `http://${t.ip}:8080`;
   }
 
+  /** Service `i` is removed (`docker service rm`); returns it, for its event. */
+  removeService(i: number): StandinService {
+    const [s] = this.services.splice(i, 1);
+    this.cache.clear();
+    return s!;
+  }
+
   /** A service event, as `docker service update` sends one. */
-  emitServiceEvent(i: number): void {
-    const s = this.services[i]!;
+  emitServiceEvent(which: number | StandinService): void {
+    const s = typeof which === 'number' ? this.services[which]! : which;
     const nano = BigInt(Date.now()) * 1_000_000n;
     const line = `{"Type":"service","Action":"update","Actor":{"ID":"${s.id}","Attributes":{"name":"${s.name}"}},"scope":"swarm","time":${nano / 1_000_000_000n},"timeNano":${nano}}\n`;
     for (const r of this.streams) r.write(line);
@@ -229,9 +236,15 @@ export class DockerStandin {
   private answer(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL((req.url ?? '/').replace(/^\/v[\d.]+/, ''), 'http://standin');
     const path = url.pathname;
-    this.requests.set(path.startsWith('/containers/') ? '/containers' : path, (this.requests.get(path) ?? 0) + 1);
+    const counted = path.startsWith('/containers/') ? '/containers' : path.startsWith('/services/') ? '/services/<id>' : path;
+    this.requests.set(counted, (this.requests.get(counted) ?? 0) + 1);
     const key = `${path}?${url.searchParams.get('filters') ?? ''}`;
     if (path === '/services') return this.send(path, key, res, () => this.services.map(serviceJson));
+    if (path.startsWith('/services/')) {
+      const id = decodeURIComponent(path.slice('/services/'.length));
+      const s = this.services.find((x) => x.id === id || x.name === id);
+      if (s !== undefined) return this.send('/services/<id>', key, res, () => serviceJson(s));
+    }
     if (path === '/tasks') {
       const filters = JSON.parse(url.searchParams.get('filters') ?? '{}') as { service?: string[] };
       const wanted = filters.service === undefined ? null : new Set(filters.service);

@@ -39,19 +39,20 @@ export function fakeDocker(state: FakeState): http.Server {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    const service = () => ({
+      ID: 'svc1',
+      Spec: {
+        Name: 'whoami_whoami',
+        Labels: { 'traefik.enable': 'true', 'traefik.frontend.rule': state.rule, 'traefik.port': String(state.port ?? 80), ...state.labels },
+        TaskTemplate: { Networks: [{ Target: 'net1' }] },
+      },
+      Endpoint: { VirtualIPs: [{ NetworkID: 'net1', Addr: '10.0.9.2/24' }] },
+    });
     switch (path) {
       case '/services':
-        return json([
-          {
-            ID: 'svc1',
-            Spec: {
-              Name: 'whoami_whoami',
-              Labels: { 'traefik.enable': 'true', 'traefik.frontend.rule': state.rule, 'traefik.port': String(state.port ?? 80), ...state.labels },
-              TaskTemplate: { Networks: [{ Target: 'net1' }] },
-            },
-            Endpoint: { VirtualIPs: [{ NetworkID: 'net1', Addr: '10.0.9.2/24' }] },
-          },
-        ]);
+        return json([service()]);
+      case '/services/svc1':
+        return json(service());
       case '/tasks':
         return json(
           state.replicas.map((ip, i) => ({

@@ -60,3 +60,70 @@ test(`${SERVICES} services and ${SERVICES * TASKS} tasks: every router and serve
     standin.close();
   }
 });
+
+test('a service an event names is read on its own: its new task, and its removal, without a full poll', async () => {
+  const standin = new DockerStandin({ services: SERVICES, tasksPerService: TASKS });
+  const port = await standin.listen();
+  // No full poll during the test: whatever changes comes from following the named services.
+  const provider = new SwarmProvider(
+    { endpoint: `tcp://127.0.0.1:${port}`, exposedByDefault: false, defaultRule: 'Host(`{{ normalize .Name }}`)', refreshSeconds: 60, watch: true },
+    pino({ level: 'silent' }),
+  );
+  let latest: DynamicConfig | null = null;
+  const until = async (what: string, check: () => boolean) => {
+    const end = Date.now() + 5000;
+    while (!check()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  try {
+    await provider.start((config) => (latest = config));
+    const fullPolls = standin.requests.get('/services');
+    await until('the events stream', () => (standin.requests.get('/events') ?? 0) > 0);
+    await new Promise((r) => setTimeout(r, 100));
+
+    // A scale-up: the event comes first, the task runs a moment later.
+    standin.emitServiceEvent(7);
+    await new Promise((r) => setTimeout(r, 400));
+    const url = standin.startTask(7);
+    await until('the new task', () => (latest!.http.services['svc7']?.loadBalancer?.servers ?? []).some((x) => x.url === url));
+    assert.equal(latest!.http.services['svc7']!.loadBalancer!.servers.length, TASKS + 1);
+    assert.equal(Object.keys(latest!.http.routers).length, SERVICES);
+
+    // A removal: the service's router and service go.
+    const gone = standin.removeService(9);
+    standin.emitServiceEvent(gone);
+    await until('the removal', () => latest!.http.routers[gone.name] === undefined);
+    assert.equal(latest!.http.services[gone.name], undefined);
+    assert.equal(Object.keys(latest!.http.routers).length, SERVICES - 1);
+
+    assert.equal(standin.requests.get('/services'), fullPolls, 'no full poll: only the named services were read');
+    assert.ok((standin.requests.get('/services/<id>') ?? 0) >= 2);
+  } finally {
+    provider.stop();
+    standin.close();
+  }
+});
+
+test('with events up, a large Swarm is polled in full less often: one second per 2 MB of answers', async () => {
+  const standin = new DockerStandin({ services: SERVICES, tasksPerService: TASKS });
+  const port = await standin.listen();
+  const provider = new SwarmProvider(
+    { endpoint: `tcp://127.0.0.1:${port}`, exposedByDefault: false, defaultRule: 'Host(`{{ normalize .Name }}`)', refreshSeconds: 1, watch: true },
+    pino({ level: 'silent' }),
+  );
+  try {
+    await provider.start(() => {});
+    const bytes = [...standin.bytes.values()].reduce((n, b) => n + b, 0);
+    const intervalS = bytes / (2 * 1024 * 1024);
+    assert.ok(intervalS > 1.5, `the answers weigh ${bytes} bytes`);
+    const from = standin.requests.get('/services') ?? 0;
+    await new Promise((r) => setTimeout(r, 4000));
+    const polls = (standin.requests.get('/services') ?? 0) - from;
+    assert.ok(polls >= 1 && polls <= Math.ceil(4 / intervalS), `${polls} full polls in 4 s, one every ${intervalS.toFixed(1)} s expected`);
+  } finally {
+    provider.stop();
+    standin.close();
+  }
+});

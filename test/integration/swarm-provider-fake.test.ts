@@ -119,9 +119,10 @@ test('the events stream stays open through a quiet cluster, and a reconnection a
   };
   // Real engine times: beyond a double's exact integers, so portero must read them exactly.
   let t = 1_764_000_000_000_000_001n;
-  const event = (res?: http.ServerResponse) => {
+  // Each event names its own service, so the reads each one brings can be told apart.
+  const event = (service: string, res?: http.ServerResponse) => {
     t += 1_000_123n;
-    const line = `{"Type":"service","Action":"update","Actor":{"ID":"svc1"},"time":${t / 1_000_000_000n},"timeNano":${t}}`;
+    const line = `{"Type":"service","Action":"update","Actor":{"ID":"${service}"},"time":${t / 1_000_000_000n},"timeNano":${t}}`;
     state.eventLog!.push({ timeNano: t, line });
     res?.write(line + '\n');
     return t;
@@ -135,26 +136,25 @@ test('the events stream stays open through a quiet cluster, and a reconnection a
     assert.equal(state.eventSince!.length, 1, 'one events request in 11 quiet seconds');
     assert.equal(state.events[0]!.destroyed, false);
 
-    let before = syncs();
-    const t1 = event(state.events[0]);
-    await until('the sync an event brings', () => syncs() === before + 1, 2000);
+    // An event is followed by reads of the service it names, not by a full sync.
+    const reads = (service: string) => state.requests.filter((r) => r === `GET /services/${service}`).length;
+    const fullSyncs = syncs();
+    const t1 = event('svc1', state.events[0]);
+    await until('the read an event brings', () => reads('svc1') > 0, 2000);
 
     // The stream drops; an event happens meanwhile. The reconnection asks for what came after t1 and gets it.
     state.events.shift()!.destroy();
-    event();
-    before = syncs();
+    event('svc2');
     await until('the reconnection', () => state.events.length === 1, 3000);
     assert.equal(state.eventSince!.at(-1), sinceAfter(t1));
-    await until('the sync the missed event brings', () => syncs() === before + 1, 2000);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(syncs(), before + 1, 'one sync, for the missed event, and no other');
+    await until('the read the missed event brings', () => reads('svc2') > 0, 2000);
 
-    // Dropped again with nothing missed: no sync at all.
+    // Dropped again with nothing missed: no event replayed.
     state.events.shift()!.destroy();
-    before = syncs();
     await until('the second reconnection', () => state.events.length === 1, 3000);
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(syncs(), before);
+    assert.equal(state.requests.filter((r) => r.startsWith('GET /services/') && r !== 'GET /services/svc1' && r !== 'GET /services/svc2').length, 0);
+    assert.equal(syncs(), fullSyncs, 'no full sync for events or reconnections');
   } finally {
     provider.stop();
     for (const ev of state.events) ev.destroy();

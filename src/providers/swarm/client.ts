@@ -3,7 +3,8 @@
 // read-only Docker socket proxy.
 import os from 'node:os';
 import Docker from 'dockerode';
-import type { SwarmService, SwarmSnapshot, SwarmTask } from './model.js';
+import type { SwarmService, SwarmSnapshot } from './model.js';
+import { swarmServices, type ListAnswer } from './swarm-services.js';
 import { RawDockerGet } from './raw-get.js';
 
 /** "unix:///var/run/docker.sock", "tcp://host:2375", "http://host:2375" -> dockerode options. */
@@ -13,15 +14,12 @@ export function dockerOptions(endpoint: string): Docker.DockerOptions {
   return { host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' };
 }
 
-function stripPrefix(cidr: string): string {
-  const slash = cidr.indexOf('/');
-  return slash === -1 ? cidr : cidr.slice(0, slash);
-}
-
 /** One Docker event as the engine sends it (the fields portero reads). */
 export interface DockerEvent {
   Type?: string;
   Action?: string;
+  /** The object the event is about (for a service event, the service's ID). */
+  actorId?: string;
   /** When it happened, in nanoseconds since the epoch (read exactly: a double cannot hold it). */
   timeNano?: bigint;
 }
@@ -31,9 +29,6 @@ export function sinceAfter(timeNano: bigint): string {
   const next = timeNano + 1n;
   return `${next / 1_000_000_000n}.${String(next % 1_000_000_000n).padStart(9, '0')}`;
 }
-
-/** What dockerode's list call would have returned for the same answer. */
-type ListAnswer<K extends 'listServices' | 'listTasks' | 'listNetworks'> = Awaited<ReturnType<Docker[K]>>;
 
 export class SwarmClient {
   readonly docker: Docker;
@@ -47,11 +42,20 @@ export class SwarmClient {
   private readonly raw: RawDockerGet;
   /** The last poll's answers, compared byte for byte with the next. */
   private last: Buffer[] | null = null;
+  /** Network ID -> name, from the last poll. */
+  private networkName = new Map<string, string>();
+  /** Per followed service: its last answers (service, tasks). */
+  private lastOf = new Map<string, Buffer[]>();
 
   constructor(endpoint: string) {
     this.docker = new Docker({ ...dockerOptions(endpoint), timeout: 10_000 });
     this.raw = new RawDockerGet(dockerOptions(endpoint), 10_000);
     this.eventsDocker = new Docker({ ...dockerOptions(endpoint), connectionTimeout: 10_000 } as Docker.DockerOptions);
+  }
+
+  /** Bytes of the last full poll's answers (0 before the first). */
+  get pollBytes(): number {
+    return this.last === null ? 0 : this.last.reduce((n, b) => n + b.length, 0);
   }
 
   /** The next snapshot() parses whatever comes (the last one could not be used). */
@@ -69,40 +73,39 @@ export class SwarmClient {
     const answers = got.map((a, i) => a ?? last![i]!);
     this.last = answers;
     const [services, tasks, networks] = answers.map((a) => JSON.parse(a.toString('utf8')) as unknown) as [ListAnswer<'listServices'>, ListAnswer<'listTasks'>, ListAnswer<'listNetworks'>];
-    const networkName = new Map(networks.map((n) => [n.Id, n.Name]));
-    const tasksByService = new Map<string, SwarmTask[]>();
-    for (const t of tasks) {
-      if (t.Status?.State !== 'running' || t.DesiredState !== 'running' || t.ServiceID === undefined) continue;
-      const addresses: Record<string, string[]> = {};
-      for (const att of (t as { NetworksAttachments?: { Network?: { ID?: string; Spec?: { Name?: string } }; Addresses?: string[] }[] }).NetworksAttachments ?? []) {
-        const name = att.Network?.Spec?.Name ?? networkName.get(att.Network?.ID ?? '');
-        if (name === undefined) continue;
-        addresses[name] = (att.Addresses ?? []).map(stripPrefix);
-      }
-      const list = tasksByService.get(t.ServiceID) ?? [];
-      // Traefik's container name for a task: the service's name, then the slot, or the task ID for a global service's.
-      list.push({ id: t.ID ?? '', name: `${t.ServiceID}.${t.Slot || t.ID || ''}`, addresses });
-      tasksByService.set(t.ServiceID, list);
+    this.networkName = new Map(networks.map((n) => [n.Id, n.Name]));
+    const out = swarmServices(services, tasks, this.networkName);
+    return { services: out, ownNetworks: await this.findOwnNetworks() };
+  }
+
+  /**
+   * One service and its running tasks now, for a service an event named:
+   * null when it is gone, 'unchanged' when both answers are byte for byte the
+   * last ones for it.
+   */
+  async service(id: string): Promise<SwarmService | null | 'unchanged'> {
+    const last = this.lastOf.get(id);
+    let got: (Buffer | null)[];
+    try {
+      got = await Promise.all(
+        [`/services/${encodeURIComponent(id)}`, `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [id], 'desired-state': ['running'] }))}`].map((path, i) => this.raw.get(path, last?.[i] ?? null)),
+      );
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      this.lastOf.delete(id);
+      return null;
     }
-    const out: SwarmService[] = services.map((s) => {
-      const name = s.Spec?.Name ?? s.ID ?? '';
-      const attached = (s.Spec?.TaskTemplate as { Networks?: { Target?: string }[] } | undefined)?.Networks ?? [];
-      const vips: Record<string, string> = {};
-      for (const v of s.Endpoint?.VirtualIPs ?? []) {
-        const n = networkName.get(v.NetworkID ?? '');
-        if (n !== undefined && v.Addr !== undefined) vips[n] = stripPrefix(v.Addr);
-      }
-      const serviceTasks = (tasksByService.get(s.ID ?? '') ?? []).map((t) => ({ ...t, name: t.name.replace(/^[^.]*/, name) }));
-      return {
-        id: s.ID ?? '',
-        name,
-        labels: s.Spec?.Labels ?? {},
-        networks: attached.map((a) => networkName.get(a.Target ?? '') ?? a.Target ?? '').filter((n) => n !== ''),
-        vips,
-        tasks: serviceTasks.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-      };
-    });
-    return { services: out.sort((a, b) => (a.name < b.name ? -1 : 1)), ownNetworks: await this.findOwnNetworks() };
+    if (got.every((a) => a === null)) return 'unchanged';
+    const answers = got.map((a, i) => a ?? last![i]!);
+    this.lastOf.set(id, answers);
+    const service = JSON.parse(answers[0]!.toString('utf8')) as ListAnswer<'listServices'>[number];
+    const tasks = JSON.parse(answers[1]!.toString('utf8')) as ListAnswer<'listTasks'>;
+    return swarmServices([service], tasks, this.networkName)[0]!;
+  }
+
+  /** Stops remembering a followed service's answers. */
+  unfollow(id: string): void {
+    this.lastOf.delete(id);
   }
 
   /** The networks of the container portero runs in (its hostname is the container ID), or null outside one. */
@@ -141,9 +144,10 @@ export class SwarmClient {
         if (line === '') continue;
         const event: DockerEvent = {};
         try {
-          const parsed = JSON.parse(line) as { Type?: string; Action?: string };
+          const parsed = JSON.parse(line) as { Type?: string; Action?: string; Actor?: { ID?: string } };
           event.Type = parsed.Type;
           event.Action = parsed.Action;
+          event.actorId = parsed.Actor?.ID;
           const nano = /"timeNano":\s*(\d+)/.exec(line);
           if (nano !== null) event.timeNano = BigInt(nano[1]!);
         } catch {

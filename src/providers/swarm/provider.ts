@@ -5,7 +5,10 @@
 import type { Logger } from 'pino';
 import type { ConfigError, DynamicConfig } from '../../dynamic/model.js';
 import type { Provider } from '../provider.js';
+import { isDeepStrictEqual } from 'node:util';
 import { SwarmClient, sinceAfter } from './client.js';
+import { ServiceFollower } from './follow.js';
+import type { SwarmService, SwarmSnapshot } from './model.js';
 import { buildSwarmConfig, compileConstraints, compileDefaultRule } from './labels.js';
 import type { SwarmProviderOptions } from './model.js';
 
@@ -22,6 +25,17 @@ export interface SwarmProviderStatus {
   lastError: string | null;
   services: number;
 }
+
+/**
+ * While the events stream is up, events name the services that change, and
+ * those are followed on their own (follow.ts); the full poll is then there for
+ * what sends no event (a task rescheduled after a crash). For a large Swarm
+ * it runs less often: one second per POLL_BYTES_PER_SECOND of answer, up to
+ * SLOW_POLL_MAX_MS. A Swarm whose answers weigh under 2 MB polls every
+ * refreshSeconds, as without events.
+ */
+const POLL_BYTES_PER_SECOND = 2 * 1024 * 1024;
+const SLOW_POLL_MAX_MS = 15_000;
 
 /** Retry delays grow to this and no further, so a returning engine is seen quickly. */
 const MAX_BACKOFF_MS = 2000;
@@ -42,6 +56,11 @@ export class SwarmProvider implements Provider {
   private again = false;
   private failures = 0;
   private stopped = false;
+  /** The Swarm as last built: the last poll's, with the followed services' changes since. */
+  private current: SwarmSnapshot | null = null;
+  /** Followed services changed since a poll began: when each change was read (Date.now()). */
+  private patchedAt = new Map<string, number>();
+  private readonly follower: ServiceFollower;
   /** The warnings of the last sync: each is logged when it appears, not on every sync. */
   private warned = new Set<string>();
   readonly status: SwarmProviderStatus;
@@ -54,6 +73,15 @@ export class SwarmProvider implements Provider {
     if (config.constraints !== undefined && config.constraints !== '') compileConstraints(config.constraints);
     compileDefaultRule(config.defaultRule);
     this.client = new SwarmClient(config.endpoint);
+    this.follower = new ServiceFollower({
+      read: async (id) => {
+        const answer = await this.client.service(id);
+        this.noteReachable();
+        return answer;
+      },
+      changed: (id, service) => this.serviceChanged(id, service),
+      forget: (id) => this.client.unfollow(id),
+    });
     this.status = { endpoint: config.endpoint, reachable: false, lastSync: null, lastError: null, services: 0 };
   }
 
@@ -65,6 +93,7 @@ export class SwarmProvider implements Provider {
 
   stop(): void {
     this.stopped = true;
+    this.follower.stop();
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.eventTimer !== null) clearTimeout(this.eventTimer);
     const ev = this.events as (NodeJS.ReadableStream & { destroy?: () => void }) | null;
@@ -91,18 +120,17 @@ export class SwarmProvider implements Provider {
 
   private async syncOnce(): Promise<void> {
     try {
-      const snapshot = await this.client.snapshot();
+      const began = Date.now();
+      const fetched = await this.client.snapshot();
+      const snapshot = fetched === null ? null : this.keepNewer(fetched, began);
       if (snapshot === null) {
         // Nothing changed since the last poll: the configuration emitted then still holds.
         this.noteReachable();
         return;
       }
-      const { config, errors, warnings, notices } = buildSwarmConfig(snapshot, this.config);
+      this.current = snapshot;
+      this.publish(snapshot);
       this.noteReachable();
-      this.status.services = snapshot.services.length;
-      for (const w of warnings) if (!this.warned.has(w)) this.log.warn({ provider: 'swarm' }, w);
-      this.warned = new Set(warnings);
-      if (!this.stopped) this.emit?.(config, [...errors, ...notices]);
     } catch (err) {
       this.client.forgetLast();
       this.failures++;
@@ -113,6 +141,48 @@ export class SwarmProvider implements Provider {
         this.log.error({ provider: 'swarm', endpoint: this.config.endpoint, err: (err as Error).message, failures: this.failures }, 'cannot read the Swarm; keeping the last configuration');
       }
     }
+  }
+
+  /**
+   * A poll that began before a followed service's change was read may carry
+   * that service as it was: the change read since is kept, so a new task
+   * does not vanish for a poll.
+   */
+  private keepNewer(snapshot: SwarmSnapshot, began: number): SwarmSnapshot {
+    const newer = [...this.patchedAt].filter(([, at]) => at > began).map(([id]) => id);
+    this.patchedAt = new Map([...this.patchedAt].filter(([, at]) => at > began));
+    if (newer.length === 0 || this.current === null) return snapshot;
+    const mine = new Map(this.current.services.map((s) => [s.id, s]));
+    const services = snapshot.services.filter((s) => !newer.includes(s.id));
+    for (const id of newer) {
+      const s = mine.get(id);
+      if (s !== undefined) services.push(s);
+    }
+    services.sort((a, b) => (a.name < b.name ? -1 : 1));
+    return { ...snapshot, services };
+  }
+
+  /** Builds the configuration from `snapshot` and emits it. */
+  private publish(snapshot: SwarmSnapshot): void {
+    const { config, errors, warnings, notices } = buildSwarmConfig(snapshot, this.config);
+    this.status.services = snapshot.services.length;
+    for (const w of warnings) if (!this.warned.has(w)) this.log.warn({ provider: 'swarm' }, w);
+    this.warned = new Set(warnings);
+    if (!this.stopped) this.emit?.(config, [...errors, ...notices]);
+  }
+
+  /** A followed service changed (or is gone): the last snapshot gets it, and the configuration is built again. */
+  private serviceChanged(id: string, service: SwarmService | null): void {
+    const current = this.current;
+    if (current === null || this.stopped) return;
+    const at = current.services.findIndex((s) => s.id === id);
+    if (service === null ? at < 0 : at >= 0 && isDeepStrictEqual(current.services[at], service)) return;
+    const services = current.services.filter((s) => s.id !== id);
+    if (service !== null) services.push(service);
+    services.sort((a, b) => (a.name < b.name ? -1 : 1));
+    this.current = { ...current, services };
+    this.patchedAt.set(id, Date.now());
+    this.publish(this.current);
   }
 
   private noteReachable(): void {
@@ -127,7 +197,8 @@ export class SwarmProvider implements Provider {
     if (this.stopped) return;
     if (this.timer !== null) clearTimeout(this.timer);
     const base = this.config.refreshSeconds * 1000;
-    const delay = this.failures === 0 ? base : Math.min(base * 2 ** (this.failures - 1), Math.max(base, MAX_BACKOFF_MS));
+    const bySize = this.events === null ? 0 : Math.min(SLOW_POLL_MAX_MS, (this.client.pollBytes / POLL_BYTES_PER_SECOND) * 1000);
+    const delay = this.failures === 0 ? Math.max(base, bySize) : Math.min(base * 2 ** (this.failures - 1), Math.max(base, MAX_BACKOFF_MS));
     this.timer = setTimeout(() => void this.sync(), delay);
     this.timer.unref();
   }
@@ -138,6 +209,11 @@ export class SwarmProvider implements Provider {
       const since = this.lastEventNano === null ? undefined : sinceAfter(this.lastEventNano);
       const stream = await this.client.events((event) => {
         if (event.timeNano !== undefined && (this.lastEventNano === null || event.timeNano > this.lastEventNano)) this.lastEventNano = event.timeNano;
+        // A service the event names is read on its own, now and for a while (follow.ts).
+        if (event.actorId !== undefined && event.actorId !== '') {
+          this.follower.follow(event.actorId);
+          return;
+        }
         // A burst of events (a stack deploy) becomes one sync.
         if (this.eventTimer !== null) return;
         this.eventTimer = setTimeout(() => {

@@ -57,7 +57,7 @@ export class RawDockerGet {
             if (same) chunks.push(previous!.subarray(0, offset));
             const body = Buffer.concat(chunks);
             if (res.statusCode === 200) resolve(body);
-            else reject(new Error(`GET ${path}: HTTP ${res.statusCode}: ${body.toString('utf8', 0, 200)}`));
+            else reject(Object.assign(new Error(`GET ${path}: HTTP ${res.statusCode}: ${body.toString('utf8', 0, 200)}`), { statusCode: res.statusCode }));
           });
           res.on('error', reject);
         },
