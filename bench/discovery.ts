@@ -6,8 +6,9 @@
 // - quiet polls: portero's CPU (/proc, the whole process) and the bytes the
 //   manager sends, per poll;
 // - /ping on the API entry point every 10 ms meanwhile: p50, p99, max;
-// - a task started on one service: the time until /api shows its server
-//   (fetch, parse, build and publish), and /ping's worst latency then.
+// - a task started on one service, 300 ms after the service event a scale
+//   sends: the time from the task running until /api shows its server, and
+//   /ping's worst latency meanwhile.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from './net.js';
@@ -32,7 +33,8 @@ export interface DiscoveryReport {
   tasks: number;
   /** Time from portero's start to the API listing every router. */
   firstSyncMs: number;
-  quiet: { polls: number; cpuMsPerPoll: number; bytesPerPoll: number; ping: Latency };
+  /** A quiet Swarm over `seconds`: full polls made, portero's CPU (the /ping loop's requests included) and the manager's bytes, per second. */
+  quiet: { seconds: number; polls: number; cpuMsPerSecond: number; bytesPerPoll: number; bytesPerSecond: number; ping: Latency };
   taskStart: { routableMs: number[]; pingMaxMs: number[] };
 }
 
@@ -139,8 +141,8 @@ export async function runDiscovery(o: DiscoveryOptions): Promise<DiscoveryReport
     // cpuTimesOf gives seconds, at the kernel's clock-tick granularity (1 / CLK_TCK s).
     const cpuMs = (c1.user + c1.sys - c0.user - c0.sys) * 1000;
     o.log(`discovery: CPU measured in ${1000 / CLK_TCK} ms ticks`);
-    const quiet = { polls, cpuMsPerPoll: polls > 0 ? cpuMs / polls : 0, bytesPerPoll: polls > 0 ? bytes / polls : 0, ping: latency(quietPings) };
-    o.log(`discovery: ${polls} quiet polls, ${quiet.cpuMsPerPoll.toFixed(1)} ms CPU and ${(quiet.bytesPerPoll / 1e6).toFixed(1)} MB each; /ping p99 ${quiet.ping.p99.toFixed(1)} ms`);
+    const quiet = { seconds: o.quietSeconds, polls, cpuMsPerSecond: cpuMs / o.quietSeconds, bytesPerPoll: polls > 0 ? bytes / polls : 0, bytesPerSecond: bytes / o.quietSeconds, ping: latency(quietPings) };
+    o.log(`discovery: ${polls} full polls in ${o.quietSeconds} quiet s; ${quiet.cpuMsPerSecond.toFixed(1)} ms CPU/s, ${(quiet.bytesPerSecond / 1e6).toFixed(2)} MB/s; /ping p99 ${quiet.ping.p99.toFixed(1)} ms`);
 
     // Tasks starting.
     const routableMs: number[] = [];
@@ -148,6 +150,9 @@ export async function runDiscovery(o: DiscoveryOptions): Promise<DiscoveryReport
     for (let k = 0; k < o.taskStarts; k++) {
       const i = (k * 97) % o.services;
       const loop = pingLoop(api!);
+      // As `docker service scale` does: the service event, then the task runs a moment later.
+      await ask(`event ${i}`, /sent\n/);
+      await sleep(300);
       const started = performance.now();
       const url = (await ask(`start ${i}`, /started (http:\/\/\S+)\n/))[1]!;
       for (;;) {
@@ -177,9 +182,10 @@ export function discoveryMarkdown(r: DiscoveryReport): string {
     '| measure | value |',
     '| --- | ---: |',
     `| all routers listed after start | ${ms(r.firstSyncMs)} |`,
-    `| quiet poll: portero CPU | ${r.quiet.cpuMsPerPoll.toFixed(1)} ms |`,
-    `| quiet poll: bytes from the manager | ${(r.quiet.bytesPerPoll / 1e6).toFixed(1)} MB |`,
-    `| /ping during quiet polls: p50 / p99 / max | ${r.quiet.ping.p50.toFixed(1)} / ${r.quiet.ping.p99.toFixed(1)} / ${r.quiet.ping.max.toFixed(1)} ms |`,
+    `| quiet Swarm, ${r.quiet.seconds} s: full polls | ${r.quiet.polls} (${(r.quiet.bytesPerPoll / 1e6).toFixed(1)} MB each) |`,
+    `| quiet Swarm: portero CPU per second (with /ping every 10 ms) | ${r.quiet.cpuMsPerSecond.toFixed(1)} ms |`,
+    `| quiet Swarm: bytes per second from the manager | ${(r.quiet.bytesPerSecond / 1e6).toFixed(2)} MB |`,
+    `| /ping meanwhile: p50 / p99 / max | ${r.quiet.ping.p50.toFixed(1)} / ${r.quiet.ping.p99.toFixed(1)} / ${r.quiet.ping.max.toFixed(1)} ms |`,
     `| a task started: routable (in /api) after, median (${r.taskStart.routableMs.length} starts) | ${ms(median(r.taskStart.routableMs))} (${r.taskStart.routableMs.map(ms).join(', ')}) |`,
     `| /ping max while a change is read and published, median | ${ms(median(r.taskStart.pingMaxMs))} |`,
     '',

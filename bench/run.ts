@@ -213,7 +213,7 @@ async function httpsOnly(opts: RunOptions, root: string): Promise<number> {
 async function discoveryOnly(opts: RunOptions, root: string): Promise<number> {
   mkdirSync(opts.resultsDir, { recursive: true });
   installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
-  const report = await runDiscovery({ cli: opts.porteroCli ?? DEFAULT_CLI, services: 1000, tasksPerService: 10, quietSeconds: Math.max(opts.durationS, 10), taskStarts: Math.max(opts.rounds, 5), log: (l) => console.error(l) });
+  const report = await runDiscovery({ cli: opts.porteroCli ?? DEFAULT_CLI, services: 1000, tasksPerService: 10, quietSeconds: Math.max(opts.durationS, 30), taskStarts: Math.max(opts.rounds, 5), log: (l) => console.error(l) });
   writeResults(opts, root, 'discovery', report, discoveryMarkdown(report));
   return 0;
 }
