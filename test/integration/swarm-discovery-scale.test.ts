@@ -13,13 +13,27 @@ import { SwarmProvider } from '../../src/providers/swarm/provider.js';
 const SERVICES = 200;
 const TASKS = 10;
 
-test(`${SERVICES} services and ${SERVICES * TASKS} tasks: every router and server, a new task on the next poll, quiet polls emit nothing`, async () => {
+/** The stand-in with SERVICES services of TASKS tasks, and a provider reading it (not started). */
+async function setUp(refreshSeconds: number, watch: boolean): Promise<{ standin: DockerStandin; provider: SwarmProvider }> {
   const standin = new DockerStandin({ services: SERVICES, tasksPerService: TASKS });
   const port = await standin.listen();
   const provider = new SwarmProvider(
-    { endpoint: `tcp://127.0.0.1:${port}`, exposedByDefault: false, defaultRule: 'Host(`{{ normalize .Name }}`)', refreshSeconds: 1, watch: false },
+    { endpoint: `tcp://127.0.0.1:${port}`, exposedByDefault: false, defaultRule: 'Host(`{{ normalize .Name }}`)', refreshSeconds, watch },
     pino({ level: 'silent' }),
   );
+  return { standin, provider };
+}
+
+async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test(`${SERVICES} services and ${SERVICES * TASKS} tasks: every router and server, a new task on the next poll, quiet polls emit nothing`, async () => {
+  const { standin, provider } = await setUp(1, false);
   let latest: DynamicConfig | null = null;
   let emits = 0;
   try {
@@ -40,13 +54,6 @@ test(`${SERVICES} services and ${SERVICES * TASKS} tasks: every router and serve
 
     // Polls with nothing new: no new configuration.
     const polls = () => standin.requests.get('/services') ?? 0;
-    const until = async (what: string, check: () => boolean) => {
-      const end = Date.now() + 10_000;
-      while (!check()) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
     const from = polls();
     await until('two more polls', () => polls() >= from + 2);
     assert.equal(emits, 1, 'nothing emitted for polls that found the Swarm unchanged');
@@ -62,21 +69,9 @@ test(`${SERVICES} services and ${SERVICES * TASKS} tasks: every router and serve
 });
 
 test('a service an event names is read on its own: its new task, and its removal, without a full poll', async () => {
-  const standin = new DockerStandin({ services: SERVICES, tasksPerService: TASKS });
-  const port = await standin.listen();
   // No full poll during the test: whatever changes comes from following the named services.
-  const provider = new SwarmProvider(
-    { endpoint: `tcp://127.0.0.1:${port}`, exposedByDefault: false, defaultRule: 'Host(`{{ normalize .Name }}`)', refreshSeconds: 60, watch: true },
-    pino({ level: 'silent' }),
-  );
+  const { standin, provider } = await setUp(60, true);
   let latest: DynamicConfig | null = null;
-  const until = async (what: string, check: () => boolean) => {
-    const end = Date.now() + 5000;
-    while (!check()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
   try {
     await provider.start((config) => (latest = config));
     const fullPolls = standin.requests.get('/services');
@@ -107,12 +102,7 @@ test('a service an event names is read on its own: its new task, and its removal
 });
 
 test('with events up, a large Swarm is polled in full less often: one second per 2 MB of answers', async () => {
-  const standin = new DockerStandin({ services: SERVICES, tasksPerService: TASKS });
-  const port = await standin.listen();
-  const provider = new SwarmProvider(
-    { endpoint: `tcp://127.0.0.1:${port}`, exposedByDefault: false, defaultRule: 'Host(`{{ normalize .Name }}`)', refreshSeconds: 1, watch: true },
-    pino({ level: 'silent' }),
-  );
+  const { standin, provider } = await setUp(1, true);
   try {
     await provider.start(() => {});
     const bytes = [...standin.bytes.values()].reduce((n, b) => n + b, 0);
