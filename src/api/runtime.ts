@@ -31,7 +31,7 @@ export interface RouterInfo {
 }
 
 export interface ServiceInfo {
-  loadBalancer?: { servers: { url: string; weight: number }[]; passHostHeader: boolean };
+  loadBalancer?: { servers: { url: string; weight: number; preservePath?: boolean }[]; passHostHeader: boolean };
   weighted?: { services: { name: string; weight: number }[] };
   error?: string[];
   status: Status;
@@ -136,7 +136,7 @@ function fromCompiled(runtime: Runtime, compiled: CompiledTable, state: SharedSt
     const lb = s.loadBalancer;
     const info: ServiceInfo = {
       ...(lb !== undefined
-        ? { loadBalancer: { servers: lb.servers.map((v) => ({ url: v.url, weight: v.weight ?? 1 })), passHostHeader: lb.passHostHeader ?? true } }
+        ? { loadBalancer: { servers: lb.servers.map((v) => ({ url: v.url, weight: v.weight ?? 1, ...(v.preservePath === true ? { preservePath: true } : {}) })), passHostHeader: lb.passHostHeader ?? true } }
         : {}),
       ...(s.weighted !== undefined ? { weighted: { services: s.weighted.services.map((c) => ({ name: c.name, weight: c.weight ?? 1 })) } } : {}),
       ...(status !== undefined && status.errors.length > 0 ? { error: [...status.errors] } : {}),

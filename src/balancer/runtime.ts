@@ -3,12 +3,19 @@
 import type { PassiveLimits } from '../shared/shared-state.js';
 import type { ServerPool } from '../upstream/pool.js';
 
+/** Traefik's singleJoiningSlash: a server's preservePath prefix before a request target ("/x?y"), with one slash between. */
+export function joinPath(prefix: string, target: string): string {
+  return prefix.endsWith('/') ? prefix + target.slice(1) : prefix + target;
+}
+
 export interface ServerRuntime {
   url: string;
   slot: number;
   pool: ServerPool;
   /** "host:port" as sent in Host when passHostHeader is false. */
   authority: string;
+  /** preservePath: put before each request's path ("" for none). */
+  pathPrefix: string;
   /** From the server's load balancer: forward the client's Host. */
   passHostHeader: boolean;
   /** Its load balancer's shared slot and name (metrics and access log). */

@@ -43,6 +43,8 @@ export interface TlsConfig {
 export interface ServerConfig {
   url: string;
   weight?: number;
+  /** Traefik v3: the path of `url` goes before the request's path; without it, that path is ignored. */
+  preservePath?: boolean;
 }
 
 export interface LoadBalancerConfig {

@@ -271,10 +271,11 @@ function normalizeLoadBalancer(raw: unknown): LoadBalancerConfig {
   );
   const servers = list(keys.get('servers'), 'loadBalancer.servers').map((item, i): ServerConfig => {
     const at = `loadBalancer.servers[${i}]`;
-    const server = readKeys(mapping(item, at), ['url', 'weight'], ['preservePath'], `${at}: `);
+    const server = readKeys(mapping(item, at), ['url', 'weight', 'preservePath'], [], `${at}: `);
     if (!server.has('url')) throw new Problem(`${at}: missing "url"`);
     const out: ServerConfig = { url: serverUrl(server.get('url'), `${at}.url`) };
     if (server.has('weight')) out.weight = int(server.get('weight'), `${at}.weight`, 0);
+    if (server.has('preservePath')) out.preservePath = bool(server.get('preservePath'), `${at}.preservePath`);
     return out;
   });
   const lb: LoadBalancerConfig = { servers };

@@ -33,7 +33,7 @@ interface Entry {
   epoch: number;
 }
 
-function parseServerUrl(raw: string): Omit<ServerSpec, 'weight' | 'slot'> | string {
+function parseServerUrl(raw: string): (Omit<ServerSpec, 'weight' | 'slot' | 'pathPrefix'> & { path: string }) | string {
   let u: URL;
   try {
     u = new URL(raw);
@@ -42,10 +42,10 @@ function parseServerUrl(raw: string): Omit<ServerSpec, 'weight' | 'slot'> | stri
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return `server url ${JSON.stringify(raw)}: must be http:// or https://`;
   if (u.hostname === '') return `server url ${JSON.stringify(raw)} has no host`;
-  if (u.pathname !== '/' && u.pathname !== '') return `server url ${JSON.stringify(raw)}: a path in a server url is not supported`;
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   const tls = u.protocol === 'https:';
-  return { url: raw, host, port: u.port === '' ? (tls ? 443 : 80) : Number(u.port), tls };
+  // As in Traefik v3, the url's path counts only with preservePath; its query never does.
+  return { url: raw, host, port: u.port === '' ? (tls ? 443 : 80) : Number(u.port), tls, path: u.pathname === '/' ? '' : u.pathname };
 }
 
 /** Traefik's defaults: a 10 s window, out after 1 failure. */
@@ -101,7 +101,7 @@ export class LoadBalancerCompiler {
       const p = parseServerUrl(s.url);
       if (typeof p === 'string') errors.push(p);
       // A literal, not a spread: V8 gives every object built by spreading plus extra keys its own hidden class (~200 B each).
-      else specs.push({ url: p.url, host: p.host, port: p.port, tls: p.tls, weight: s.weight ?? 1, slot: -1 });
+      else specs.push({ url: p.url, host: p.host, port: p.port, tls: p.tls, weight: s.weight ?? 1, pathPrefix: s.preservePath === true ? p.path : '', slot: -1 });
     }
     if (errors.length > 0) {
       this.drop(name);

@@ -13,6 +13,8 @@ export interface ServerSpec {
   /** An https:// server: TLS with the servers transport's settings. */
   tls: boolean;
   weight: number;
+  /** preservePath: the server url's path, put before each request's path; "" otherwise. */
+  pathPrefix: string;
   /** Index into the shared per-server state (in-flight, health). Stable across versions. */
   slot: number;
 }

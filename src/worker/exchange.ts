@@ -15,7 +15,7 @@ import type { SharedState } from '../shared/shared-state.js';
 import type { ExchangeSink, UpstreamConnection } from '../upstream/connection.js';
 import { DialError, type PoolWaiter } from '../upstream/pool.js';
 import { BodyMode, type ResponseHead } from '../upstream/response-parser.js';
-import type { ServerRuntime, ServiceRuntime } from '../balancer/runtime.js';
+import { joinPath, type ServerRuntime, type ServiceRuntime } from '../balancer/runtime.js';
 import type { AppInflight } from './request-head.js';
 import type { Trace, TracedOutcome } from './trace.js';
 
@@ -256,7 +256,8 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
     const server = this.server!;
     const host = server.passHostHeader && this.clientHost !== '' ? this.clientHost : server.authority;
     this.requestWritten = true;
-    let ok = conn.send(this, this.headRequest, this.cork, this.headPrefix + host + this.headSuffix, this.bodyLength);
+    const line = server.pathPrefix === '' ? this.headPrefix : prefixedLine(this.headPrefix, this.method, server.pathPrefix);
+    let ok = conn.send(this, this.headRequest, this.cork, line + host + this.headSuffix, this.bodyLength);
     if (this.bodyQueue !== null) {
       for (const b of this.bodyQueue) ok = conn.sendBody(b);
       this.bodyQueue = null;
@@ -770,4 +771,10 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
     if (this.appInflight !== null) this.appInflight.n--;
     this.ctx.onFinish();
   }
+}
+
+/** The request line (up to "host: ") with a server's preservePath prefix before its target. */
+function prefixedLine(headPrefix: string, method: string, prefix: string): string {
+  const target = headPrefix.slice(method.length + 1, headPrefix.indexOf(' HTTP/1.1\r\n'));
+  return `${method} ${joinPath(prefix, target)} HTTP/1.1\r\nhost: `;
 }

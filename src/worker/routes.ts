@@ -189,6 +189,7 @@ export function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry): LoadBalance
         pool,
         // One string per address, not per server of every service.
         authority: pool.authority,
+        pathPrefix: srv.pathPrefix ?? '',
         passHostHeader: s.passHostHeader,
         service: s.rr,
         serviceName: s.name,

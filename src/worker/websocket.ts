@@ -10,7 +10,7 @@ import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocketBehavior 
 import uWS from 'uWebSockets.js';
 import type WebSocket from 'ws';
 import { pickServer } from '../balancer/pick.js';
-import type { ServerRuntime, ServiceRuntime } from '../balancer/runtime.js';
+import { joinPath, type ServerRuntime, type ServiceRuntime } from '../balancer/runtime.js';
 import { stickyServer, stickySetCookies, stickyWithin } from '../balancer/sticky.js';
 import { tellEnded } from '../middlewares/pipeline.js';
 import type { ForwardedRequest } from '../middlewares/types.js';
@@ -154,7 +154,7 @@ class Handshake implements TracedOutcome, RelayOwner {
     const r = this.request;
     const deflate = /permessage-deflate/i.test(r.extensions);
     this.cancel = dialWebSocket(
-      { host: server.pool.host, port: server.pool.port, tls: server.pool.tls, target: r.target },
+      { host: server.pool.host, port: server.pool.port, tls: server.pool.tls, target: server.pathPrefix === '' ? r.target : joinPath(server.pathPrefix, r.target) },
       {
         lines: r.lines,
         host: server.passHostHeader ? r.hostHeader : server.authority,

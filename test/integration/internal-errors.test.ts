@@ -50,7 +50,7 @@ async function exchangeWith(throwFrom: string) {
     order: [0],
     sticky: null,
     usesCookies: false,
-    servers: [{ url: `http://127.0.0.1:${port}`, slot: 0, pool, authority: pool.authority, passHostHeader: true, service: 0, serviceName: 's', passive: null, stickyCookie: null }],
+    servers: [{ url: `http://127.0.0.1:${port}`, slot: 0, pool, pathPrefix: '', authority: pool.authority, passHostHeader: true, service: 0, serviceName: 's', passive: null, stickyCookie: null }],
   };
   const errors: unknown[] = [];
   let finished = 0;

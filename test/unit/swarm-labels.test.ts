@@ -339,6 +339,18 @@ describe('v2/v3 labels', () => {
     assert.equal(r.config.http.routers.b.service, 'x');
   });
 
+  test('server.preservePath (v3) keeps the path of a server url, as Traefik documents it', () => {
+    const r = build([
+      service('s', {
+        ...ENABLE,
+        'traefik.http.services.ext.loadbalancer.server.url': 'http://backend.example:8080/base',
+        'traefik.http.services.ext.loadbalancer.server.preservePath': 'true',
+      }),
+    ]);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.config.http.services.ext!.loadBalancer!.servers, [{ url: 'http://backend.example:8080/base', preservePath: true }]);
+  });
+
   test('server.url instead of task addresses', () => {
     const r = build([service('s', { ...ENABLE, 'traefik.http.services.ext.loadbalancer.server.url': 'http://backend.example:8080', 'traefik.http.services.ext.loadbalancer.server.weight': '2' })]);
     assert.deepEqual(r.config.http.services, { ext: { loadBalancer: { servers: [{ url: 'http://backend.example:8080', weight: 2 }] } } });
