@@ -40,6 +40,15 @@ export interface TlsConfig {
   defaultCertificate?: CertificateConfig;
 }
 
+/**
+ * Why an h2c:// server (HTTP/2 cleartext, what gRPC servers speak) is refused:
+ * the client side cannot be HTTP/2, so an HTTP/2 upstream would carry nothing
+ * a gRPC client could send (checked: curl --http2-prior-knowledge gets its
+ * connection closed, an Upgrade: h2c request is answered in HTTP/1.1).
+ */
+export const H2C_REFUSED =
+  "h2c (HTTP/2 cleartext, as gRPC uses) is not supported: portero's entry points speak HTTP/1.1 only (uWebSockets.js has no HTTP/2), so a gRPC client cannot reach the server through portero; route gRPC around it";
+
 export interface ServerConfig {
   url: string;
   weight?: number;

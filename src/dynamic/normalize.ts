@@ -5,6 +5,7 @@
 import { parseDuration } from '../config/values.js';
 import {
   emptyDynamicConfig,
+  H2C_REFUSED,
   type ConfigError,
   type DynamicConfig,
   type HealthCheckConfig,
@@ -255,6 +256,7 @@ function serverUrl(v: unknown, at: string): string {
   } catch {
     throw new Problem(`${at} is not a valid URL: ${JSON.stringify(text)}`);
   }
+  if (url.protocol === 'h2c:') throw new Problem(`${at}: ${H2C_REFUSED}`);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Problem(`${at} must be an http:// or https:// URL, got ${JSON.stringify(text)}`);
   }

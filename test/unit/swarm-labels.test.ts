@@ -339,6 +339,13 @@ describe('v2/v3 labels', () => {
     assert.equal(r.config.http.routers.b.service, 'x');
   });
 
+  test('h2c servers (gRPC) are refused with the reason: the entry points speak HTTP/1.1 only', () => {
+    const scheme = build([service('grpc', { ...ENABLE, 'traefik.http.services.g.loadbalancer.server.port': '50051', 'traefik.http.services.g.loadbalancer.server.scheme': 'h2c' })]);
+    assert.match(messages(scheme.errors)[0]!, /label "traefik.http.services.g.loadbalancer.server.scheme": h2c \(HTTP\/2 cleartext, as gRPC uses\) is not supported: portero's entry points speak HTTP\/1.1 only/);
+    const url = build([service('grpc', { ...ENABLE, 'traefik.http.services.g.loadbalancer.server.url': 'h2c://10.0.0.5:50051' })]);
+    assert.match(messages(url.errors)[0]!, /loadBalancer.servers\[0\].url: h2c \(HTTP\/2 cleartext, as gRPC uses\) is not supported/);
+  });
+
   test('server.preservePath (v3) keeps the path of a server url, as Traefik documents it', () => {
     const r = build([
       service('s', {
@@ -417,7 +424,7 @@ describe('v2/v3 labels', () => {
         'traefik.http.services.pass.loadbalancer.passhostheader': 'maybe',
         'traefik.http.services.port.loadbalancer.server.port': 'http',
         'traefik.http.services.scheme.loadbalancer.server.port': '80',
-        'traefik.http.services.scheme.loadbalancer.server.scheme': 'h2c',
+        'traefik.http.services.scheme.loadbalancer.server.scheme': 'ftp',
         'traefik.http.services.what.loadbalancer.server.foo': '1',
         'traefik.http.services.sticky.loadbalancer.server.port': '80',
         'traefik.http.services.sticky.loadbalancer.sticky.cookie.samesite': 'sometimes',
@@ -429,7 +436,7 @@ describe('v2/v3 labels', () => {
       'service "heavy" (Swarm service "s"): label "traefik.http.services.heavy.loadbalancer.server.weight": loadBalancer.servers[0].weight must be a non-negative integer, got string "-1"',
       'service "pass" (Swarm service "s"): label "traefik.http.services.pass.loadbalancer.passhostheader": loadBalancer.passHostHeader must be true or false, got string "maybe"',
       'service "port" (Swarm service "s"): label "traefik.http.services.port.loadbalancer.server.port": must be a port number (1-65535), got "http"',
-      'service "scheme" (Swarm service "s"): label "traefik.http.services.scheme.loadbalancer.server.scheme": must be http or https, got "h2c"',
+      'service "scheme" (Swarm service "s"): label "traefik.http.services.scheme.loadbalancer.server.scheme": must be http or https, got "ftp"',
       'service "sticky" (Swarm service "s"): label "traefik.http.services.sticky.loadbalancer.sticky.cookie.samesite": loadBalancer.sticky.cookie.sameSite must be none, lax or strict, got "sometimes"',
       'service "what" (Swarm service "s"): label "traefik.http.services.what.loadbalancer.server.foo": unknown key (expected loadbalancer.server.{port,scheme,url,weight})',
       'router "prio" (Swarm service "s"): label "traefik.http.routers.prio.priority": priority must be an integer, got string "high"',
@@ -765,7 +772,7 @@ describe('Traefik 1.7 labels', () => {
     assert.match(pass.errors[0].message, /label "traefik.frontend.passHostHeader": loadBalancer.passHostHeader must be true or false/);
 
     const proto = build([service('s', { ...ENABLE, 'traefik.port': '80', 'traefik.protocol': 'h2c' })]);
-    assert.match(proto.errors[0].message, /label "traefik.protocol": must be http or https, got "h2c"/);
+    assert.match(proto.errors[0].message, /label "traefik.protocol": h2c \(HTTP\/2 cleartext, as gRPC uses\) is not supported/);
   });
 
   test('segments: one router and service each, default labels inherited', () => {

@@ -4,7 +4,7 @@
 // When the normalizer rejects an element, the label at fault is found by
 // normalizing growing prefixes of the element's labels: the first prefix
 // that fails ends with the culprit.
-import type { MiddlewareConfig, RouterConfig, ServerConfig, ServiceConfig } from '../../dynamic/model.js';
+import { H2C_REFUSED, type MiddlewareConfig, type RouterConfig, type ServerConfig, type ServiceConfig } from '../../dynamic/model.js';
 import { normalizeMiddleware, normalizeRouter, normalizeService } from '../../dynamic/normalize.js';
 import { LabelProblem, parsePort, type Leaf, type MiddlewareSpec, type RouterSpec, type ServiceSpec } from './labels-common.js';
 import { serverUrl } from './labels-network.js';
@@ -126,6 +126,7 @@ export function buildService(spec: ServiceSpec, ctx: BuildContext): ServiceConfi
     portNumber = parsePort(port);
     if (scheme !== undefined) {
       schemeName = String(scheme.value).trim().toLowerCase();
+      if (schemeName === 'h2c') throw new LabelProblem(H2C_REFUSED, scheme.label);
       if (!SCHEMES.includes(schemeName)) {
         throw new LabelProblem(`must be http or https, got ${JSON.stringify(scheme.value)}`, scheme.label);
       }
