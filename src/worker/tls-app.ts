@@ -46,6 +46,11 @@ interface AppGeneration {
   quietSince: number;
 }
 
+function stopListening(gen: AppGeneration): void {
+  if (gen.listenSocket !== null) uWS.us_listen_socket_close(gen.listenSocket);
+  gen.listenSocket = null;
+}
+
 export class TlsEntryPoint {
   private current: AppGeneration;
   /** Replaced apps whose connections are finishing. */
@@ -124,8 +129,7 @@ export class TlsEntryPoint {
   }
 
   private retire(gen: AppGeneration): void {
-    if (gen.listenSocket !== null) uWS.us_listen_socket_close(gen.listenSocket);
-    gen.listenSocket = null;
+    stopListening(gen);
     gen.seenStarted = gen.inflight.started;
     gen.quietSince = gen.inflight.n === 0 ? Date.now() : 0;
     this.retired.push(gen);
@@ -158,8 +162,7 @@ export class TlsEntryPoint {
 
   /** Closes an app's connections, then frees its names' certificates and routers (safe now: no connection is left). */
   private close(gen: AppGeneration): void {
-    if (gen.listenSocket !== null) uWS.us_listen_socket_close(gen.listenSocket);
-    gen.listenSocket = null;
+    stopListening(gen);
     (gen.app as uWS.TemplatedApp & { close(): void }).close();
     for (const name of gen.names.keys()) gen.app.removeServerName(name);
     gen.names.clear();
@@ -171,17 +174,14 @@ export class TlsEntryPoint {
   }
 
   closeListener(): void {
-    const gen = this.current;
-    if (gen.listenSocket !== null) uWS.us_listen_socket_close(gen.listenSocket);
-    gen.listenSocket = null;
+    stopListening(this.current);
   }
 
   closeAll(): void {
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
     for (const gen of [...this.retired, this.current]) {
-      if (gen.listenSocket !== null) uWS.us_listen_socket_close(gen.listenSocket);
-      gen.listenSocket = null;
+      stopListening(gen);
       (gen.app as uWS.TemplatedApp & { close(): void }).close();
     }
   }
