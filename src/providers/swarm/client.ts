@@ -65,12 +65,8 @@ export class SwarmClient {
 
   /** The Swarm now, or null when services, tasks and networks are byte for byte what the last call returned. */
   async snapshot(): Promise<SwarmSnapshot | null> {
-    const last = this.last;
-    const got = await Promise.all(
-      ['/services', `/tasks?filters=${encodeURIComponent(JSON.stringify({ 'desired-state': ['running'] }))}`, '/networks'].map((path, i) => this.raw.get(path, last?.[i] ?? null)),
-    );
-    if (got.every((a) => a === null)) return null;
-    const answers = got.map((a, i) => a ?? last![i]!);
+    const answers = await this.readChanged(['/services', `/tasks?filters=${encodeURIComponent(JSON.stringify({ 'desired-state': ['running'] }))}`, '/networks'], this.last);
+    if (answers === null) return null;
     this.last = answers;
     const [services, tasks, networks] = answers.map((a) => JSON.parse(a.toString('utf8')) as unknown) as [ListAnswer<'listServices'>, ListAnswer<'listTasks'>, ListAnswer<'listNetworks'>];
     this.networkName = new Map(networks.map((n) => [n.Id, n.Name]));
@@ -84,23 +80,29 @@ export class SwarmClient {
    * last ones for it.
    */
   async service(id: string): Promise<SwarmService | null | 'unchanged'> {
-    const last = this.lastOf.get(id);
-    let got: (Buffer | null)[];
+    let answers: Buffer[] | null;
     try {
-      got = await Promise.all(
-        [`/services/${encodeURIComponent(id)}`, `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [id], 'desired-state': ['running'] }))}`].map((path, i) => this.raw.get(path, last?.[i] ?? null)),
+      answers = await this.readChanged(
+        [`/services/${encodeURIComponent(id)}`, `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [id], 'desired-state': ['running'] }))}`],
+        this.lastOf.get(id) ?? null,
       );
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 404) throw err;
       this.lastOf.delete(id);
       return null;
     }
-    if (got.every((a) => a === null)) return 'unchanged';
-    const answers = got.map((a, i) => a ?? last![i]!);
+    if (answers === null) return 'unchanged';
     this.lastOf.set(id, answers);
     const service = JSON.parse(answers[0]!.toString('utf8')) as ListAnswer<'listServices'>[number];
     const tasks = JSON.parse(answers[1]!.toString('utf8')) as ListAnswer<'listTasks'>;
     return swarmServices([service], tasks, this.networkName)[0]!;
+  }
+
+  /** GETs `paths` together; null when every answer is byte for byte `last`'s, else all of them (unchanged ones from `last`). */
+  private async readChanged(paths: readonly string[], last: readonly Buffer[] | null): Promise<Buffer[] | null> {
+    const got = await Promise.all(paths.map((path, i) => this.raw.get(path, last?.[i] ?? null)));
+    if (got.every((a) => a === null)) return null;
+    return got.map((a, i) => a ?? last![i]!);
   }
 
   /** Stops remembering a followed service's answers. */

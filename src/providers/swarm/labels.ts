@@ -199,12 +199,11 @@ function usesV1Labels(service: SwarmService): boolean {
   return keys.some(isV1Label) && !keys.some((k) => isV2Label(k.toLowerCase()));
 }
 
-function readSpecs(service: SwarmService, warn: (m: string) => void): SpecSet {
-  const keys = Object.keys(service.labels).sort(byteOrder);
-  const v2 = keys.filter((k) => isV2Label(k.toLowerCase()));
-  const v1 = keys.filter(isV1Label);
+/** `v1Dialect`: the service speaks Traefik 1.7's labels (usesV1Labels). */
+function readSpecs(service: SwarmService, v1Dialect: boolean, warn: (m: string) => void): SpecSet {
   const base = serviceName(service);
-  if (v2.length === 0 && v1.length > 0) return readV1Labels(service.labels, { base, subDomain: subDomain(service) });
+  if (v1Dialect) return readV1Labels(service.labels, { base, subDomain: subDomain(service) });
+  const v1 = Object.keys(service.labels).sort(byteOrder).filter(isV1Label);
   if (v1.length > 0) {
     warn(`Traefik v1 labels ${v1.map((k) => JSON.stringify(k)).join(', ')} ignored: the service has traefik.http.* labels, which take precedence`);
   }
@@ -228,6 +227,7 @@ function processService(
     result.errors.push({ provider: PROVIDER, message: `Swarm service "${origin}": ${withLabel(problem)}` });
   };
   const index = indexLabels(service.labels);
+  const v1 = usesV1Labels(service);
 
   let enabled = options.exposedByDefault;
   try {
@@ -236,7 +236,7 @@ function processService(
       const value = goBool(label.value);
       if (value !== undefined) enabled = value;
       // Traefik 1.7 falls back to exposedByDefault (and logs it); Traefik 2 and 3 skip the service.
-      else if (usesV1Labels(service)) warn(`label "${label.key}": must be true or false, got ${JSON.stringify(label.value)}; exposedByDefault (${options.exposedByDefault}) applies, as in Traefik 1.7`);
+      else if (v1) warn(`label "${label.key}": must be true or false, got ${JSON.stringify(label.value)}; exposedByDefault (${options.exposedByDefault}) applies, as in Traefik 1.7`);
       else throw new LabelProblem(`must be true or false, got ${JSON.stringify(label.value)}; the service is not exposed`, label.key);
     }
   } catch (err) {
@@ -245,7 +245,7 @@ function processService(
   }
   if (!enabled || !keep(service.labels)) return [];
 
-  const specs = readSpecs(service, warn);
+  const specs = readSpecs(service, v1, warn);
   for (const w of specs.warnings) warn(w);
   for (const { kind, name } of specs.tcpUdp) {
     const what = `${kind.slice(0, 3).toUpperCase()} ${kind.slice(3).toLowerCase()}`;
@@ -298,7 +298,7 @@ function processService(
   };
   // Traefik 2 and 3 skip the whole container when a service has no port ("port is missing"). Traefik 1.7
   // filters per segment, which its reader already does: the segment's router goes with its service.
-  const portless = usesV1Labels(service) ? undefined : specs.services.find((s) => s.problem === undefined && s.server.url === undefined && s.server.port === undefined);
+  const portless = v1 ? undefined : specs.services.find((s) => s.problem === undefined && s.server.url === undefined && s.server.port === undefined);
   build('service', specs.services, (s) => buildService(s, ctx));
   build('middleware', specs.middlewares, buildMiddleware);
   build('router', specs.routers, (s) => buildRouter(s, ctx));

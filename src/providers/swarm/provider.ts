@@ -158,7 +158,7 @@ export class SwarmProvider implements Provider {
       const s = mine.get(id);
       if (s !== undefined) services.push(s);
     }
-    services.sort((a, b) => (a.name < b.name ? -1 : 1));
+    // Order does not matter: buildSwarmConfig sorts the services itself.
     return { ...snapshot, services };
   }
 
@@ -179,7 +179,6 @@ export class SwarmProvider implements Provider {
     if (service === null ? at < 0 : at >= 0 && isDeepStrictEqual(current.services[at], service)) return;
     const services = current.services.filter((s) => s.id !== id);
     if (service !== null) services.push(service);
-    services.sort((a, b) => (a.name < b.name ? -1 : 1));
     this.current = { ...current, services };
     this.patchedAt.set(id, Date.now());
     this.publish(this.current);
