@@ -24,7 +24,8 @@ export interface ExchangeContext {
   responseHeaderTimeoutMs: number;
   /** Set while the worker drains: responses close their connection. */
   draining: boolean;
-  onFinish(): void;
+  /** A proxied request or session is over: the worker's count, and its uWS app's (`app`, TLS entry points), go down. */
+  onFinish(app: AppInflight | null): void;
   /** Metrics and the access log; null when both are off (then nothing is measured). */
   observer: ExchangeObserver | null;
   /** Portero's own code threw while handling one request: count it and log it with its stack. */
@@ -768,8 +769,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
     this.leaveServer();
     if (this.trace !== null) this.ctx.observer!.ended(this, this.trace);
     if (this.mw?.ended != null) tellEnded(this.mw, this.status, this.originStatus, (this.headAt || performance.now()) - this.startedAt);
-    if (this.appInflight !== null) this.appInflight.n--;
-    this.ctx.onFinish();
+    this.ctx.onFinish(this.appInflight);
   }
 }
 

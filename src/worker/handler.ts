@@ -4,7 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
 import type { WorkerObserver } from '../metrics/observe.js';
 import { After, closesAfterEarlyAnswer, Exchange, type ExchangeContext, sendError } from './exchange.js';
-import { parseRequest, type AppInflight, type EntryPointContext, type ParsedRequest } from './request-head.js';
+import { parseRequest, type EntryPointContext, type ParsedRequest } from './request-head.js';
 import type { RouteEntry, RouteTable } from './routes.js';
 import { CHALLENGE_PREFIX, challengeAnswer, entryPointRedirect } from './redirect.js';
 import { runStages, sendAnswer, tellEnded } from '../middlewares/pipeline.js';
@@ -138,11 +138,6 @@ function requestHandler(rt: WorkerRuntime, ep: EntryPointContext): (res: HttpRes
 function enter(rt: WorkerRuntime, ep: EntryPointContext): void {
   rt.inflight++;
   if (ep.appInflight !== null) ep.appInflight.n++;
-}
-
-function leave(rt: WorkerRuntime, app: AppInflight | null): void {
-  if (app !== null) app.n--;
-  rt.onFinish();
 }
 
 /**
@@ -286,12 +281,12 @@ function later(
         /* already gone */
       }
     }
-    leave(rt, ep.appInflight);
+    rt.onFinish(ep.appInflight);
   };
   pending.then((answer) => {
     if (aborted) {
       tellEnded(fr, 0);
-      leave(rt, ep.appInflight);
+      rt.onFinish(ep.appInflight);
       return;
     }
     try {
@@ -306,7 +301,7 @@ function later(
         if (hasBody) res.onData(() => {});
         answerNow(rt, ep, detached, res, parsed, answer, fr.responseEdits, t0);
         tellEnded(fr, answer.status);
-        leave(rt, ep.appInflight);
+        rt.onFinish(ep.appInflight);
       });
     } catch (err) {
       fail(err);

@@ -270,8 +270,9 @@ export default function serve(task: ServeTask): Promise<void> {
         state.countInternalError();
         errors.report('request cut by an internal error', err);
       },
-      onFinish() {
+      onFinish(app) {
         rt.inflight--;
+        if (app !== null) app.n--;
         // Deferred: this runs inside res.cork(), and closing the app there would
         // drop the response still sitting in the cork buffer.
         if (rt.draining && rt.inflight === 0 && drainResolve !== null) setImmediate(drainResolve);

@@ -41,8 +41,8 @@ export interface WebSocketHost {
   websockets: WebSocketRuntime;
   /** The worker is shutting down: no new session. */
   draining: boolean;
-  /** The session or refused handshake is over: rt.inflight counted it. */
-  onFinish(): void;
+  /** The session or refused handshake is over: rt.inflight (and its app's count) counted it. */
+  onFinish(app: AppInflight | null): void;
   internalError(err: unknown): void;
 }
 
@@ -267,8 +267,7 @@ class Handshake implements TracedOutcome, RelayOwner {
     if (this.trace !== null && this.host.observer !== null) this.host.observer.ended(this, this.trace);
     // For the dashboard, as an Exchange counts a request: the session (or refused handshake) of the server's service.
     this.host.state.countRequest(this.server.service, status >= 500);
-    if (this.appInflight !== null) this.appInflight.n--;
-    this.host.onFinish();
+    this.host.onFinish(this.appInflight);
   }
 }
 
@@ -297,8 +296,7 @@ export function startWebSocket(
     if (host.observer !== null) host.observer.answered(ep, req, res, parsed, parsed.method, 503, 19, t0);
     sendError(res, 503, 'Service Unavailable', host.draining ? After.Close : After.Keep);
     host.state.countRequest(first.rr, true);
-    if (ep.appInflight !== null) ep.appInflight.n--;
-    host.onFinish();
+    host.onFinish(ep.appInflight);
     return;
   }
   const trace = host.observer === null ? null : host.observer.begin(ep, req, parsed, route.name, t0);
