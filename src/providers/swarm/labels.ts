@@ -10,18 +10,17 @@
 //      win when both kinds are present);
 //   3. each spec becomes an element (labels-build.ts), with servers on the chosen
 //      network (labels-network.ts); a bad label disables only its element.
-// Then elements of the same name from several Swarm services merge as in
-// Traefik's provider.Merge: identical routers and middlewares are kept once,
-// services with the same options pool their servers (so two stacks can share
-// one service during a blue-green deploy), and different definitions of one
-// name disable it. Finally a router whose service was disabled is disabled too,
-// with an error that says so rather than "unknown service".
-import { isDeepStrictEqual } from 'node:util';
+// What one Swarm service gives (its elements, errors and warnings) depends on
+// that service and the provider's options alone, so it is kept between syncs
+// and built again only when the service changes: a sync of a Swarm with a
+// thousand services, one of them changed, builds one. Then the elements of
+// all services are merged by name (labels-merge.ts).
 import { emptyDynamicConfig, type ConfigError, type DynamicConfig, type MiddlewareConfig, type RouterConfig, type ServiceConfig } from '../../dynamic/model.js';
 import { compileConstraints, type ConstraintMatcher } from './constraints.js';
 import { compileDefaultRule, serviceName, type DefaultRule } from './default-rule.js';
 import { buildMiddleware, buildRouter, buildService, type BuildContext } from './labels-build.js';
 import { byteOrder, goBool, indexLabels, LabelProblem, pick, type SpecSet } from './labels-common.js';
+import { Collector, elementError, type Kind } from './labels-merge.js';
 import { chooseNetwork, readProviderLabels, serverHosts, type ProviderLabels } from './labels-network.js';
 import { isV1Label, readV1Labels } from './labels-v1.js';
 import { isV2Label, readV2Labels } from './labels-v2.js';
@@ -41,8 +40,6 @@ export interface SwarmConfigResult {
 }
 
 const PROVIDER = 'swarm';
-
-type Kind = 'router' | 'service' | 'middleware';
 
 function withLabel(problem: LabelProblem): string {
   return problem.label ? `label "${problem.label}": ${problem.message}` : problem.message;
@@ -68,79 +65,6 @@ function defaultRuleFor(template: string): ReturnType<typeof compileDefaultRule>
     defaultRuleCache = { template, render };
   }
   return defaultRuleCache.render;
-}
-
-interface Entry<T> {
-  value: T;
-  origins: string[];
-  conflict: boolean;
-}
-
-/** Elements from all Swarm services, merged by name. */
-class Collector {
-  readonly routers = new Map<string, Entry<RouterConfig>>();
-  readonly services = new Map<string, Entry<ServiceConfig>>();
-  readonly middlewares = new Map<string, Entry<MiddlewareConfig>>();
-  readonly failed = new Set<string>();
-
-  constructor(private readonly errors: ConfigError[]) {}
-
-  fail(kind: Kind, name: string, origin: string, message: string): void {
-    if (kind === 'service') this.failed.add(name);
-    this.errors.push({ provider: PROVIDER, element: { kind, name }, message: `${kind} "${name}" (Swarm service "${origin}"): ${message}` });
-  }
-
-  add(kind: Kind, name: string, origin: string, value: RouterConfig | ServiceConfig | MiddlewareConfig): void {
-    const map = (kind === 'router' ? this.routers : kind === 'service' ? this.services : this.middlewares) as Map<string, Entry<unknown>>;
-    const entry = map.get(name);
-    if (entry === undefined) {
-      map.set(name, { value, origins: [origin], conflict: false });
-      return;
-    }
-    entry.origins.push(origin);
-    if (kind === 'service') {
-      const mine = (entry.value as ServiceConfig).loadBalancer!;
-      const theirs = (value as ServiceConfig).loadBalancer!;
-      if (isDeepStrictEqual({ ...mine, servers: [] }, { ...theirs, servers: [] })) {
-        for (const s of theirs.servers) if (!mine.servers.some((m) => m.url === s.url)) mine.servers.push(s);
-        return;
-      }
-    } else if (isDeepStrictEqual(entry.value, value)) {
-      return;
-    }
-    entry.conflict = true;
-  }
-
-  finish(config: DynamicConfig): void {
-    const conflicts = (kind: Kind, map: Map<string, Entry<unknown>>): void => {
-      for (const [name, entry] of [...map].sort(([a], [b]) => byteOrder(a, b))) {
-        if (!entry.conflict) continue;
-        map.delete(name);
-        if (kind === 'service') this.failed.add(name);
-        const origins = [...new Set(entry.origins)].map((o) => JSON.stringify(o)).join(', ');
-        this.errors.push({
-          provider: PROVIDER,
-          element: { kind, name },
-          message: `${kind} "${name}": defined differently by Swarm services ${origins}; disabled until the definitions agree`,
-        });
-      }
-    };
-    conflicts('router', this.routers);
-    conflicts('service', this.services);
-    conflicts('middleware', this.middlewares);
-
-    const out = config.http;
-    for (const [name, entry] of [...this.services].sort(([a], [b]) => byteOrder(a, b))) out.services[name] = entry.value;
-    for (const [name, entry] of [...this.middlewares].sort(([a], [b]) => byteOrder(a, b))) out.middlewares[name] = entry.value;
-    for (const [name, entry] of [...this.routers].sort(([a], [b]) => byteOrder(a, b))) {
-      const service = entry.value.service;
-      if (service !== undefined && !service.includes('@') && !this.services.has(service) && this.failed.has(service)) {
-        this.fail('router', name, entry.origins[0], `service "${service}" is disabled (see its error)`);
-        continue;
-      }
-      out.routers[name] = entry.value;
-    }
-  }
 }
 
 function nameProblem(name: string): string | null {
@@ -210,21 +134,45 @@ function readSpecs(service: SwarmService, v1Dialect: boolean, warn: (m: string) 
   return readV2Labels(service.labels, base);
 }
 
-/** Adds one Swarm service's elements; returns the names of the HTTP services it defines. */
-function processService(
+/** What one Swarm service gives, replayed into each sync's merge. */
+interface ServiceFragment {
+  elements: { kind: Kind; name: string; value: RouterConfig | ServiceConfig | MiddlewareConfig }[];
+  /** HTTP services this one defines that are disabled (their routers go with them in the merge). */
+  failedServices: string[];
+  errors: ConfigError[];
+  warnings: string[];
+  notices: ConfigError[];
+}
+
+/** One Swarm service's elements, errors and warnings. */
+function processService(service: SwarmService, options: SwarmProviderOptions, ownNetworks: string[] | null, keep: ConstraintMatcher): ServiceFragment {
+  const fragment: ServiceFragment = { elements: [], failedServices: [], errors: [], warnings: [], notices: [] };
+  const defined = readService(service, options, ownNetworks, keep, fragment);
+  for (const message of fragment.warnings) {
+    if (defined.length === 0) fragment.notices.push({ provider: PROVIDER, message, level: 'warning' });
+    for (const name of defined) fragment.notices.push({ provider: PROVIDER, element: { kind: 'service', name }, message, level: 'warning' });
+  }
+  return fragment;
+}
+
+/** Fills `fragment` from one Swarm service; returns the names of the HTTP services it defines. */
+function readService(
   service: SwarmService,
   options: SwarmProviderOptions,
-  snapshot: SwarmSnapshot,
+  ownNetworks: string[] | null,
   keep: ConstraintMatcher,
-  collector: Collector,
-  result: SwarmConfigResult,
+  fragment: ServiceFragment,
 ): string[] {
   const origin = service.name;
   const warn = (m: string): void => {
-    result.warnings.push(`Swarm service "${origin}": ${m}`);
+    fragment.warnings.push(`Swarm service "${origin}": ${m}`);
   };
   const serviceError = (problem: LabelProblem): void => {
-    result.errors.push({ provider: PROVIDER, message: `Swarm service "${origin}": ${withLabel(problem)}` });
+    fragment.errors.push({ provider: PROVIDER, message: `Swarm service "${origin}": ${withLabel(problem)}` });
+  };
+  const fail = (kind: Kind, name: string, message: string): void => {
+    if (kind === 'service') fragment.failedServices.push(name);
+    fragment.errors.push(elementError(kind, name, origin, message));
   };
   const index = indexLabels(service.labels);
   const v1 = usesV1Labels(service);
@@ -250,7 +198,7 @@ function processService(
   for (const { kind, name } of specs.tcpUdp) {
     const what = `${kind.slice(0, 3).toUpperCase()} ${kind.slice(3).toLowerCase()}`;
     // Disabled in the API's TCP/UDP sections; the log has the warning about the labels once.
-    result.notices.push({ provider: PROVIDER, element: { kind, name }, message: `${what} "${name}" (Swarm service "${origin}"): not served: portero routes HTTP only`, level: 'warning' });
+    fragment.notices.push({ provider: PROVIDER, element: { kind, name }, message: `${what} "${name}" (Swarm service "${origin}"): not served: portero routes HTTP only`, level: 'warning' });
   }
   for (const p of specs.problems) serviceError(p);
 
@@ -272,8 +220,8 @@ function processService(
     },
     hosts: memo(() => {
       if (provider instanceof LabelProblem) throw provider;
-      const choice = chooseNetwork(service, provider, options.network, snapshot.ownNetworks, result.warnings);
-      return serverHosts(service, choice, provider.lbswarm, result.warnings);
+      const choice = chooseNetwork(service, provider, options.network, ownNetworks, fragment.warnings);
+      return serverHosts(service, choice, provider.lbswarm, fragment.warnings);
     }),
   };
 
@@ -281,18 +229,18 @@ function processService(
     for (const spec of list) {
       const bad = nameProblem(spec.name);
       if (bad !== null) {
-        collector.fail(kind, spec.name, origin, bad);
+        fail(kind, spec.name, bad);
         continue;
       }
       if (portless !== undefined && !(kind === 'service' && spec.name === portless.name)) {
-        collector.fail(kind, spec.name, origin, `not defined: service "${portless.name}" has no port, and Traefik then drops everything the Swarm service's labels define (see its error)`);
+        fail(kind, spec.name, `not defined: service "${portless.name}" has no port, and Traefik then drops everything the Swarm service's labels define (see its error)`);
         continue;
       }
       try {
-        collector.add(kind, spec.name, origin, make(spec));
+        fragment.elements.push({ kind, name: spec.name, value: make(spec) });
       } catch (err) {
         if (!(err instanceof LabelProblem)) throw err;
-        collector.fail(kind, spec.name, origin, withLabel(err));
+        fail(kind, spec.name, withLabel(err));
       }
     }
   };
@@ -305,12 +253,17 @@ function processService(
   return specs.services.map((s) => s.name);
 }
 
+/** Fragments by Swarm service, valid while the options and portero's own networks are those of `context`. */
+let fragments: { context: string; byService: WeakMap<SwarmService, ServiceFragment> } = { context: '', byService: new WeakMap() };
+
 /**
  * Builds the Swarm provider's dynamic configuration from a snapshot. Never
  * throws for bad labels: each problem is an error naming the element, the
  * Swarm service and the label, and only that element is left out. A
  * malformed constraints expression exposes nothing (the provider should
- * have refused it at startup with compileConstraints).
+ * have refused it at startup with compileConstraints). A service object
+ * seen by an earlier call with the same options is not read again: the
+ * provider replaces a service's object when it changes, never modifies it.
  */
 export function buildSwarmConfig(snapshot: SwarmSnapshot, options: SwarmProviderOptions): SwarmConfigResult {
   const result: SwarmConfigResult = { config: emptyDynamicConfig(), errors: [], warnings: [], notices: [] };
@@ -321,15 +274,21 @@ export function buildSwarmConfig(snapshot: SwarmSnapshot, options: SwarmProvider
     result.errors.push({ provider: PROVIDER, message: `${(err as Error).message}; no Swarm service is exposed until it is fixed` });
     return result;
   }
+  const context = JSON.stringify([options.exposedByDefault, options.network, options.defaultRule, options.constraints, snapshot.ownNetworks]);
+  if (fragments.context !== context) fragments = { context, byService: new WeakMap() };
   const collector = new Collector(result.errors);
   const services = [...snapshot.services].sort((a, b) => byteOrder(a.name, b.name) || byteOrder(a.id, b.id));
   for (const service of services) {
-    const first = result.warnings.length;
-    const defined = processService(service, options, snapshot, keep, collector, result);
-    for (const message of result.warnings.slice(first)) {
-      if (defined.length === 0) result.notices.push({ provider: PROVIDER, message, level: 'warning' });
-      for (const name of defined) result.notices.push({ provider: PROVIDER, element: { kind: 'service', name }, message, level: 'warning' });
+    let fragment = fragments.byService.get(service);
+    if (fragment === undefined) {
+      fragment = processService(service, options, snapshot.ownNetworks, keep);
+      fragments.byService.set(service, fragment);
     }
+    for (const e of fragment.elements) collector.add(e.kind, e.name, service.name, e.value);
+    for (const name of fragment.failedServices) collector.failed.add(name);
+    result.errors.push(...fragment.errors);
+    result.warnings.push(...fragment.warnings);
+    result.notices.push(...fragment.notices);
   }
   collector.finish(result.config);
   return result;
