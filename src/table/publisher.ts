@@ -91,14 +91,15 @@ export class TablePublisher {
       ...(this.options.entryPointMiddlewares === undefined ? {} : { entryPointMiddlewares: this.options.entryPointMiddlewares }),
     });
     this.current = compiled;
-    // Encoded with version 0 so that an unchanged table compares equal to the published one.
-    const text = encodeTable(0, compiled.spec);
+    // Encoded with version 0 so that an unchanged table compares equal to the published one; to UTF-8
+    // once, for both the digest and the shared buffer (a 1,000-service table is 1.5 MB).
+    const bytes = Buffer.from(encodeTable(0, compiled.spec), 'utf8');
     // SHA-1 as a change detector, not for security: 4 ms for 6 MB where SHA-256 takes 15.
-    const digest = createHash('sha1').update(text).digest('base64');
+    const digest = createHash('sha1').update(bytes).digest('base64');
     if (digest === this.lastDigest) return { changed: false, generation: this.writer.generation, errors: compiled.errors };
-    const nl = text.indexOf('\n');
-    const header = `{"version":${this.writer.generation + 1},${text.slice(text.indexOf(',') + 1, nl === -1 ? text.length : nl)}`;
-    const generation = this.writer.publish(nl === -1 ? header : header + text.slice(nl));
+    // The text begins `{"version":0,`: the published one carries its real version.
+    const rest = bytes.subarray(bytes.indexOf(0x2c) + 1);
+    const generation = this.writer.publish(Buffer.concat([Buffer.from(`{"version":${this.writer.generation + 1},`), rest]));
     this.lastDigest = digest;
     this.reloads++;
     return { changed: true, generation, errors: compiled.errors };

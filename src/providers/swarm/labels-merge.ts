@@ -66,8 +66,8 @@ export class Collector {
 
   finish(config: DynamicConfig): void {
     const conflicts = (kind: Kind, map: Map<string, Entry<unknown>>): void => {
-      for (const [name, entry] of [...map].sort(([a], [b]) => byteOrder(a, b))) {
-        if (!entry.conflict) continue;
+      const named = [...map].filter(([, entry]) => entry.conflict);
+      for (const [name, entry] of named.sort(([a], [b]) => byteOrder(a, b))) {
         map.delete(name);
         if (kind === 'service') this.failed.add(name);
         const origins = [...new Set(entry.origins)].map((o) => JSON.stringify(o)).join(', ');
