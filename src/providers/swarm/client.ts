@@ -3,16 +3,15 @@
 // read-only Docker socket proxy.
 import os from 'node:os';
 import Docker from 'dockerode';
+import { Piscina } from 'piscina';
 import type { SwarmService, SwarmSnapshot } from './model.js';
+import type { PollAnswer, PollTask, PollThreadData } from './poll-thread.js';
 import { swarmServices, type ListAnswer } from './swarm-services.js';
-import { RawDockerGet } from './raw-get.js';
+import { dockerOptions, RawDockerGet } from './raw-get.js';
 
-/** "unix:///var/run/docker.sock", "tcp://host:2375", "http://host:2375" -> dockerode options. */
-export function dockerOptions(endpoint: string): Docker.DockerOptions {
-  if (endpoint.startsWith('unix://')) return { socketPath: endpoint.slice('unix://'.length) };
-  const url = new URL(endpoint.replace(/^tcp:/, 'http:'));
-  return { host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' };
-}
+export { dockerOptions } from './raw-get.js';
+
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /** One Docker event as the engine sends it (the fields portero reads). */
 export interface DockerEvent {
@@ -39,39 +38,55 @@ export class SwarmClient {
    */
   private readonly eventsDocker: Docker;
   private ownNetworks: string[] | null | undefined;
+  /** For a followed service's reads, which are small: the full poll has its own thread (poll-thread.ts). */
   private readonly raw: RawDockerGet;
-  /** The last poll's answers, compared byte for byte with the next. */
-  private last: Buffer[] | null = null;
+  private readonly pollThread: Piscina;
+  /** The next poll parses whatever comes and sends every service (the last one could not be used). */
+  private forget = false;
+  /** The last poll's services by ID, as listed: each object stays until the poll finds that service changed. */
+  private polled = new Map<string, SwarmService>();
+  /** Bytes of the last full poll's answers (0 before the first). */
+  pollBytes = 0;
   /** Network ID -> name, from the last poll. */
   private networkName = new Map<string, string>();
   /** Per followed service: its last answers (service, tasks). */
   private lastOf = new Map<string, Buffer[]>();
 
   constructor(endpoint: string) {
-    this.docker = new Docker({ ...dockerOptions(endpoint), timeout: 10_000 });
-    this.raw = new RawDockerGet(dockerOptions(endpoint), 10_000);
-    this.eventsDocker = new Docker({ ...dockerOptions(endpoint), connectionTimeout: 10_000 } as Docker.DockerOptions);
-  }
-
-  /** Bytes of the last full poll's answers (0 before the first). */
-  get pollBytes(): number {
-    return this.last === null ? 0 : this.last.reduce((n, b) => n + b.length, 0);
+    this.docker = new Docker({ ...dockerOptions(endpoint), timeout: REQUEST_TIMEOUT_MS });
+    this.raw = new RawDockerGet(dockerOptions(endpoint), REQUEST_TIMEOUT_MS);
+    this.eventsDocker = new Docker({ ...dockerOptions(endpoint), connectionTimeout: REQUEST_TIMEOUT_MS } as Docker.DockerOptions);
+    const workerData: PollThreadData = { target: dockerOptions(endpoint), timeoutMs: REQUEST_TIMEOUT_MS };
+    this.pollThread = new Piscina({ filename: new URL('./poll-thread.js', import.meta.url).href, minThreads: 1, maxThreads: 1, workerData });
   }
 
   /** The next snapshot() parses whatever comes (the last one could not be used). */
   forgetLast(): void {
-    this.last = null;
+    this.forget = true;
   }
 
   /** The Swarm now, or null when services, tasks and networks are byte for byte what the last call returned. */
   async snapshot(): Promise<SwarmSnapshot | null> {
-    const answers = await this.readChanged(['/services', `/tasks?filters=${encodeURIComponent(JSON.stringify({ 'desired-state': ['running'] }))}`, '/networks'], this.last);
-    if (answers === null) return null;
-    this.last = answers;
-    const [services, tasks, networks] = answers.map((a) => JSON.parse(a.toString('utf8')) as unknown) as [ListAnswer<'listServices'>, ListAnswer<'listTasks'>, ListAnswer<'listNetworks'>];
-    this.networkName = new Map(networks.map((n) => [n.Id, n.Name]));
-    const out = swarmServices(services, tasks, this.networkName);
-    return { services: out, ownNetworks: await this.findOwnNetworks() };
+    const task: PollTask = { forget: this.forget };
+    this.forget = false;
+    const answer = (await this.pollThread.run(task)) as PollAnswer;
+    if (answer.kind === 'error') throw Object.assign(new Error(answer.message), answer.statusCode === undefined ? {} : { statusCode: answer.statusCode });
+    this.pollBytes = answer.bytes;
+    if (answer.kind === 'unchanged') return null;
+    this.networkName = new Map(answer.networks);
+    const changed = new Map(answer.changed.map((s) => [s.id, s]));
+    const polled = new Map<string, SwarmService>();
+    for (const id of answer.ids) {
+      const service = changed.get(id) ?? this.polled.get(id);
+      if (service === undefined) {
+        // The poll thread and this one disagree on what was sent (a thread replaced after a crash): start over.
+        this.forget = true;
+        throw new Error(`the poll thread left out unchanged service ${id}, which this thread does not have; reading every service again`);
+      }
+      polled.set(id, service);
+    }
+    this.polled = polled;
+    return { services: [...polled.values()], ownNetworks: await this.findOwnNetworks() };
   }
 
   /**
@@ -82,7 +97,7 @@ export class SwarmClient {
   async service(id: string): Promise<SwarmService | null | 'unchanged'> {
     let answers: Buffer[] | null;
     try {
-      answers = await this.readChanged(
+      answers = await this.raw.getChanged(
         [`/services/${encodeURIComponent(id)}`, `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [id], 'desired-state': ['running'] }))}`],
         this.lastOf.get(id) ?? null,
       );
@@ -98,11 +113,10 @@ export class SwarmClient {
     return swarmServices([service], tasks, this.networkName)[0]!;
   }
 
-  /** GETs `paths` together; null when every answer is byte for byte `last`'s, else all of them (unchanged ones from `last`). */
-  private async readChanged(paths: readonly string[], last: readonly Buffer[] | null): Promise<Buffer[] | null> {
-    const got = await Promise.all(paths.map((path, i) => this.raw.get(path, last?.[i] ?? null)));
-    if (got.every((a) => a === null)) return null;
-    return got.map((a, i) => a ?? last![i]!);
+  /** Stops the poll thread and closes the connections kept for polls. */
+  async close(): Promise<void> {
+    this.raw.close();
+    await this.pollThread.destroy();
   }
 
   /** Stops remembering a followed service's answers. */

@@ -98,6 +98,7 @@ export class SwarmProvider implements Provider {
     if (this.eventTimer !== null) clearTimeout(this.eventTimer);
     const ev = this.events as (NodeJS.ReadableStream & { destroy?: () => void }) | null;
     ev?.destroy?.();
+    void this.client.close().catch(() => undefined);
   }
 
   /** One sync at a time; a request during a sync runs one more right after. */
@@ -132,6 +133,7 @@ export class SwarmProvider implements Provider {
       this.publish(snapshot);
       this.noteReachable();
     } catch (err) {
+      if (this.stopped) return;
       this.client.forgetLast();
       this.failures++;
       this.status.reachable = false;

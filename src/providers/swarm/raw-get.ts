@@ -7,6 +7,13 @@ import http from 'node:http';
 import https from 'node:https';
 import type Docker from 'dockerode';
 
+/** "unix:///var/run/docker.sock", "tcp://host:2375", "http://host:2375" -> dockerode options. */
+export function dockerOptions(endpoint: string): Docker.DockerOptions {
+  if (endpoint.startsWith('unix://')) return { socketPath: endpoint.slice('unix://'.length) };
+  const url = new URL(endpoint.replace(/^tcp:/, 'http:'));
+  return { host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' };
+}
+
 export class RawDockerGet {
   private readonly agent: http.Agent;
 
@@ -66,6 +73,13 @@ export class RawDockerGet {
       req.on('error', reject);
       req.end();
     });
+  }
+
+  /** GETs `paths` together; null when every answer is byte for byte `last`'s, else all of them (unchanged ones from `last`). */
+  async getChanged(paths: readonly string[], last: readonly Buffer[] | null): Promise<Buffer[] | null> {
+    const got = await Promise.all(paths.map((path, i) => this.get(path, last?.[i] ?? null)));
+    if (got.every((a) => a === null)) return null;
+    return got.map((a, i) => a ?? last![i]!);
   }
 
   close(): void {
