@@ -49,6 +49,8 @@ export class Portero {
   private stopped: Promise<void> | null = null;
   /** Per provider, for the API: when it last sent a configuration, and the problems it reported with it. */
   private readonly received = new Map<string, { at: string; errors: ConfigError[] }>();
+  /** The last table published, and when its configuration came (performance.now()): each worker's load of it is logged at debug level. */
+  private lastPublished = { generation: 0, at: 0 };
   apiPort = 0;
 
   constructor(private readonly options: PorteroOptions) {
@@ -111,7 +113,13 @@ export class Portero {
       },
       options.log,
     );
-    this.supervisor.onMessage((m) => this.observability.onWorkerMessage(m));
+    this.supervisor.onMessage((m) => {
+      this.observability.onWorkerMessage(m);
+      if (m.type === 'table' && m.generation === this.lastPublished.generation) {
+        const afterMs = Math.round((performance.now() - this.lastPublished.at) * 10) / 10;
+        options.log.debug({ worker: m.workerId, generation: m.generation, afterMs, longestSliceMs: m.longestSliceMs }, 'worker serves the new route table');
+      }
+    });
     const metrics = this.observability.metricsOn(API_ENTRY_POINT);
     const sources = {
       publisher: this.publisher,
@@ -192,6 +200,7 @@ export class Portero {
   /** Applies one provider's new configuration; logs every element it disables. */
   apply(provider: string, config: DynamicConfig, providerErrors: ConfigError[] = []): void {
     const { log } = this.options;
+    const began = performance.now();
     this.received.set(provider, { at: new Date().toISOString(), errors: providerErrors });
     const result = this.publisher.update(provider, config);
     if (this.publisher.current !== null) this.https.compiled(this.publisher.current.tls);
@@ -202,10 +211,12 @@ export class Portero {
     // Also when the table did not change: a health check's settings are not part of it.
     if (!this.draining) this.health.update(this.publisher.healthTargets());
     if (result.changed) {
+      this.lastPublished = { generation: result.generation, at: began };
       this.supervisor.tableChanged();
       this.observability.onReload();
       const spec = this.publisher.current!.spec;
-      log.info({ provider, generation: result.generation, routers: spec.routers.length, services: spec.services.length }, 'route table published');
+      const tookMs = Math.round((performance.now() - began) * 10) / 10;
+      log.info({ provider, generation: result.generation, routers: spec.routers.length, services: spec.services.length, tookMs }, 'route table published');
     }
   }
 
