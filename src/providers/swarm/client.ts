@@ -45,8 +45,8 @@ export class SwarmClient {
   private forget = false;
   /** The last poll's services by ID, as listed: each object stays until the poll finds that service changed. */
   private polled = new Map<string, SwarmService>();
-  /** Bytes of the last full poll's answers (0 before the first). */
-  pollBytes = 0;
+  /** The last full poll: its answers' bytes (0 before the first), the poll thread's CPU for it, and the services it found changed. */
+  lastPoll: { bytes: number; cpuMs: number | null; changed: number } = { bytes: 0, cpuMs: null, changed: 0 };
   /** Network ID -> name, from the last poll. */
   private networkName = new Map<string, string>();
   /** Per followed service: its last answers (service, tasks). */
@@ -71,7 +71,7 @@ export class SwarmClient {
     this.forget = false;
     const answer = (await this.pollThread.run(task)) as PollAnswer;
     if (answer.kind === 'error') throw Object.assign(new Error(answer.message), answer.statusCode === undefined ? {} : { statusCode: answer.statusCode });
-    this.pollBytes = answer.bytes;
+    this.lastPoll = { bytes: answer.bytes, cpuMs: answer.cpuMs, changed: answer.kind === 'unchanged' ? 0 : answer.changed.length };
     if (answer.kind === 'unchanged') return null;
     this.networkName = new Map(answer.networks);
     const changed = new Map(answer.changed.map((s) => [s.id, s]));

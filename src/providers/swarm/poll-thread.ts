@@ -6,6 +6,7 @@
 // only when they differ, and only the services that differ from what this
 // thread last sent cross back to the main thread, so that the main thread
 // keeps its objects for the rest (labels.ts builds those only once).
+import { readFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import type Docker from 'dockerode';
 import type { SwarmService } from './model.js';
@@ -24,10 +25,12 @@ export interface PollTask {
 
 export type PollAnswer =
   /** Byte for byte the last poll's answers. */
-  | { kind: 'unchanged'; bytes: number }
+  | { kind: 'unchanged'; bytes: number; cpuMs: number | null }
   | {
       kind: 'changed';
       bytes: number;
+      /** This thread's CPU for the poll (null where Linux's schedstat is not there). */
+      cpuMs: number | null;
       /** Every service's ID, as listed. */
       ids: string[];
       /** The services that differ from those this thread sent before (all of them after `forget`). */
@@ -46,14 +49,28 @@ let last: Buffer[] | null = null;
 /** Service ID -> that service as last sent, serialized. */
 let sent = new Map<string, string>();
 
+/** This thread's CPU time so far (ns), from Linux's schedstat; null elsewhere. */
+function threadCpuNs(): number | null {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
+
 export default async function poll(task: PollTask): Promise<PollAnswer> {
+  const cpu0 = threadCpuNs();
+  const cpuMs = (): number | null => {
+    const cpu1 = threadCpuNs();
+    return cpu0 === null || cpu1 === null ? null : Math.round((cpu1 - cpu0) / 1e4) / 100;
+  };
   if (task.forget) {
     last = null;
     sent = new Map();
   }
   try {
     const answers = await raw.getChanged(PATHS, last);
-    if (answers === null) return { kind: 'unchanged', bytes: size(last!) };
+    if (answers === null) return { kind: 'unchanged', bytes: size(last!), cpuMs: cpuMs() };
     // Kept only once parsed: an answer that fails to parse is read whole again next time.
     last = null;
     const [services, tasks, networks] = answers.map((a) => JSON.parse(a.toString('utf8')) as unknown) as [ListAnswer<'listServices'>, ListAnswer<'listTasks'>, ListAnswer<'listNetworks'>];
@@ -67,7 +84,7 @@ export default async function poll(task: PollTask): Promise<PollAnswer> {
     }
     last = answers;
     sent = now;
-    return { kind: 'changed', bytes: size(answers), ids: [...now.keys()], changed, networks: [...networkName] };
+    return { kind: 'changed', bytes: size(answers), cpuMs: cpuMs(), ids: [...now.keys()], changed, networks: [...networkName] };
   } catch (err) {
     last = null;
     return { kind: 'error', message: (err as Error).message, ...((err as { statusCode?: number }).statusCode !== undefined ? { statusCode: (err as { statusCode: number }).statusCode } : {}) };

@@ -123,6 +123,7 @@ export class SwarmProvider implements Provider {
     try {
       const began = Date.now();
       const fetched = await this.client.snapshot();
+      this.log.debug({ provider: 'swarm', ...this.client.lastPoll }, 'Swarm polled');
       const snapshot = fetched === null ? null : this.keepNewer(fetched, began);
       if (snapshot === null) {
         // Nothing changed since the last poll: the configuration emitted then still holds.
@@ -198,7 +199,7 @@ export class SwarmProvider implements Provider {
     if (this.stopped) return;
     if (this.timer !== null) clearTimeout(this.timer);
     const base = this.config.refreshSeconds * 1000;
-    const bySize = this.events === null ? 0 : Math.min(SLOW_POLL_MAX_MS, (this.client.pollBytes / POLL_BYTES_PER_SECOND) * 1000);
+    const bySize = this.events === null ? 0 : Math.min(SLOW_POLL_MAX_MS, (this.client.lastPoll.bytes / POLL_BYTES_PER_SECOND) * 1000);
     const delay = this.failures === 0 ? Math.max(base, bySize) : Math.min(base * 2 ** (this.failures - 1), Math.max(base, MAX_BACKOFF_MS));
     this.timer = setTimeout(() => void this.sync(), delay);
     this.timer.unref();
