@@ -56,6 +56,15 @@ export function cpuTimesOf(pids: readonly number[]): CpuTimes {
 }
 
 /** Peak resident set size (VmHWM) in KiB, or null once the process is gone. */
+/** CPU time (ms) of a process's main thread so far, from Linux's schedstat (ns precision); null when it is gone. */
+export function mainThreadCpuMs(pid: number): number | null {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'latin1').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
 export function peakRssKiB(pid: number): number | null {
   const status = readText(`/proc/${pid}/status`);
   const m = status === null ? null : /^VmHWM:\s+(\d+) kB/m.exec(status);

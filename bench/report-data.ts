@@ -3,6 +3,7 @@
 import type { Environment } from './env.js';
 import type { Measurement } from './measure.js';
 import type { Quiet } from './quiet.js';
+import type { DiscoveryReport } from './discovery.js';
 import type { ScaleReport } from './scale-report.js';
 
 export interface Settings {
@@ -69,4 +70,6 @@ export interface Report {
   ratios: Ratio[];
   elapsedS: number;
   scale?: ScaleReport;
+  /** With the scale cases: the Swarm provider against a stand-in Docker API of 1,000 services (bench/discovery.ts). */
+  discovery?: DiscoveryReport;
 }

@@ -7,6 +7,7 @@ import { describeCheckout } from './env.js';
 import { duration } from './progress.js';
 import type { Cell, Ratio, Report, Row } from './report-data.js';
 import { formatScale, scaleMarkdown } from './scale-report.js';
+import { discoveryMarkdown } from './discovery.js';
 import { chartSvg } from './svg.js';
 
 /** Other processes using this many cores during a run make it noisy. */
@@ -210,6 +211,7 @@ export function headline(rep: Pick<Report, 'rows' | 'ratios'>): string[] {
 export function textReport(rep: Report): string {
   const parts = rep.rows.length === 0 ? [] : [textTable(rep.rows), '', noiseSummary(rep.rows), '', 'portero relative to each peer, per cell: req/s ratio (req per proxy CPU-second ratio); * a side was noisy', ratioText(rep)];
   if (rep.scale !== undefined) parts.push(...(parts.length === 0 ? [] : ['']), formatScale(rep.scale));
+  if (rep.discovery !== undefined) parts.push('', discoveryMarkdown(rep.discovery));
   return parts.join('\n');
 }
 
@@ -247,7 +249,7 @@ ${mdTable(HEAD, rep.rows.map(cells), TEXT_COLUMNS)}
 ${rep.rows.length === 0 ? '' : `- Machine noise: ${noiseSummary(rep.rows)}\n`}- Configs: round robin, upstream keep-alive, no access log, bodies streamed (bench/peers/*.ts; nginx: keepalive 64, proxy_request_buffering off, proxy_max_temp_file_size 0; HAProxy: mode http, http-reuse always; Caddy: lb_policy round_robin, keepalive_idle_conns_per_host 64)
 
 ${matrix}
-${rep.scale === undefined ? '' : `${scaleMarkdown(rep.scale)}\n`}
+${rep.scale === undefined ? '' : `${scaleMarkdown(rep.scale)}\n`}${rep.discovery === undefined ? '' : `${discoveryMarkdown(rep.discovery)}\n`}
 ## How to read it
 
 Every figure comes from this one run: compare within it, never with

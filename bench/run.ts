@@ -26,7 +26,7 @@ import { cellText, headline, markdown, NOISY_CORES, ratios, textReport, textRow,
 import type { Report, Row, Settings } from './report-data.js';
 import { runScale, scaleSteps } from './scale.js';
 import { runSoak, soakMarkdown, soakSummary } from './soak.js';
-import { discoveryMarkdown, runDiscovery } from './discovery.js';
+import { discoveryMarkdown, runDiscovery, type DiscoveryOptions } from './discovery.js';
 import { httpsMarkdown, runHttps } from './https.js';
 import { middlewaresMarkdown, runMiddlewares } from './middlewares.js';
 import { runWebSocket, websocketMarkdown, WS_CONNECTIONS, WS_PAYLOAD_BYTES, WS_WINDOW } from './websocket.js';
@@ -51,7 +51,8 @@ export const usage = `node dist/bench/run.js [options]        (npm run bench -- 
   --rounds=1 --duration=5 --warmup=2 --connections=64
   --quiet-wait=30            seconds (at most) to wait for other processes to go quiet before each measurement
   --retries=1                repeat a measurement during which other processes used >= ${NOISY_CORES} cores
-  --scale                    then the scale cases (10,000 routers, table update, memory, 1 GiB stream)
+  --scale                    then the scale cases (10,000 routers, table update, memory, 1 GiB stream, and the
+                             Swarm discovery case of --discovery)
   --scale-only               only the scale cases
   --https                    only the HTTPS cells: portero vs nginx terminating TLS 1.3, 1 worker pinned to core 0,
                              wrk on core 1; keep-alive and new-handshake rounds, alternating (needs wrk, nginx, taskset)
@@ -64,7 +65,7 @@ export const usage = `node dist/bench/run.js [options]        (npm run bench -- 
   --ws-cap=0                 --websocket: cap the proxy with a cgroup at this many cores (0: no cap, pinned only)
   --discovery                only the Swarm discovery case: portero's Swarm provider against a stand-in Docker API with
                              1,000 services and 10,000 tasks: CPU and bytes per poll, /ping latency, a new task's time to
-                             routable (writes <out>.md/.json, default out: discovery)
+                             routable and to every worker (writes <out>.md/.json, default out: discovery)
   --soak=MINUTES              only the soak: portero (2 workers, 4 replicas) at half its measured capacity for MINUTES,
                              RSS and open fds sampled every 10 s; writes <out>.md/.json (default out: soak)
   --portero-cli=PATH         another checkout's dist/src/cli.js
@@ -209,11 +210,15 @@ async function httpsOnly(opts: RunOptions, root: string): Promise<number> {
   return report.rounds.some((r) => r.reqPerSec === 0) ? 1 : 0;
 }
 
+function discoveryOptions(o: { durationS: number; rounds: number }, cli: string): DiscoveryOptions {
+  return { cli, services: 1000, tasksPerService: 10, quietSeconds: Math.max(o.durationS, 30), taskStarts: Math.max(o.rounds, 5), log: (l) => console.error(l) };
+}
+
 /** --discovery: the Swarm provider against a stand-in Docker API (bench/discovery.ts). */
 async function discoveryOnly(opts: RunOptions, root: string): Promise<number> {
   mkdirSync(opts.resultsDir, { recursive: true });
   installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
-  const report = await runDiscovery({ cli: opts.porteroCli ?? DEFAULT_CLI, services: 1000, tasksPerService: 10, quietSeconds: Math.max(opts.durationS, 30), taskStarts: Math.max(opts.rounds, 5), log: (l) => console.error(l) });
+  const report = await runDiscovery(discoveryOptions(opts, opts.porteroCli ?? DEFAULT_CLI));
   writeResults(opts, root, 'discovery', report, discoveryMarkdown(report));
   return 0;
 }
@@ -371,7 +376,13 @@ async function main(): Promise<number> {
   }
 
   const report: Report = { schema: 2, env, versions, settings, skipped, rows, ratios: ratios(rows), elapsedS: 0 };
-  if (scaleN > 0) report.scale = await runScale({ settings, tmp, porteroCli, progress });
+  if (scaleN > 0) {
+    report.scale = await runScale({ settings, tmp, porteroCli, progress });
+    progress.addStep();
+    console.error(progress.begin('scale: Swarm discovery, 1,000 services and 10,000 tasks'));
+    report.discovery = await runDiscovery(discoveryOptions(settings, porteroCli ?? DEFAULT_CLI));
+    progress.end();
+  }
   report.elapsedS = Math.round(progress.elapsedS);
 
   console.log(`\n${textReport(report)}`);

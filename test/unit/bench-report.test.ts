@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { BODY, bodyOf, bodyText, parseBodyCase } from '../../bench/body.js';
+import type { DiscoveryReport } from '../../bench/discovery.js';
 import type { Environment } from '../../bench/env.js';
 import type { Measurement } from '../../bench/measure.js';
 import { middlewaresConfig, middlewaresMarkdown, middlewaresRatio, ROWS } from '../../bench/middlewares.js';
@@ -180,6 +181,39 @@ test('report: Markdown and terminal text carry the ratios; the chart is SVG with
   assert.doesNotMatch(svg, /NaN|undefined/);
   const empty = chartSvg({ ...rep, rows: [] });
   assert.ok(empty.startsWith('<svg') && !/NaN/.test(empty));
+});
+
+test('report: with the scale cases, the Swarm discovery figures, a missing log figure shown as unknown', () => {
+  const change = (routableMs: number, workersMs: number | null) => ({ routableMs, workersMs, publishMs: workersMs === null ? null : 22.5, pingMaxMs: 40 });
+  const discovery: DiscoveryReport = {
+    services: 1000,
+    tasks: 10000,
+    workers: 1,
+    firstSyncMs: 2800,
+    quiet: { seconds: 30, polls: 2, cpuMsPerSecond: 70, bytesPerPoll: 24.9e6, bytesPerSecond: 1.66e6, ping: { p50: 1.1, p99: 6.6, max: 22 } },
+    idle: { seconds: 30, polls: 3, cpuMsPerPoll: 137, mainCpuMsPerPoll: 3.2, threadCpuMs: [59, 63, 39] },
+    taskStart: [change(280, 290), change(300, null)],
+    pollFound: [change(12000, 12010)],
+  };
+  const rep: Report = {
+    schema: 2,
+    env: ENV,
+    versions: { portero: '0.1.0' },
+    settings: { quick: false, replicas: [], workers: [], bodies: [], rounds: 1, durationS: 5, warmupS: 2, connections: 64, peers: [], cpuProf: false, quietWaitS: 0, retries: 0, scale: 'only' },
+    skipped: [],
+    rows: [],
+    ratios: ratios([]),
+    elapsedS: 60,
+    discovery,
+  };
+  const md = markdown(rep);
+  assert.match(md, /## Discovery: 1000 services, 10000 tasks/);
+  assert.match(md, /\| one quiet full poll: the poll thread's CPU, median \| 59 ms \(59 ms, 63 ms, 39 ms\) \|/);
+  assert.match(md, /\| one quiet full poll: the main thread's CPU [^|]*\| 3\.2 ms \|/);
+  assert.match(md, /served by every worker, median \| 290 ms \(290 ms, \?\) \|/);
+  assert.match(md, /found by the full poll \(1\): routable \(in \/api\), median \| 12000 ms/);
+  assert.match(textReport(rep), /## Discovery/);
+  assert.doesNotMatch(md, /NaN|undefined/);
 });
 
 test('axis steps and durations', () => {
