@@ -7,7 +7,7 @@ import { Piscina } from 'piscina';
 import type { SwarmService, SwarmSnapshot } from './model.js';
 import type { PollAnswer, PollTask, PollThreadData } from './poll-thread.js';
 import { swarmServices, type ListAnswer } from './swarm-services.js';
-import { dockerOptions, RawDockerGet } from './raw-get.js';
+import { dockerOptions, getChanged, RawDockerGet } from './raw-get.js';
 
 export { dockerOptions } from './raw-get.js';
 
@@ -97,7 +97,8 @@ export class SwarmClient {
   async service(id: string): Promise<SwarmService | null | 'unchanged'> {
     let answers: Buffer[] | null;
     try {
-      answers = await this.raw.getChanged(
+      answers = await getChanged(
+        this.raw,
         [`/services/${encodeURIComponent(id)}`, `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [id], 'desired-state': ['running'] }))}`],
         this.lastOf.get(id) ?? null,
       );

@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import type Docker from 'dockerode';
 import type { SwarmService } from './model.js';
-import { RawDockerGet } from './raw-get.js';
+import { DockerListReader } from './list-reader.js';
+import { getChanged, RawDockerGet } from './raw-get.js';
 import { swarmServices, type ListAnswer } from './swarm-services.js';
 
 export interface PollThreadData {
@@ -43,7 +44,8 @@ export type PollAnswer =
 const PATHS = ['/services', `/tasks?filters=${encodeURIComponent(JSON.stringify({ 'desired-state': ['running'] }))}`, '/networks'];
 
 const { target, timeoutMs } = workerData as PollThreadData;
-const raw = new RawDockerGet(target, timeoutMs);
+// TLS endpoints (tcp:// with --providers.swarm.tls) go through node's https client.
+const reader = target.protocol === 'https' ? new RawDockerGet(target, timeoutMs) : new DockerListReader(target, timeoutMs);
 /** The last poll's answers. */
 let last: Buffer[] | null = null;
 /** Service ID -> that service as last sent, serialized. */
@@ -69,7 +71,7 @@ export default async function poll(task: PollTask): Promise<PollAnswer> {
     sent = new Map();
   }
   try {
-    const answers = await raw.getChanged(PATHS, last);
+    const answers = await getChanged(reader, PATHS, last);
     if (answers === null) return { kind: 'unchanged', bytes: size(last!), cpuMs: cpuMs() };
     // Kept only once parsed: an answer that fails to parse is read whole again next time.
     last = null;

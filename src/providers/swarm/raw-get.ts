@@ -75,14 +75,19 @@ export class RawDockerGet {
     });
   }
 
-  /** GETs `paths` together; null when every answer is byte for byte `last`'s, else all of them (unchanged ones from `last`). */
-  async getChanged(paths: readonly string[], last: readonly Buffer[] | null): Promise<Buffer[] | null> {
-    const got = await Promise.all(paths.map((path, i) => this.get(path, last?.[i] ?? null)));
-    if (got.every((a) => a === null)) return null;
-    return got.map((a, i) => a ?? last![i]!);
-  }
-
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** What reads one Docker GET, comparing it with the last answer (RawDockerGet, DockerListReader). */
+export interface ComparingGet {
+  get(path: string, previous: Buffer | null): Promise<Buffer | null>;
+}
+
+/** GETs `paths` together; null when every answer is byte for byte `last`'s, else all of them (unchanged ones from `last`). */
+export async function getChanged(reader: ComparingGet, paths: readonly string[], last: readonly Buffer[] | null): Promise<Buffer[] | null> {
+  const got = await Promise.all(paths.map((path, i) => reader.get(path, last?.[i] ?? null)));
+  if (got.every((a) => a === null)) return null;
+  return got.map((a, i) => a ?? last![i]!);
 }
