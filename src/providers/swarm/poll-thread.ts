@@ -44,7 +44,7 @@ export type PollAnswer =
 const PATHS = ['/services', `/tasks?filters=${encodeURIComponent(JSON.stringify({ 'desired-state': ['running'] }))}`, '/networks'];
 
 const { target, timeoutMs } = workerData as PollThreadData;
-// TLS endpoints (tcp:// with --providers.swarm.tls) go through node's https client.
+// An https:// endpoint goes through node's https client.
 const reader = target.protocol === 'https' ? new RawDockerGet(target, timeoutMs) : new DockerListReader(target, timeoutMs);
 /** The last poll's answers. */
 let last: Buffer[] | null = null;
