@@ -27,6 +27,7 @@ import type { Report, Row, Settings } from './report-data.js';
 import { runScale, scaleSteps } from './scale.js';
 import { runSoak, soakMarkdown, soakSummary } from './soak.js';
 import { discoveryMarkdown, runDiscovery, type DiscoveryOptions } from './discovery.js';
+import { headlineMarkdown, headlineRatios, runHeadline } from './headline.js';
 import { httpsMarkdown, runHttps } from './https.js';
 import { middlewaresMarkdown, runMiddlewares } from './middlewares.js';
 import { runWebSocket, websocketMarkdown, WS_CONNECTIONS, WS_PAYLOAD_BYTES, WS_WINDOW } from './websocket.js';
@@ -41,6 +42,11 @@ export const FULL = { replicas: '1,2,4,8', workers: '1,2', bodies: '20,16k,1m,po
 export const QUICK = { replicas: '4', workers: '1', bodies: '20', rounds: 1, durationS: 3, warmupS: 1, quietWaitS: 10 };
 
 export const usage = `node dist/bench/run.js [options]        (npm run bench -- [options])
+  (no mode flag)             the headline cells: portero vs nginx, each pinned to core 0 and capped at half a core so it
+                             is the bottleneck, wrk and the backends on core 1; 1 and 2 workers over 4 replicas, 1 worker
+                             over 1 replica; 3 alternating rounds of 5 s (about 2.5 min; needs wrk and nginx; writes
+                             <out>.md/.json, default out: headline)
+  --full                     the matrix below against every peer installed (about 30 min)
   --quick                    reduced matrix: 4 replicas, 1 worker, 20 B, 1 s + 3 s, 1 round (< 2 min)
   --replicas=1,2,4,8         backend processes (--backends is the same)
   --workers=1,2              proxy workers/threads (every peer gets the same count)
@@ -73,6 +79,8 @@ export const usage = `node dist/bench/run.js [options]        (npm run bench -- 
   --results-dir=bench/results --out=latest --keep-tmp`;
 
 export interface RunOptions extends Settings {
+  /** No mode flag: the headline cells (bench/headline.ts). */
+  headline: boolean;
   /** --soak=MINUTES: only the soak case (0: not asked). */
   soakMinutes: number;
   /** --discovery: only the Swarm discovery case (bench/discovery.ts). */
@@ -93,6 +101,7 @@ export function parseOptions(argv: string[], root: string): RunOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
+      full: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       replicas: { type: 'string' },
       backends: { type: 'string' },
@@ -145,13 +154,17 @@ export function parseOptions(argv: string[], root: string): RunOptions {
   const peers = values.peers.split(',').filter((p) => p !== '');
   for (const p of peers) if (!PEER_NAMES.includes(p)) throw new Error(`unknown peer ${p} (known: ${PEER_NAMES.join(', ')})`);
   if (!/^[\w.-]+$/.test(values.out)) throw new Error('--out is a file name without extension, like latest');
+  const headline = !values.full && !values.quick && !values.scale && !values['scale-only'] && values.soak === undefined && !values.https && !values.discovery && !values.middlewares && !values.websocket;
+  const matrixFlags = ['replicas', 'backends', 'workers', 'bodies', 'post', 'peers'].filter((f) => argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`)));
+  if (headline && matrixFlags.length > 0) throw new Error(`${matrixFlags.map((f) => `--${f}`).join(', ')} choose cells of the matrix: add --full (or --quick)`);
   return {
+    headline,
     quick: values.quick,
     replicas,
     workers,
     bodies: [...new Set(bodies)],
     // Medians over rounds need a few of them.
-    rounds: int('rounds', values.rounds ?? (values.middlewares || values.websocket ? 3 : d.rounds), 1),
+    rounds: int('rounds', values.rounds ?? (values.middlewares || values.websocket || headline ? 3 : d.rounds), 1),
     durationS: int('duration', values.duration ?? d.durationS, 1),
     warmupS: int('warmup', values.warmup ?? d.warmupS, 0),
     connections: int('connections', values.connections, 1),
@@ -163,7 +176,7 @@ export function parseOptions(argv: string[], root: string): RunOptions {
     keepTmp: values['keep-tmp'],
     porteroCli: values['portero-cli'],
     resultsDir: resolve(values['results-dir'] ?? join(root, 'bench', 'results')),
-    out: values.out !== 'latest' ? values.out : values.soak !== undefined ? 'soak' : values.https ? 'https' : values.middlewares ? 'middlewares' : values.websocket ? 'websocket' : values.discovery ? 'discovery' : values.out,
+    out: values.out !== 'latest' ? values.out : values.soak !== undefined ? 'soak' : values.https ? 'https' : values.middlewares ? 'middlewares' : values.websocket ? 'websocket' : values.discovery ? 'discovery' : headline ? 'headline' : values.out,
     soakMinutes: values.soak === undefined ? 0 : int('soak', values.soak, 1),
     https: values.https ?? false,
     discovery: values.discovery,
@@ -197,6 +210,18 @@ async function soakOnly(opts: RunOptions, root: string): Promise<number> {
   if (!opts.keepTmp) rmSync(tmp, { recursive: true, force: true });
   const l = report.run.load;
   return l.errors + l.timeouts + l.non2xx + l.mismatches > 0 ? 1 : 0;
+}
+
+/** No mode flag: the headline cells against nginx, proxy saturated (bench/headline.ts). */
+async function headlineOnly(opts: RunOptions, root: string): Promise<number> {
+  const tmp = join(root, 'bench', 'results', 'tmp', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(opts.resultsDir, { recursive: true });
+  installCleanup(() => console.error('\ninterrupted: stopping every process the bench started'));
+  const report = await runHeadline({ tmp, cli: opts.porteroCli ?? DEFAULT_CLI, rounds: opts.rounds, durationS: opts.durationS, log: (l) => console.error(l) });
+  writeResults(opts, root, 'headline', report, headlineMarkdown(report));
+  if (!opts.keepTmp) rmSync(tmp, { recursive: true, force: true });
+  // A cell without one saturated pair has no ratio to report.
+  return headlineRatios(report).some((c) => c.pairs === 0) ? 1 : 0;
 }
 
 /** --https: TLS termination against nginx, proxy saturated (bench/https.ts). */
@@ -285,12 +310,13 @@ async function runOnce(peer: Peer, ctx: PeerContext, body: BodyCase, backendPids
 async function main(): Promise<number> {
   const root = findRoot(dirname(fileURLToPath(import.meta.url)));
   const opts = parseOptions(process.argv.slice(2), root);
+  if (opts.headline) return headlineOnly(opts, root);
   if (opts.soakMinutes > 0) return soakOnly(opts, root);
   if (opts.https) return httpsOnly(opts, root);
   if (opts.discovery) return discoveryOnly(opts, root);
   if (opts.middlewares) return middlewaresOnly(opts, root);
   if (opts.websocket !== null) return websocketOnly(opts, root);
-  const { keepTmp, porteroCli, resultsDir, out, soakMinutes: _soak, https: _https, discovery: _discovery, middlewares: _middlewares, websocket: _websocket, ...settings } = opts;
+  const { keepTmp, porteroCli, resultsDir, out, headline: _headline, soakMinutes: _soak, https: _https, discovery: _discovery, middlewares: _middlewares, websocket: _websocket, ...settings } = opts;
   const peers: Record<string, Peer> = {
     direct,
     nginx,

@@ -92,9 +92,9 @@ export interface Saturated extends WrkResult {
   capCores: number;
 }
 
-/** Runs load with the proxy capped at capCores, its CPU read over exactly that run. */
+/** Runs load with the proxy capped at capCores (0: not capped), its CPU read over exactly that run. */
 export async function measureCapped(pids: () => number[], capCores: number, durationS: number, load: () => Promise<WrkResult>): Promise<Saturated> {
-  const uncap = capCpu(pids(), capCores);
+  const uncap = capCores > 0 ? capCpu(pids(), capCores) : null;
   let r: WrkResult;
   let c0, c1, wall;
   try {

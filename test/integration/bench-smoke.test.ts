@@ -34,7 +34,7 @@ test('bench: a tiny matrix runs and writes JSON, Markdown and SVG', { timeout: 1
     // HAProxy is made to look missing, so the skip path always runs; nginx
     // runs when it is installed and is skipped otherwise.
     const { code, out } = await run(
-      ['--replicas=1', '--workers=1', '--bodies=20', '--duration=1', '--warmup=0', '--rounds=1', '--peers=direct,nginx,haproxy,portero', '--quiet-wait=0', '--retries=0', `--results-dir=${dir}`, '--out=smoke'],
+      ['--full', '--replicas=1', '--workers=1', '--bodies=20', '--duration=1', '--warmup=0', '--rounds=1', '--peers=direct,nginx,haproxy,portero', '--quiet-wait=0', '--retries=0', `--results-dir=${dir}`, '--out=smoke'],
       { ...process.env, HAPROXY_BIN: join(dir, 'no-haproxy-here') },
     );
     assert.equal(code, 0, out);

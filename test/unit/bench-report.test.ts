@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { BODY, bodyOf, bodyText, parseBodyCase } from '../../bench/body.js';
 import type { DiscoveryReport } from '../../bench/discovery.js';
+import { backendNginxConfig, type HeadlineReport, type HeadlineRow, headlineMarkdown, headlineNginxConfig, headlineRatios } from '../../bench/headline.js';
 import type { Environment } from '../../bench/env.js';
 import type { Measurement } from '../../bench/measure.js';
 import { middlewaresConfig, middlewaresMarkdown, middlewaresRatio, ROWS } from '../../bench/middlewares.js';
@@ -34,8 +35,13 @@ test('body cases: sizes by name, bodies cut from the pattern', () => {
   assert.equal(bodyText('1m'), 'GET 1 MiB');
 });
 
-test('flags: the full matrix by default, --quick reduced, lists and aliases', () => {
-  const full = parseOptions([], '/repo');
+test('flags: the headline cells by default, --full the matrix, --quick reduced, lists and aliases', () => {
+  const headline = parseOptions([], '/repo');
+  assert.deepEqual([headline.headline, headline.rounds, headline.durationS, headline.out], [true, 3, 5, 'headline']);
+  assert.throws(() => parseOptions(['--workers=2'], '/repo'), /--workers choose cells of the matrix: add --full/);
+  assert.equal(parseOptions(['--rounds=5'], '/repo').rounds, 5);
+  for (const mode of ['--full', '--quick', '--scale', '--scale-only', '--soak=1', '--https', '--discovery', '--middlewares', '--websocket']) assert.equal(parseOptions([mode], '/repo').headline, false, mode);
+  const full = parseOptions(['--full'], '/repo');
   assert.deepEqual(full.replicas, [1, 2, 4, 8]);
   assert.deepEqual(full.workers, [1, 2]);
   assert.deepEqual(full.bodies, ['20', '16k', '1m', 'post16k']);
@@ -49,7 +55,7 @@ test('flags: the full matrix by default, --quick reduced, lists and aliases', ()
   assert.deepEqual([some.replicas, some.workers, some.bodies, some.durationS, some.scale], [[1, 8], [2], ['20', '16k', 'post16k'], 7, 'also']);
   assert.equal(parseOptions(['--scale-only'], '/repo').scale, 'only');
   assert.deepEqual([parseOptions(['--soak=10'], '/repo').soakMinutes, parseOptions(['--soak=10'], '/repo').out], [10, 'soak']);
-  assert.equal(parseOptions([], '/repo').soakMinutes, 0);
+  assert.equal(parseOptions(['--full'], '/repo').soakMinutes, 0);
   assert.throws(() => parseOptions(['--soak=0'], '/repo'), /soak/);
   assert.throws(() => parseOptions(['--peers=traefik'], '/repo'), /unknown peer/);
   assert.throws(() => parseOptions(['--replicas=0'], '/repo'), /replicas/);
@@ -61,7 +67,7 @@ test('flags: --middlewares runs alone, 3 rounds unless told, its own report file
   assert.deepEqual([m.middlewares, m.https, m.rounds, m.out], [true, false, 3, 'middlewares']);
   const smoke = parseOptions(['--middlewares', '--rounds=1', '--duration=2', '--out=mw'], '/repo');
   assert.deepEqual([smoke.rounds, smoke.durationS, smoke.out], [1, 2, 'mw']);
-  assert.deepEqual([parseOptions([], '/repo').middlewares, parseOptions([], '/repo').rounds], [false, FULL.rounds]);
+  assert.deepEqual([parseOptions(['--full'], '/repo').middlewares, parseOptions(['--full'], '/repo').rounds], [false, FULL.rounds]);
   assert.equal(parseOptions(['--https'], '/repo').out, 'https');
 });
 
@@ -214,6 +220,39 @@ test('report: with the scale cases, the Swarm discovery figures, a missing log f
   assert.match(md, /found by the full poll \(1\): routable \(in \/api\), median \| 12000 ms/);
   assert.match(textReport(rep), /## Discovery/);
   assert.doesNotMatch(md, /NaN|undefined/);
+});
+
+test('headline: ratios from saturated, error-free pairs only; nginx sends the six headers; the backends answer the body', () => {
+  const row = (cell: string, peer: 'portero' | 'nginx', round: number, reqPerSec: number, proxyCores: number, errors = ''): HeadlineRow => ({ cell, peer, round, reqPerSec, reqPerCpuSecond: reqPerSec / proxyCores, proxyCores, saturated: proxyCores >= 0.95, errors });
+  const r: HeadlineReport = {
+    settings: { rounds: 3, durationS: 5, connections: 64, proxyCores: 1 },
+    rows: [
+      row('1 worker, 4 replicas', 'portero', 1, 24000, 0.99),
+      row('1 worker, 4 replicas', 'nginx', 1, 40000, 0.98),
+      // nginx not saturated: the pair does not count.
+      row('1 worker, 4 replicas', 'portero', 2, 24000, 0.99),
+      row('1 worker, 4 replicas', 'nginx', 2, 30000, 0.8),
+      row('1 worker, 4 replicas', 'portero', 3, 30000, 0.99),
+      row('1 worker, 4 replicas', 'nginx', 3, 40000, 0.99),
+      // An error: the pair does not count.
+      row('2 workers, 4 replicas', 'portero', 1, 24000, 0.99, 'read 3'),
+      row('2 workers, 4 replicas', 'nginx', 1, 40000, 0.99),
+    ],
+  };
+  const [one, two, three] = headlineRatios(r);
+  assert.equal(one!.pairs, 2);
+  assert.ok(Math.abs(one!.reqPerSec! - (0.6 + 0.75) / 2) < 1e-9);
+  assert.deepEqual([two!.pairs, two!.reqPerSec, three!.pairs], [0, null, 0]);
+  const md = headlineMarkdown(r);
+  assert.match(md, /\| 1 worker, 4 replicas \| \*\*0\.6\d\*\* \| 0\.68 \| 2 of 3 \|/);
+  assert.match(md, /\| 2 workers, 4 replicas \| \*\*n\/a\*\* \| n\/a \| 0 of 3 \|/);
+  assert.doesNotMatch(md, /NaN|undefined/);
+  const proxy = headlineNginxConfig('/tmp/x', 8080, 2, [9001, 9002]);
+  assert.match(proxy, /worker_processes 2;/);
+  for (const h of ['X-Forwarded-For', 'X-Forwarded-Host', 'X-Forwarded-Port', 'X-Forwarded-Proto', 'X-Forwarded-Server', 'X-Real-Ip']) assert.match(proxy, new RegExp(`proxy_set_header ${h} `));
+  assert.match(proxy, /server 127\.0\.0\.1:9001;\n {4}server 127\.0\.0\.1:9002;/);
+  const backends = backendNginxConfig('/tmp/b', [9001, 9002]);
+  assert.equal(backends.match(/listen 127\.0\.0\.1:900\d; location \/ \{ return 200 "Hello from backend!\\n"; \}/g)?.length, 2);
 });
 
 test('axis steps and durations', () => {

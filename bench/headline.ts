@@ -1,0 +1,268 @@
+// npm run bench (no mode flag): the headline cells, portero against nginx
+// with the proxy saturated, in about two and a half minutes.
+//
+// On a 2-core machine a load generator and backends that share the cores
+// with the proxy decide the result: a ratio taken while neither proxy is the
+// bottleneck measures the load generator. So each proxy is pinned to core 0,
+// and Debian's wrk (one thread, 64 keep-alive connections) and the backends
+// run on core 1. The backends are one nginx process answering the 20-byte
+// body on 4 ports: node backends cost core 1 more than the proxy costs core
+// 0, and then neither proxy is saturated. A measurement counts as saturated when the proxy kept at
+// least SATURATED of its core busy; the headline ratios come from saturated
+// pairs only. (A cgroup cap below one core would saturate the proxy for
+// sure, but CFS throttling costs a proxy a good part of its efficiency: nginx
+// did 2.5 times fewer requests per CPU-second capped at half a core.)
+//
+// Cells: 1 worker and 2 workers over 4 replicas (2 workers share core 0: the
+// cell shows what a second worker costs, not what it adds), and 1 worker over
+// 1 replica. nginx gets the same worker count and sends the same six
+// forwarding headers as portero. Rounds alternate which proxy goes first.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BODY } from './body.js';
+import { freePort, freePorts, waitForBody } from './net.js';
+import { findBinary } from './peers/find.js';
+import { PORTERO_NODE_FLAGS, porteroDynamicConfig } from './peers/portero.js';
+import { processTree } from './proc.js';
+import { LOAD_CORE, measureCapped, median, pinned, PROXY_CORE, WRK, wrk } from './saturated.js';
+import { spawnChild } from './spawn.js';
+
+/** The proxy's core: pinned, not capped. */
+export const PROXY_CORES = 1;
+/** Share of its core a proxy must keep busy for its measurement to count. */
+export const SATURATED = 0.95;
+const CONNECTIONS = 64;
+
+export interface HeadlineCell {
+  name: string;
+  workers: number;
+  replicas: number;
+}
+
+export const HEADLINE_CELLS: readonly HeadlineCell[] = [
+  { name: '1 worker, 4 replicas', workers: 1, replicas: 4 },
+  { name: '2 workers, 4 replicas', workers: 2, replicas: 4 },
+  { name: '1 worker, 1 replica', workers: 1, replicas: 1 },
+];
+
+export interface HeadlineRow {
+  cell: string;
+  peer: 'portero' | 'nginx';
+  round: number;
+  reqPerSec: number;
+  reqPerCpuSecond: number;
+  /** Cores the proxy used: about 1 (its pinned core) when saturated. */
+  proxyCores: number;
+  saturated: boolean;
+  errors: string;
+}
+
+export interface HeadlineReport {
+  settings: { rounds: number; durationS: number; connections: number; proxyCores: number };
+  rows: HeadlineRow[];
+}
+
+interface Proxy {
+  port: number;
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+/** One nginx worker on core 1 answering BODY on `ports`: the replicas. */
+export function backendNginxConfig(dir: string, ports: readonly number[]): string {
+  return `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/tmp/cb; proxy_temp_path ${dir}/tmp/p; fastcgi_temp_path ${dir}/tmp/f; uwsgi_temp_path ${dir}/tmp/u; scgi_temp_path ${dir}/tmp/s;
+  keepalive_requests 1000000;
+  keepalive_timeout 60s;
+  default_type text/plain;
+${ports.map((p) => `  server { listen 127.0.0.1:${p}; location / { return 200 ${JSON.stringify(BODY)}; } }`).join('\n')}
+}
+`;
+}
+
+function nginxBin(): string {
+  const bin = findBinary('nginx', 'NGINX_BIN');
+  if (bin === null) throw new Error('the headline cells compare with nginx, and use it as the backends: apt-get install nginx (or set NGINX_BIN)');
+  return bin;
+}
+
+async function startBackendNginx(dir: string, count: number): Promise<{ ports: number[]; stop(): Promise<void> }> {
+  const ports = await freePorts(count);
+  const bdir = join(dir, 'nginx-backends');
+  mkdirSync(join(bdir, 'tmp'), { recursive: true });
+  writeFileSync(join(bdir, 'nginx.conf'), backendNginxConfig(bdir, ports));
+  const [cmd, args] = pinned(LOAD_CORE, nginxBin(), ['-p', `${bdir}/`, '-e', join(bdir, 'error.log'), '-c', join(bdir, 'nginx.conf')]);
+  const child = spawnChild('backends', cmd, args, { logFile: join(bdir, 'nginx.out') });
+  for (const p of ports) await waitForBody(`http://127.0.0.1:${p}/`, BODY);
+  return { ports, stop: () => child.stop('SIGTERM') };
+}
+
+async function startPortero(cli: string, dir: string, workers: number, backends: readonly number[]): Promise<Proxy> {
+  const [port, api] = await freePorts(2);
+  const file = join(dir, 'portero-headline.json');
+  writeFileSync(file, porteroDynamicConfig({ backends }));
+  const [cmd, args] = pinned(PROXY_CORE, process.execPath, [
+    ...PORTERO_NODE_FLAGS,
+    cli,
+    `--entrypoints.web.address=127.0.0.1:${port}`,
+    `--entrypoints.traefik.address=127.0.0.1:${api}`,
+    `--providers.file.filename=${file}`,
+    `--workers=${workers}`,
+  ]);
+  const child = spawnChild('portero', cmd, args, { logFile: join(dir, 'portero-headline.log') });
+  await waitForBody(`http://127.0.0.1:${port}/`, BODY);
+  return { port, pids: () => processTree(child.pid), stop: () => child.stop('SIGTERM', 15_000) };
+}
+
+/** nginx doing portero's job: round robin over a keep-alive pool, and the six headers portero adds. */
+export function headlineNginxConfig(dir: string, port: number, workers: number, backends: readonly number[]): string {
+  return `worker_processes ${workers};
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/tmp/cb; proxy_temp_path ${dir}/tmp/p; fastcgi_temp_path ${dir}/tmp/f; uwsgi_temp_path ${dir}/tmp/u; scgi_temp_path ${dir}/tmp/s;
+  keepalive_requests 1000000;
+  keepalive_timeout 60s;
+  upstream backends {
+${backends.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://backends;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Host $host;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Server $hostname;
+      proxy_set_header X-Real-Ip $remote_addr;
+    }
+  }
+}
+`;
+}
+
+async function startNginx(dir: string, workers: number, backends: readonly number[]): Promise<Proxy> {
+  const bin = nginxBin();
+  const port = await freePort();
+  const ndir = join(dir, 'nginx-headline');
+  mkdirSync(join(ndir, 'tmp'), { recursive: true });
+  writeFileSync(join(ndir, 'nginx.conf'), headlineNginxConfig(ndir, port, workers, backends));
+  const [cmd, args] = pinned(PROXY_CORE, bin, ['-p', `${ndir}/`, '-e', join(ndir, 'error.log'), '-c', join(ndir, 'nginx.conf')]);
+  const child = spawnChild('nginx', cmd, args, { logFile: join(ndir, 'nginx.out') });
+  await waitForBody(`http://127.0.0.1:${port}/`, BODY);
+  return { port, pids: () => processTree(child.pid), stop: () => child.stop('SIGTERM') };
+}
+
+export interface HeadlineOptions {
+  tmp: string;
+  cli: string;
+  rounds: number;
+  durationS: number;
+  log: (line: string) => void;
+}
+
+export async function runHeadline(o: HeadlineOptions): Promise<HeadlineReport> {
+  mkdirSync(o.tmp, { recursive: true });
+  if (!existsSync(WRK)) throw new Error("the headline cells need Debian's wrk (apt-get install wrk)");
+  const backends = await startBackendNginx(o.tmp, 4);
+  const report: HeadlineReport = { settings: { rounds: o.rounds, durationS: o.durationS, connections: CONNECTIONS, proxyCores: PROXY_CORES }, rows: [] };
+  const total = o.rounds * HEADLINE_CELLS.length * 2;
+  const t0 = performance.now();
+  try {
+    for (let round = 1; round <= o.rounds; round++) {
+      for (const cell of HEADLINE_CELLS) {
+        const ports = backends.ports.slice(0, cell.replicas);
+        // Alternate which goes first, so a drifting machine favours neither.
+        const order = (round + HEADLINE_CELLS.indexOf(cell)) % 2 === 1 ? (['portero', 'nginx'] as const) : (['nginx', 'portero'] as const);
+        for (const peer of order) {
+          const done = report.rows.length;
+          const elapsed = (performance.now() - t0) / 1000;
+          const eta = done === 0 ? '' : `, about ${Math.round((elapsed / done) * (total - done))} s left`;
+          o.log(`[${done + 1}/${total}] round ${round}, ${cell.name}, ${peer}${eta}`);
+          const proxy = peer === 'portero' ? await startPortero(o.cli, o.tmp, cell.workers, ports) : await startNginx(o.tmp, cell.workers, ports);
+          try {
+            const url = `http://127.0.0.1:${proxy.port}/`;
+            await wrk(url, 1, CONNECTIONS); // warm-up
+            const m = await measureCapped(proxy.pids, 0, o.durationS, () => wrk(url, o.durationS, CONNECTIONS));
+            const row: HeadlineRow = {
+              cell: cell.name,
+              peer,
+              round,
+              reqPerSec: m.reqPerSec,
+              reqPerCpuSecond: m.reqPerCpuSecond,
+              proxyCores: m.proxyCores,
+              saturated: m.proxyCores >= SATURATED * PROXY_CORES,
+              errors: m.errors,
+            };
+            report.rows.push(row);
+            o.log(`  ${Math.round(row.reqPerSec)} req/s, ${Math.round(row.reqPerCpuSecond)} req per CPU-s, proxy at ${row.proxyCores.toFixed(2)} of its core${row.saturated ? '' : ' (not saturated)'}${row.errors ? ` (${row.errors})` : ''}`);
+          } finally {
+            await proxy.stop();
+          }
+        }
+      }
+    }
+  } finally {
+    await backends.stop();
+  }
+  return report;
+}
+
+export interface CellRatio {
+  cell: string;
+  /** Rounds where both proxies were saturated and answered without errors. */
+  pairs: number;
+  rounds: number;
+  /** Medians over those pairs, portero / nginx; null without one. */
+  reqPerSec: number | null;
+  reqPerCpuSecond: number | null;
+}
+
+export function headlineRatios(r: HeadlineReport): CellRatio[] {
+  return HEADLINE_CELLS.map((cell) => {
+    const perSec: number[] = [];
+    const perCpu: number[] = [];
+    for (let round = 1; round <= r.settings.rounds; round++) {
+      const p = r.rows.find((x) => x.cell === cell.name && x.peer === 'portero' && x.round === round);
+      const n = r.rows.find((x) => x.cell === cell.name && x.peer === 'nginx' && x.round === round);
+      if (!p || !n || !p.saturated || !n.saturated || p.errors !== '' || n.errors !== '' || n.reqPerSec === 0 || n.reqPerCpuSecond === 0) continue;
+      perSec.push(p.reqPerSec / n.reqPerSec);
+      perCpu.push(p.reqPerCpuSecond / n.reqPerCpuSecond);
+    }
+    return { cell: cell.name, pairs: perSec.length, rounds: r.settings.rounds, reqPerSec: perSec.length === 0 ? null : median(perSec), reqPerCpuSecond: perCpu.length === 0 ? null : median(perCpu) };
+  });
+}
+
+export function headlineMarkdown(r: HeadlineReport): string {
+  const f = (n: number | null) => (n === null ? 'n/a' : n.toFixed(2));
+  const lines = [
+    '# portero vs nginx, proxy saturated (npm run bench)',
+    '',
+    `Each proxy pinned to core 0 (${r.settings.proxyCores} core, not capped); wrk (1 thread, ${r.settings.connections} keep-alive connections) and the backends (one nginx worker answering a 20-byte body on one port per replica) on core 1; ${r.settings.durationS} s per measurement after a 1 s warm-up, ${r.settings.rounds} rounds alternating which proxy goes first. nginx: the same worker count, upstream keep-alive, the same six forwarding headers as portero. A measurement is saturated when the proxy kept >= ${SATURATED * 100}% of its core busy; ratios come only from rounds where both were.`,
+    '',
+    '| cell | portero / nginx, requests per CPU-second | portero / nginx, requests/s | saturated pairs |',
+    '| --- | ---: | ---: | ---: |',
+    ...headlineRatios(r).map((c) => `| ${c.cell} | **${f(c.reqPerCpuSecond)}** | ${f(c.reqPerSec)} | ${c.pairs} of ${c.rounds} |`),
+    '',
+    '| cell | round | proxy | req/s | req per CPU-s | cores used | saturated | errors |',
+    '| --- | ---: | --- | ---: | ---: | ---: | --- | --- |',
+    ...r.rows.map((x) => `| ${x.cell} | ${x.round} | ${x.peer} | ${Math.round(x.reqPerSec)} | ${Math.round(x.reqPerCpuSecond)} | ${x.proxyCores.toFixed(2)} | ${x.saturated ? 'yes' : 'no'} | ${x.errors} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
