@@ -17,9 +17,15 @@
 // cell shows what a second worker costs, not what it adds), and 1 worker over
 // 1 replica. nginx gets the same worker count and sends the same six
 // forwarding headers as portero. Rounds alternate which proxy goes first.
+//
+// Then latency at a fixed rate, half of nginx's median saturated rate in the
+// first cell: autocannon (--overallRate, its own process on core 1) through
+// each proxy, p50 and p99 of every response. A latency taken at saturation
+// only measures the queue.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BODY } from './body.js';
+import { measure } from './measure.js';
 import { freePort, freePorts, waitForBody } from './net.js';
 import { findBinary } from './peers/find.js';
 import { PORTERO_NODE_FLAGS, porteroDynamicConfig } from './peers/portero.js';
@@ -57,10 +63,26 @@ export interface HeadlineRow {
   errors: string;
 }
 
+/** One proxy at a fixed rate. */
+export interface LatencyRow {
+  peer: 'portero' | 'nginx';
+  round: number;
+  /** Asked for, and what the load generator achieved. */
+  rate: number;
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
 export interface HeadlineReport {
   settings: { rounds: number; durationS: number; connections: number; proxyCores: number };
   rows: HeadlineRow[];
+  /** At half of nginx's saturated rate in the first cell (empty when nginx was never saturated there). */
+  latency: LatencyRow[];
 }
+
+const LATENCY_ROUNDS = 2;
 
 interface Proxy {
   port: number;
@@ -180,8 +202,8 @@ export async function runHeadline(o: HeadlineOptions): Promise<HeadlineReport> {
   mkdirSync(o.tmp, { recursive: true });
   if (!existsSync(WRK)) throw new Error("the headline cells need Debian's wrk (apt-get install wrk)");
   const backends = await startBackendNginx(o.tmp, 4);
-  const report: HeadlineReport = { settings: { rounds: o.rounds, durationS: o.durationS, connections: CONNECTIONS, proxyCores: PROXY_CORES }, rows: [] };
-  const total = o.rounds * HEADLINE_CELLS.length * 2;
+  const report: HeadlineReport = { settings: { rounds: o.rounds, durationS: o.durationS, connections: CONNECTIONS, proxyCores: PROXY_CORES }, rows: [], latency: [] };
+  const total = o.rounds * HEADLINE_CELLS.length * 2 + LATENCY_ROUNDS * 2;
   const t0 = performance.now();
   try {
     for (let round = 1; round <= o.rounds; round++) {
@@ -211,6 +233,27 @@ export async function runHeadline(o: HeadlineOptions): Promise<HeadlineReport> {
             };
             report.rows.push(row);
             o.log(`  ${Math.round(row.reqPerSec)} req/s, ${Math.round(row.reqPerCpuSecond)} req per CPU-s, proxy at ${row.proxyCores.toFixed(2)} of its core${row.saturated ? '' : ' (not saturated)'}${row.errors ? ` (${row.errors})` : ''}`);
+          } finally {
+            await proxy.stop();
+          }
+        }
+      }
+    }
+    const first = HEADLINE_CELLS[0]!;
+    const nginxRates = report.rows.filter((x) => x.cell === first.name && x.peer === 'nginx' && x.saturated && x.errors === '').map((x) => x.reqPerSec);
+    if (nginxRates.length > 0) {
+      const rate = Math.round(median(nginxRates) / 2);
+      for (let round = 1; round <= LATENCY_ROUNDS; round++) {
+        for (const peer of round % 2 === 1 ? (['portero', 'nginx'] as const) : (['nginx', 'portero'] as const)) {
+          o.log(`[${report.rows.length + report.latency.length + 1}/${total}] latency at ${rate} req/s, ${first.name}, ${peer}`);
+          const ports = backends.ports.slice(0, first.replicas);
+          const proxy = peer === 'portero' ? await startPortero(o.cli, o.tmp, first.workers, ports) : await startNginx(o.tmp, first.workers, ports);
+          try {
+            const m = await measure({ urls: [`http://127.0.0.1:${proxy.port}/`], connections: CONNECTIONS, warmupS: 1, durationS: o.durationS, expectBody: BODY, overallRate: rate }, {}, LOAD_CORE);
+            const l = m.load;
+            const row: LatencyRow = { peer, round, rate, reqPerSec: l.reqPerSec, p50Ms: l.latencyMs.p50, p99Ms: l.latencyMs.p99, errors: l.errors + l.timeouts + l.non2xx + l.mismatches };
+            report.latency.push(row);
+            o.log(`  ${Math.round(row.reqPerSec)} req/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms${row.errors > 0 ? `, ${row.errors} errors` : ''}`);
           } finally {
             await proxy.stop();
           }
@@ -259,10 +302,33 @@ export function headlineMarkdown(r: HeadlineReport): string {
     '| --- | ---: | ---: | ---: |',
     ...headlineRatios(r).map((c) => `| ${c.cell} | **${f(c.reqPerCpuSecond)}** | ${f(c.reqPerSec)} | ${c.pairs} of ${c.rounds} |`),
     '',
+    ...latencyLines(r),
     '| cell | round | proxy | req/s | req per CPU-s | cores used | saturated | errors |',
     '| --- | ---: | --- | ---: | ---: | ---: | --- | --- |',
     ...r.rows.map((x) => `| ${x.cell} | ${x.round} | ${x.peer} | ${Math.round(x.reqPerSec)} | ${Math.round(x.reqPerCpuSecond)} | ${x.proxyCores.toFixed(2)} | ${x.saturated ? 'yes' : 'no'} | ${x.errors} |`),
     '',
   ];
   return lines.join('\n');
+}
+
+/** Median p50 and p99 per proxy at the fixed rate. */
+export function latencyMedians(r: HeadlineReport): { peer: string; rate: number; reqPerSec: number; p50Ms: number; p99Ms: number; errors: number }[] {
+  return (['portero', 'nginx'] as const).flatMap((peer) => {
+    const rows = r.latency.filter((x) => x.peer === peer);
+    if (rows.length === 0) return [];
+    return [{ peer, rate: rows[0]!.rate, reqPerSec: median(rows.map((x) => x.reqPerSec)), p50Ms: median(rows.map((x) => x.p50Ms)), p99Ms: median(rows.map((x) => x.p99Ms)), errors: rows.reduce((n, x) => n + x.errors, 0) }];
+  });
+}
+
+function latencyLines(r: HeadlineReport): string[] {
+  const m = latencyMedians(r);
+  if (m.length === 0) return ['No latency row: nginx was never saturated in the first cell, so there is no rate to take half of.', ''];
+  return [
+    `Latency at ${m[0]!.rate} req/s (half of nginx's median saturated rate, ${HEADLINE_CELLS[0]!.name}), autocannon on core 1, median of ${LATENCY_ROUNDS} rounds:`,
+    '',
+    '| proxy | achieved req/s | p50 | p99 | errors |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...m.map((x) => `| ${x.peer} | ${Math.round(x.reqPerSec)} | ${x.p50Ms.toFixed(2)} ms | ${x.p99Ms.toFixed(2)} ms | ${x.errors} |`),
+    '',
+  ];
 }

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { LoadMessage, LoadResult, LoadSpec } from './load.js';
 import { CLK_TCK, type CpuTimes, cpuTimesOf, machineCpu, type MachineCpu } from './proc.js';
+import { pinned } from './saturated.js';
 import { spawnChild } from './spawn.js';
 
 const LOAD_SCRIPT = fileURLToPath(new URL('./load.js', import.meta.url));
@@ -38,8 +39,10 @@ interface Snapshot {
   machine: MachineCpu;
 }
 
-export async function measure(spec: LoadSpec, groups: Record<string, PidGroup>): Promise<Measurement> {
-  const child = spawnChild('load generator', process.execPath, [LOAD_SCRIPT, JSON.stringify(spec)], {
+/** Runs the load generator (pinned to `core` when given) and reads each group's CPU over the measured run. */
+export async function measure(spec: LoadSpec, groups: Record<string, PidGroup>, core?: string): Promise<Measurement> {
+  const [cmd, args] = core === undefined ? [process.execPath, [LOAD_SCRIPT, JSON.stringify(spec)]] : pinned(core, process.execPath, [LOAD_SCRIPT, JSON.stringify(spec)]);
+  const child = spawnChild('load generator', cmd, args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const all: Record<string, PidGroup> = { ...groups, load: () => [child.pid] };

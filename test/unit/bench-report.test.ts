@@ -238,6 +238,12 @@ test('headline: ratios from saturated, error-free pairs only; nginx sends the si
       row('2 workers, 4 replicas', 'portero', 1, 24000, 0.99, 'read 3'),
       row('2 workers, 4 replicas', 'nginx', 1, 40000, 0.99),
     ],
+    latency: [
+      { peer: 'portero', round: 1, rate: 17500, reqPerSec: 17400, p50Ms: 1.5, p99Ms: 4.0, errors: 0 },
+      { peer: 'nginx', round: 1, rate: 17500, reqPerSec: 17450, p50Ms: 1.0, p99Ms: 3.0, errors: 0 },
+      { peer: 'portero', round: 2, rate: 17500, reqPerSec: 17500, p50Ms: 1.7, p99Ms: 5.0, errors: 0 },
+      { peer: 'nginx', round: 2, rate: 17500, reqPerSec: 17500, p50Ms: 1.2, p99Ms: 3.4, errors: 0 },
+    ],
   };
   const [one, two, three] = headlineRatios(r);
   assert.equal(one!.pairs, 2);
@@ -246,6 +252,10 @@ test('headline: ratios from saturated, error-free pairs only; nginx sends the si
   const md = headlineMarkdown(r);
   assert.match(md, /\| 1 worker, 4 replicas \| \*\*0\.6\d\*\* \| 0\.68 \| 2 of 3 \|/);
   assert.match(md, /\| 2 workers, 4 replicas \| \*\*n\/a\*\* \| n\/a \| 0 of 3 \|/);
+  assert.match(md, /Latency at 17500 req\/s/);
+  assert.match(md, /\| portero \| 17450 \| 1\.60 ms \| 4\.50 ms \| 0 \|/);
+  assert.match(md, /\| nginx \| 17475 \| 1\.10 ms \| 3\.20 ms \| 0 \|/);
+  assert.match(headlineMarkdown({ ...r, latency: [] }), /No latency row/);
   assert.doesNotMatch(md, /NaN|undefined/);
   const proxy = headlineNginxConfig('/tmp/x', 8080, 2, [9001, 9002]);
   assert.match(proxy, /worker_processes 2;/);
