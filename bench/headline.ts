@@ -28,6 +28,7 @@ import { BODY } from './body.js';
 import { measure } from './measure.js';
 import { freePort, freePorts, waitForBody } from './net.js';
 import { findBinary } from './peers/find.js';
+import { NGINX_FORWARD_LOCATION, nginxConf, nginxUpstream } from './peers/nginx-conf.js';
 import { PORTERO_NODE_FLAGS, porteroDynamicConfig } from './peers/portero.js';
 import { processTree } from './proc.js';
 import { LOAD_CORE, measureCapped, median, pinned, PROXY_CORE, WRK, wrk } from './saturated.js';
@@ -92,20 +93,7 @@ interface Proxy {
 
 /** One nginx worker on core 1 answering BODY on `ports`: the replicas. */
 export function backendNginxConfig(dir: string, ports: readonly number[]): string {
-  return `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp/cb; proxy_temp_path ${dir}/tmp/p; fastcgi_temp_path ${dir}/tmp/f; uwsgi_temp_path ${dir}/tmp/u; scgi_temp_path ${dir}/tmp/s;
-  keepalive_requests 1000000;
-  keepalive_timeout 60s;
-  default_type text/plain;
-${ports.map((p) => `  server { listen 127.0.0.1:${p}; location / { return 200 ${JSON.stringify(BODY)}; } }`).join('\n')}
-}
-`;
+  return nginxConf(dir, 1, ['  default_type text/plain;', ...ports.map((p) => `  server { listen 127.0.0.1:${p}; location / { return 200 ${JSON.stringify(BODY)}; } }`)].join('\n'));
 }
 
 function nginxBin(): string {
@@ -144,38 +132,11 @@ async function startPortero(cli: string, dir: string, workers: number, backends:
 
 /** nginx doing portero's job: round robin over a keep-alive pool, and the six headers portero adds. */
 export function headlineNginxConfig(dir: string, port: number, workers: number, backends: readonly number[]): string {
-  return `worker_processes ${workers};
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp/cb; proxy_temp_path ${dir}/tmp/p; fastcgi_temp_path ${dir}/tmp/f; uwsgi_temp_path ${dir}/tmp/u; scgi_temp_path ${dir}/tmp/s;
-  keepalive_requests 1000000;
-  keepalive_timeout 60s;
-  upstream backends {
-${backends.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
-    keepalive 64;
-    keepalive_requests 1000000;
-  }
+  return nginxConf(dir, workers, `${nginxUpstream(backends)}
   server {
     listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://backends;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Host $host;
-      proxy_set_header X-Forwarded-Port $server_port;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Server $hostname;
-      proxy_set_header X-Real-Ip $remote_addr;
-    }
-  }
-}
-`;
+${NGINX_FORWARD_LOCATION}
+  }`);
 }
 
 async function startNginx(dir: string, workers: number, backends: readonly number[]): Promise<Proxy> {

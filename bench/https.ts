@@ -17,6 +17,7 @@ import { BODY } from './body.js';
 import { freePort, freePorts } from './net.js';
 import { PORTERO_NODE_FLAGS } from './peers/portero.js';
 import { findBinary } from './peers/find.js';
+import { NGINX_FORWARD_LOCATION, nginxConf, nginxUpstream } from './peers/nginx-conf.js';
 import { processTree } from './proc.js';
 import { LOAD_CORE, measureCapped, median, pinned, pinPids, PROXY_CORE, WRK, wrk } from './saturated.js';
 import { type Child, spawnChild } from './spawn.js';
@@ -104,22 +105,8 @@ async function startNginx(dir: string, backends: readonly number[], cert: { cert
   const port = await freePort();
   const ndir = join(dir, 'nginx-https');
   mkdirSync(join(ndir, 'tmp'), { recursive: true });
-  // The plain-HTTP bench's nginx, plus TLS 1.3 with the same certificate, resumption off.
-  const conf = `worker_processes 1;
-daemon off;
-pid ${ndir}/nginx.pid;
-error_log ${ndir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${ndir}/tmp/cb; proxy_temp_path ${ndir}/tmp/p; fastcgi_temp_path ${ndir}/tmp/f; uwsgi_temp_path ${ndir}/tmp/u; scgi_temp_path ${ndir}/tmp/s;
-  keepalive_requests 1000000;
-  keepalive_timeout 60s;
-  upstream backends {
-${backends.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
-    keepalive 64;
-    keepalive_requests 1000000;
-  }
+  // The headline's nginx, plus TLS 1.3 with the same certificate, resumption off.
+  const conf = nginxConf(ndir, 1, `${nginxUpstream(backends)}
   server {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${cert.cert};
@@ -127,21 +114,8 @@ ${backends.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
     ssl_protocols TLSv1.3;
     ssl_session_cache off;
     ssl_session_tickets off;
-    location / {
-      proxy_pass http://backends;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Host $host;
-      proxy_set_header X-Forwarded-Port $server_port;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Server $hostname;
-      proxy_set_header X-Real-Ip $remote_addr;
-    }
-  }
-}
-`;
+${NGINX_FORWARD_LOCATION}
+  }`);
   writeFileSync(join(ndir, 'nginx.conf'), conf);
   const [cmd, args] = pinned(PROXY_CORE, bin, ['-p', `${ndir}/`, '-e', join(ndir, 'error.log'), '-c', join(ndir, 'nginx.conf')]);
   const child: Child = spawnChild('nginx', cmd, args, { logFile: join(ndir, 'nginx.out') });
