@@ -44,7 +44,7 @@ export const QUICK = { replicas: '4', workers: '1', bodies: '20', rounds: 1, dur
 export const usage = `node dist/bench/run.js [options]        (npm run bench -- [options])
   (no mode flag)             the headline cells: portero vs nginx, each pinned to core 0 and capped at half a core so it
                              is the bottleneck, wrk and the backends on core 1; 1 and 2 workers over 4 replicas, 1 worker
-                             over 1 replica; 3 alternating rounds of 5 s (about 2.5 min; needs wrk and nginx; writes
+                             over 1 replica; 3 alternating rounds of 5 s, then p50/p99 at half of nginx's rate (about 3 min; needs wrk and nginx; writes
                              <out>.md/.json, default out: headline)
   --full                     the matrix below against every peer installed (about 30 min)
   --quick                    reduced matrix: 4 replicas, 1 worker, 20 B, 1 s + 3 s, 1 round (< 2 min)
