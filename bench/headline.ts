@@ -1,5 +1,5 @@
 // npm run bench (no mode flag): the headline cells, portero against nginx
-// with the proxy saturated, in about three minutes.
+// with the proxy saturated, in under three minutes.
 //
 // On a 2-core machine a load generator and backends that share the cores
 // with the proxy decide the result: a ratio taken while neither proxy is the
