@@ -94,6 +94,7 @@ const HEAD = [
   'max ms',
   'err/non-2xx/mismatch',
   'proxy cores',
+  'saturated',
   'proxy user µs/req',
   'proxy sys µs/req',
   'req per proxy CPU-s',
@@ -105,6 +106,21 @@ const HEAD = [
 ];
 /** Left-aligned columns. */
 const TEXT_COLUMNS = 3;
+
+/** Share of its cores a proxy must keep busy for its row to count as saturated (bench/headline.ts uses the same). */
+const SATURATED = 0.95;
+
+/**
+ * The proxy kept SATURATED of a core per worker busy. In the matrix the
+ * load generator and the backends share the cores with it, so this is rare,
+ * and a ratio from an unsaturated row measures the load generator as much
+ * as the proxy: npm run bench (bench/headline.ts) is the saturated one.
+ */
+export function saturated(r: Row): boolean {
+  const m = r.measurement;
+  if (m === undefined || m.windowS <= 0) return false;
+  return (m.cpuS.proxy ?? 0) / m.windowS >= SATURATED * r.workers;
+}
 
 function cells(r: Row): string[] {
   const m = r.measurement;
@@ -126,6 +142,7 @@ function cells(r: Row): string[] {
     f2(l.latencyMs.max),
     `${l.errors + l.timeouts}/${l.non2xx}/${l.mismatches}`,
     proxy > 0 ? cores(proxy) : '-',
+    proxy > 0 ? (saturated(r) ? 'yes' : 'no') : '-',
     proxy > 0 ? perReq(m.cpuSplitS.proxy?.user) : '-',
     proxy > 0 ? perReq(m.cpuSplitS.proxy?.sys) : '-',
     rpc === null ? '-' : f0(rpc),
@@ -255,7 +272,11 @@ ${rep.scale === undefined ? '' : `${scaleMarkdown(rep.scale)}\n`}${rep.discovery
 Every figure comes from this one run: compare within it, never with
 another run. Proxy CPU is utime+stime from /proc/<pid>/stat over the
 measured window (nginx: master and workers; portero: the whole process, all
-threads). "cores" is CPU-seconds divided by the window; "user/sys µs/req"
+threads). "cores" is CPU-seconds divided by the window; "saturated" says
+whether the proxy kept 95% of a core per worker busy (rarely, here: the
+matrix shares the cores with the load generator, so its ratios are taken
+below saturation; \`npm run bench\` with no flag is the saturated comparison);
+"user/sys µs/req"
 splits the proxy's CPU per request into user space and kernel. "direct" is
 the load spread over the backends without a proxy: the ceiling of this load
 generator here. Latencies are exact per-response times measured by the load

@@ -16,7 +16,7 @@ import { nginxConfig } from '../../bench/peers/nginx.js';
 import { PORTERO_NODE_FLAGS, PORTERO_VARIANTS, porteroPeer } from '../../bench/peers/portero.js';
 import { duration, Progress } from '../../bench/progress.js';
 import type { Report, Row } from '../../bench/report-data.js';
-import { cellRatio, markdown, ratios, textReport } from '../../bench/report.js';
+import { cellRatio, markdown, ratios, saturated, textReport } from '../../bench/report.js';
 import { FULL, parseOptions, QUICK } from '../../bench/run.js';
 import { overlapping, routersYaml, spreadHosts } from '../../bench/scale.js';
 import { axis, chartSvg } from '../../bench/svg.js';
@@ -263,6 +263,20 @@ test('headline: ratios from saturated, error-free pairs only; nginx sends the si
   assert.match(proxy, /server 127\.0\.0\.1:9001;\n {4}server 127\.0\.0\.1:9002;/);
   const backends = backendNginxConfig('/tmp/b', [9001, 9002]);
   assert.equal(backends.match(/listen 127\.0\.0\.1:900\d; location \/ \{ return 200 "Hello from backend!\\n"; \}/g)?.length, 2);
+});
+
+test('matrix rows: saturated when the proxy kept 95% of a core per worker busy', () => {
+  // measurement(): a 10 s window; proxy CPU-seconds as given.
+  assert.equal(saturated(row('portero', 4, 1, 20000, 9.6)), true);
+  assert.equal(saturated(row('portero', 4, 1, 20000, 8)), false);
+  assert.equal(saturated(row('nginx', 4, 1, 20000, 9.6, { workers: 2 })), false);
+  assert.equal(saturated(row('nginx', 4, 1, 20000, 19.2, { workers: 2 })), true);
+  assert.equal(saturated(row('caddy', 1, 1, 0, 0, { status: 'failed', measurement: undefined })), false);
+  const rows = [row('direct', 1, 1, 40000, 0), row('nginx', 1, 1, 20000, 9.9), row('portero', 1, 1, 18000, 6)];
+  const md = markdown({ schema: 2, env: ENV, versions: {}, settings: { quick: true, replicas: [1], workers: [1], bodies: ['20'], rounds: 1, durationS: 5, warmupS: 2, connections: 64, peers: ['direct', 'nginx', 'portero'], cpuProf: false, quietWaitS: 0, retries: 0, scale: 'no' }, skipped: [], rows, ratios: ratios(rows), elapsedS: 1 });
+  assert.match(md, /\| nginx \| 20,000 \|[^\n]*\| 0\.99 \| yes \|/);
+  assert.match(md, /\| portero \| 18,000 \|[^\n]*\| 0\.60 \| no \|/);
+  assert.match(md, /\| direct \| 40,000 \|[^\n]*\| - \| - \|/);
 });
 
 test('axis steps and durations', () => {
