@@ -9,57 +9,37 @@
 // a poll every few seconds has nothing to gain from keeping it.
 import net from 'node:net';
 import type Docker from 'dockerode';
-import { BodyMode, ResponseParser, type ResponseHead, type ResponseSink } from '../../upstream/response-parser.js';
+import { ResponseParser, type ResponseHead, type ResponseSink } from '../../upstream/response-parser.js';
+import { ChangedBody } from './changed-body.js';
 
 const READ_BUFFER_BYTES = 256 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
 /** Of an error answer, this much is kept for the message. */
 const ERROR_BODY_BYTES = 512;
 
-/** Compares a body with `previous` as it arrives; keeps a copy only from the first difference on. */
+/** The answer's status and body, compared with `previous` as it arrives (ChangedBody). */
 class ComparingSink implements ResponseSink {
   status = 0;
-  /** The body so far equals `previous`'s first `offset` bytes. */
-  private same: boolean;
-  private offset = 0;
-  private readonly copies: Buffer[] = [];
-  private copied = 0;
   done = false;
+  readonly body: ChangedBody;
 
-  constructor(private readonly previous: Buffer | null) {
-    this.same = previous !== null;
+  constructor(previous: Buffer | null) {
+    this.body = new ChangedBody(previous);
   }
 
   onHead(head: ResponseHead): void {
     this.status = head.status;
-    if (head.status !== 200) this.same = false;
-    if (head.mode === BodyMode.None) this.same = this.same && this.previous!.length === 0;
+    if (head.status !== 200) this.body.unlike();
   }
 
   onBody(chunk: Buffer): void {
-    const previous = this.previous;
-    if (this.same) {
-      if (this.offset + chunk.length <= previous!.length && previous!.compare(chunk, 0, chunk.length, this.offset, this.offset + chunk.length) === 0) {
-        this.offset += chunk.length;
-        return;
-      }
-      this.same = false;
-    }
-    if (this.status !== 200 && this.copied >= ERROR_BODY_BYTES) return;
-    // A view into the read buffer: copied before the next read reuses it.
-    this.copies.push(Buffer.from(chunk));
-    this.copied += chunk.length;
+    if (this.status !== 200 && this.body.keptBytes >= ERROR_BODY_BYTES) return;
+    // A view into the read buffer: copied if kept, before the next read reuses it.
+    this.body.push(chunk, true);
   }
 
   onComplete(): void {
     this.done = true;
-  }
-
-  /** null when the body is byte for byte `previous`, else the body. */
-  body(): Buffer | null {
-    if (this.same && this.offset === this.previous!.length) return null;
-    const head = this.previous === null || this.status !== 200 ? [] : [this.previous.subarray(0, this.offset)];
-    return Buffer.concat([...head, ...this.copies]);
   }
 }
 
@@ -116,7 +96,7 @@ export class DockerListReader {
         clearTimeout(timer);
         socket.destroy();
         if (err !== null) return reject(err);
-        const body = sink.body();
+        const body = sink.body.result();
         if (sink.status === 200) return resolve(body);
         reject(Object.assign(new Error(`GET ${path}: HTTP ${sink.status}: ${body!.toString('utf8', 0, Math.min(body!.length, ERROR_BODY_BYTES))}`), { statusCode: sink.status }));
       }

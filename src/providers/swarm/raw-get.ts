@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type Docker from 'dockerode';
+import { ChangedBody } from './changed-body.js';
 
 /** "unix:///var/run/docker.sock", "tcp://host:2375", "http://host:2375" -> dockerode options. */
 export function dockerOptions(endpoint: string): Docker.DockerOptions {
@@ -26,11 +27,7 @@ export class RawDockerGet {
     this.agent = new Agent({ keepAlive: true, maxSockets: 4 });
   }
 
-  /**
-   * GET `path`; resolves the body of a 200, or null when it is byte for byte
-   * `previous`; rejects on anything else. The body is compared as it arrives,
-   * so an unchanged answer is never concatenated, copied or kept.
-   */
+  /** GET `path`; resolves the body of a 200, or null when it is byte for byte `previous` (ChangedBody); rejects on anything else. */
   get(path: string, previous: Buffer | null = null): Promise<Buffer | null> {
     const t = this.target;
     const request = t.protocol === 'https' ? https.request : http.request;
@@ -44,27 +41,13 @@ export class RawDockerGet {
           timeout: this.timeoutMs,
         },
         (res) => {
-          // While the bytes match `previous`, only the offset is kept; the first difference keeps what came.
-          let same = res.statusCode === 200 && previous !== null;
-          let offset = 0;
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => {
-            if (same) {
-              if (offset + c.length <= previous!.length && previous!.compare(c, 0, c.length, offset, offset + c.length) === 0) {
-                offset += c.length;
-                return;
-              }
-              same = false;
-              chunks.push(previous!.subarray(0, offset));
-            }
-            chunks.push(c);
-          });
+          const body = new ChangedBody(previous);
+          if (res.statusCode !== 200) body.unlike();
+          res.on('data', (c: Buffer) => body.push(c, false));
           res.on('end', () => {
-            if (same && offset === previous!.length) return resolve(null);
-            if (same) chunks.push(previous!.subarray(0, offset));
-            const body = Buffer.concat(chunks);
-            if (res.statusCode === 200) resolve(body);
-            else reject(Object.assign(new Error(`GET ${path}: HTTP ${res.statusCode}: ${body.toString('utf8', 0, 200)}`), { statusCode: res.statusCode }));
+            const answer = body.result();
+            if (res.statusCode === 200) resolve(answer);
+            else reject(Object.assign(new Error(`GET ${path}: HTTP ${res.statusCode}: ${answer!.toString('utf8', 0, 200)}`), { statusCode: res.statusCode }));
           });
           res.on('error', reject);
         },
