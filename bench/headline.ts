@@ -27,8 +27,7 @@ import { join } from 'node:path';
 import { BODY } from './body.js';
 import { measure } from './measure.js';
 import { freePort, freePorts, waitForBody } from './net.js';
-import { findBinary } from './peers/find.js';
-import { NGINX_FORWARD_LOCATION, nginxConf, nginxUpstream } from './peers/nginx-conf.js';
+import { NGINX_FORWARD_LOCATION, nginxConf, nginxUpstream, spawnPinnedNginx } from './peers/nginx-conf.js';
 import { PORTERO_NODE_FLAGS, porteroDynamicConfig } from './peers/portero.js';
 import { processTree } from './proc.js';
 import { LOAD_CORE, measureCapped, median, pinned, PROXY_CORE, WRK, wrk } from './saturated.js';
@@ -96,19 +95,9 @@ export function backendNginxConfig(dir: string, ports: readonly number[]): strin
   return nginxConf(dir, 1, ['  default_type text/plain;', ...ports.map((p) => `  server { listen 127.0.0.1:${p}; location / { return 200 ${JSON.stringify(BODY)}; } }`)].join('\n'));
 }
 
-function nginxBin(): string {
-  const bin = findBinary('nginx', 'NGINX_BIN');
-  if (bin === null) throw new Error('the headline cells compare with nginx, and use it as the backends: apt-get install nginx (or set NGINX_BIN)');
-  return bin;
-}
-
 async function startBackendNginx(dir: string, count: number): Promise<{ ports: number[]; stop(): Promise<void> }> {
   const ports = await freePorts(count);
-  const bdir = join(dir, 'nginx-backends');
-  mkdirSync(join(bdir, 'tmp'), { recursive: true });
-  writeFileSync(join(bdir, 'nginx.conf'), backendNginxConfig(bdir, ports));
-  const [cmd, args] = pinned(LOAD_CORE, nginxBin(), ['-p', `${bdir}/`, '-e', join(bdir, 'error.log'), '-c', join(bdir, 'nginx.conf')]);
-  const child = spawnChild('backends', cmd, args, { logFile: join(bdir, 'nginx.out') });
+  const child = spawnPinnedNginx('backends', join(dir, 'nginx-backends'), LOAD_CORE, (d) => backendNginxConfig(d, ports));
   for (const p of ports) await waitForBody(`http://127.0.0.1:${p}/`, BODY);
   return { ports, stop: () => child.stop('SIGTERM') };
 }
@@ -140,13 +129,8 @@ ${NGINX_FORWARD_LOCATION}
 }
 
 async function startNginx(dir: string, workers: number, backends: readonly number[]): Promise<Proxy> {
-  const bin = nginxBin();
   const port = await freePort();
-  const ndir = join(dir, 'nginx-headline');
-  mkdirSync(join(ndir, 'tmp'), { recursive: true });
-  writeFileSync(join(ndir, 'nginx.conf'), headlineNginxConfig(ndir, port, workers, backends));
-  const [cmd, args] = pinned(PROXY_CORE, bin, ['-p', `${ndir}/`, '-e', join(ndir, 'error.log'), '-c', join(ndir, 'nginx.conf')]);
-  const child = spawnChild('nginx', cmd, args, { logFile: join(ndir, 'nginx.out') });
+  const child = spawnPinnedNginx('nginx', join(dir, 'nginx-headline'), PROXY_CORE, (d) => headlineNginxConfig(d, port, workers, backends));
   await waitForBody(`http://127.0.0.1:${port}/`, BODY);
   return { port, pids: () => processTree(child.pid), stop: () => child.stop('SIGTERM') };
 }

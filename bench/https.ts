@@ -16,11 +16,10 @@ import { startBackends } from './backends.js';
 import { BODY } from './body.js';
 import { freePort, freePorts } from './net.js';
 import { PORTERO_NODE_FLAGS } from './peers/portero.js';
-import { findBinary } from './peers/find.js';
-import { NGINX_FORWARD_LOCATION, nginxConf, nginxUpstream } from './peers/nginx-conf.js';
+import { NGINX_FORWARD_LOCATION, nginxConf, nginxUpstream, spawnPinnedNginx } from './peers/nginx-conf.js';
 import { processTree } from './proc.js';
 import { LOAD_CORE, measureCapped, median, pinned, pinPids, PROXY_CORE, WRK, wrk } from './saturated.js';
-import { type Child, spawnChild } from './spawn.js';
+import { spawnChild } from './spawn.js';
 
 const run = promisify(execFile);
 /**
@@ -100,13 +99,10 @@ async function startPortero(cli: string, dir: string, backends: readonly number[
 }
 
 async function startNginx(dir: string, backends: readonly number[], cert: { cert: string; key: string }): Promise<Proxy> {
-  const bin = findBinary('nginx', 'NGINX_BIN');
-  if (bin === null) throw new Error('nginx not found (apt-get install nginx)');
   const port = await freePort();
-  const ndir = join(dir, 'nginx-https');
-  mkdirSync(join(ndir, 'tmp'), { recursive: true });
   // The headline's nginx, plus TLS 1.3 with the same certificate, resumption off.
-  const conf = nginxConf(ndir, 1, `${nginxUpstream(backends)}
+  const conf = (ndir: string) =>
+    nginxConf(ndir, 1, `${nginxUpstream(backends)}
   server {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${cert.cert};
@@ -116,9 +112,7 @@ async function startNginx(dir: string, backends: readonly number[], cert: { cert
     ssl_session_tickets off;
 ${NGINX_FORWARD_LOCATION}
   }`);
-  writeFileSync(join(ndir, 'nginx.conf'), conf);
-  const [cmd, args] = pinned(PROXY_CORE, bin, ['-p', `${ndir}/`, '-e', join(ndir, 'error.log'), '-c', join(ndir, 'nginx.conf')]);
-  const child: Child = spawnChild('nginx', cmd, args, { logFile: join(ndir, 'nginx.out') });
+  const child = spawnPinnedNginx('nginx', join(dir, 'nginx-https'), PROXY_CORE, conf);
   await waitTls(port);
   return { name: 'nginx', port, pids: () => processTree(child.pid), stop: () => child.stop('SIGTERM') };
 }

@@ -1,6 +1,12 @@
 // nginx configuration shared by the saturated benches (headline, HTTPS): the
 // process settings, a pool of keep-alive connections to the backends, and the
-// request headers portero adds, so that both proxies do the same work.
+// request headers portero adds, so that both proxies do the same work; and
+// starting nginx on such a configuration, pinned to a core.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pinned } from '../saturated.js';
+import { type Child, spawnChild } from '../spawn.js';
+import { findBinary, installHint } from './find.js';
 
 /** A whole configuration: `workers` processes, files under `dir`, `http` inside the http block. */
 export function nginxConf(dir: string, workers: number, http: string): string {
@@ -41,3 +47,13 @@ export const NGINX_FORWARD_LOCATION = `    location / {
       proxy_set_header X-Forwarded-Server $hostname;
       proxy_set_header X-Real-Ip $remote_addr;
     }`;
+
+/** Writes `conf(dir)` to `dir`/nginx.conf and starts nginx on it pinned to `core`; the caller waits until it answers. */
+export function spawnPinnedNginx(name: string, dir: string, core: string, conf: (dir: string) => string): Child {
+  const bin = findBinary('nginx', 'NGINX_BIN');
+  if (bin === null) throw new Error(installHint('nginx', 'NGINX_BIN'));
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  writeFileSync(join(dir, 'nginx.conf'), conf(dir));
+  const [cmd, args] = pinned(core, bin, ['-p', `${dir}/`, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')]);
+  return spawnChild(name, cmd, args, { logFile: join(dir, 'nginx.out') });
+}
