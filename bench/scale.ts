@@ -180,7 +180,7 @@ async function updates(ctx: ScaleContext, backends: Backends): Promise<NonNullab
     ping: false,
     log: { level: 'error' },
     workers: SCALE_WORKERS,
-    serversTransport: { maxIdleConnsPerHost: 200, maxConnsPerHost: 0, dialTimeoutMs: 30_000, responseHeaderTimeoutMs: 0, idleConnTimeoutMs: 90_000, readTimeoutMs: 60_000, insecureSkipVerify: false, rootCAs: [] },
+    serversTransport: { maxIdleConnsPerHost: 200, maxConnsPerHost: 0, dialTimeoutMs: 30_000, responseHeaderTimeoutMs: 0, idleConnTimeoutMs: 90_000, readTimeoutMs: 60_000, pipelining: 0, insecureSkipVerify: false, rootCAs: [] },
     websocket: { ...DEFAULT_WEBSOCKET },
     certificatesResolvers: [],
     staticCertificates: [],

@@ -355,6 +355,17 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
     },
   },
   {
+    flag: 'serversTransport.pipelining',
+    type: 'string',
+    group: GROUPS.transport,
+    describe:
+      "portero's own: bodiless GET and HEAD requests one upstream connection may carry at once (HTTP/1.1 pipelining); 0 or 1 = off. Only for servers known to answer pipelined requests in order",
+    defaultText: '0',
+    apply: (d, raw, _n, what) => {
+      d.transport.pipelining = parseInteger(raw, what, 0);
+    },
+  },
+  {
     flag: 'serversTransport.forwardingTimeouts.readTimeout',
     type: 'string',
     group: GROUPS.transport,

@@ -337,6 +337,7 @@ function finalize(d: Draft): StaticConfig {
       responseHeaderTimeoutMs: d.transport.responseHeaderTimeoutMs ?? 0,
       idleConnTimeoutMs: d.transport.idleConnTimeoutMs ?? 90_000,
       readTimeoutMs: d.transport.readTimeoutMs ?? 60_000,
+      pipelining: d.transport.pipelining ?? 0,
       insecureSkipVerify: d.transport.insecureSkipVerify ?? false,
       rootCAs: d.transport.rootCAs ?? [],
     },

@@ -42,6 +42,11 @@ export interface TransportConfig {
   idleConnTimeoutMs: number;
   /** --serversTransport.forwardingTimeouts.readTimeout (default 60s, 0 = none): longest silence inside a response body. */
   readTimeoutMs: number;
+  /**
+   * --serversTransport.pipelining (portero's own, default 0 = off): bodiless
+   * GET and HEAD requests one upstream connection may carry at once.
+   */
+  pipelining: number;
   /** --serversTransport.insecureSkipVerify (default false): https:// servers' certificates are not checked. */
   insecureSkipVerify: boolean;
   /** --serversTransport.rootCAs: PEM certificates that https:// servers' chains must lead to; empty = the system's CAs. */

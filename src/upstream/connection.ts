@@ -8,9 +8,19 @@
 // response read to its last byte, keep-alive allowed). Anything else destroys
 // it, so a later request can never be read as the rest of an earlier one, and
 // a pooled socket is never paused.
+//
+// Pipelining (serversTransport.pipelining, off by default): bodiless GET and
+// HEAD requests may be queued behind the one whose response is being read,
+// and the heads queued in one event-loop turn are written at once. The
+// connection keeps the queue: responses are handed out in order, each under
+// its own client's cork; an exchange that gives up leaves its place to a
+// sink that reads and drops the answer; any failure, close or stray byte
+// retires the connection and hands every queued request (none of which has
+// a response byte) back to its exchange to send elsewhere.
 import net from 'node:net';
 import tls from 'node:tls';
 import { type ResponseHead, ResponseParser, type ResponseSink, UpstreamProtocolError } from './response-parser.js';
+import { flushSoon, HEAD_STALL_MS, type Pipelined, watchHead } from './pipelining.js';
 
 export interface ConnectionOwner {
   /** The connect succeeded. */
@@ -21,6 +31,10 @@ export interface ConnectionOwner {
   onReusable(conn: UpstreamConnection): void;
   /** The socket is gone (closed, failed, or discarded). */
   onGone(conn: UpstreamConnection): void;
+  /** Requests one connection may carry at once (serversTransport.pipelining); 1 or less: no pipelining. */
+  readonly pipelineDepth: number;
+  /** The server's answers show it does not pipeline correctly: say why, and stop pipelining to it. */
+  pipelineRefused(reason: string): void;
 }
 
 export interface ExchangeSink {
@@ -40,6 +54,34 @@ export interface ExchangeSink {
   /** No response byte yet, and the request is safe to send to another server. */
   abandonable(): boolean;
 }
+
+/** A pipelined request moved off a connection whose response ahead of it was late; it was not answered. */
+export class RequestMoved extends Error {
+  override name = 'RequestMoved';
+}
+
+type Corker = (fn: () => void) => void;
+
+/** A request written behind the one whose response is being read. */
+interface Queued {
+  sink: ExchangeSink;
+  headRequest: boolean;
+  corker: Corker | null;
+  /** Told its request was written. */
+  told: boolean;
+}
+
+/** Takes the answer of a request whose exchange gave up while it was queued: read and dropped. */
+const DISCARD: ExchangeSink = {
+  onHead() {},
+  onBody: () => true,
+  onComplete() {},
+  onRequestSent() {},
+  onDrain() {},
+  onConnectionError() {},
+  onInternalError() {},
+  abandonable: () => false,
+};
 
 export class DialError extends Error {
   override name = 'DialError';
@@ -95,15 +137,28 @@ const enum Phase {
   Dead,
 }
 
-export class UpstreamConnection implements ResponseSink {
+export class UpstreamConnection implements ResponseSink, Pipelined {
   private readonly socket: net.Socket;
   private readonly parser: ResponseParser;
   private phase = Phase.Connecting;
   lastUsed = 0;
   private sink: ExchangeSink | null = null;
-  private corker: ((fn: () => void) => void) | null = null;
+  private corker: Corker | null = null;
   private readonly feedCorked: () => void;
   private nread = 0;
+  /** Where the parser stopped in the current read (a response may end before the read does). */
+  private pos = 0;
+  // Pipelining
+  /** The exchange on it was sent pipelined: others may queue behind it. */
+  private pipelined = false;
+  /** Requests written (or to be written) behind the current one, oldest first. */
+  private queue: Queued[] = [];
+  /** Request heads to write at the end of this turn. */
+  private outgoing = '';
+  /** When the current response became the one awaited (Date.now()). */
+  private headSince = 0;
+  /** Responses read to their end on this connection. */
+  private responses = 0;
   private timer: NodeJS.Timeout | null = null;
   // The exchange in progress.
   /** -1 no body, -2 chunked, else bytes of body still to write. */
@@ -179,15 +234,39 @@ export class UpstreamConnection implements ResponseSink {
    * Starts an exchange: `head` is the request head, `bodyLength` its framing
    * (-1 none, -2 chunked, else Content-Length). `cork` wraps the sink's
    * callbacks so that all writes to the client for one read go out at once.
-   * Returns false when the socket wants a drain before more body.
+   * `pipelinable`: a bodiless GET or HEAD, which may share the connection
+   * when pipelining is on. Returns false when the socket wants a drain
+   * before more body.
    */
-  send(sink: ExchangeSink, headRequest: boolean, cork: (fn: () => void) => void, head: string, bodyLength: number): boolean {
+  send(sink: ExchangeSink, headRequest: boolean, cork: Corker, head: string, bodyLength: number, pipelinable = false): boolean {
     if (this.phase === Phase.Dead) {
       // Closed between being handed out and used: the exchange retries as after any reset before a response.
       setImmediate(() => this.tell(sink, new Error('upstream connection closed before the request was sent')));
       return false;
     }
+    if (this.phase === Phase.Busy) {
+      // The pool lends a busy connection only when canJoin() said so.
+      if (this.queue.length === 0) watchHead(this);
+      this.queue.push({ sink, headRequest, corker: cork, told: false });
+      this.queueHead(head);
+      return true;
+    }
     this.phase = Phase.Busy;
+    if (pipelinable && this.owner.pipelineDepth > 1) {
+      this.pipelined = true;
+      this.sink = sink;
+      this.corker = cork;
+      this.chunked = false;
+      this.bodyLeft = -1;
+      this.requestDone = true;
+      this.requestSentTold = false;
+      this.responseDone = false;
+      this.headSince = Date.now();
+      this.parser.expect(this, headRequest);
+      this.queueHead(head);
+      return true;
+    }
+    this.pipelined = false;
     this.sink = sink;
     this.corker = cork;
     this.chunked = bodyLength === -2;
@@ -232,14 +311,83 @@ export class UpstreamConnection implements ResponseSink {
     this.socket.resume();
   }
 
-  /** Handed to an exchange that no longer needed it, nothing sent: back to the pool. */
-  giveBack(): void {
-    if (this.phase === Phase.Idle) this.owner.onReusable(this);
-    else this.abort();
+  /**
+   * Whether one more pipelined request may queue here: the requests on it
+   * are pipelined, fewer than `depth`, their reads are not paused, and the
+   * response awaited is not late.
+   */
+  canJoin(depth: number, now: number): boolean {
+    return this.phase === Phase.Busy && this.pipelined && !this.paused && this.queue.length + 1 < depth && now - this.headSince < HEAD_STALL_MS;
   }
 
-  /** The exchange gives up: the socket carries a cut exchange, so it is destroyed. */
-  abort(): void {
+  private queueHead(head: string): void {
+    if (this.outgoing === '') flushSoon(this);
+    this.outgoing += head;
+  }
+
+  /** Writes the pipelined request heads of this turn in one write, and tells their exchanges. */
+  flush(): void {
+    if (this.phase === Phase.Dead || this.outgoing === '') return;
+    const out = this.outgoing;
+    this.outgoing = '';
+    try {
+      this.socket.write(out, 'latin1');
+      this.tellRequestSent();
+      for (const q of this.queue) {
+        if (!q.told) {
+          q.told = true;
+          q.sink.onRequestSent();
+        }
+      }
+    } catch (err) {
+      this.internalError(err);
+    }
+  }
+
+  /** The pipelining watch: requests queued behind a response late past HEAD_STALL_MS move to a connection of their own. */
+  checkHead(now: number): boolean {
+    if (this.phase !== Phase.Busy || this.queue.length === 0) return false;
+    if (now - this.headSince < HEAD_STALL_MS) return true;
+    const err = new RequestMoved(`the response ahead of it took over ${HEAD_STALL_MS} ms`);
+    for (const q of this.queue) {
+      const sink = q.sink;
+      // Its answer still comes on this connection, in its turn: dropped then.
+      q.sink = DISCARD;
+      q.corker = null;
+      this.tell(sink, err);
+    }
+    return true;
+  }
+
+  /** Handed to an exchange that no longer needed it, nothing sent: back to the pool (a busy one carries others' requests). */
+  giveBack(): void {
+    if (this.phase === Phase.Idle) this.owner.onReusable(this);
+  }
+
+  /**
+   * The exchange `sink` gives up. Alone on the connection, the socket
+   * carries a cut exchange and is destroyed. With pipelined requests behind
+   * it, or queued itself, its answer is read and dropped instead, so the
+   * others are not cut with it.
+   */
+  abort(sink: ExchangeSink): void {
+    if (sink !== this.sink) {
+      const q = this.queue.find((e) => e.sink === sink);
+      if (q !== undefined) {
+        q.sink = DISCARD;
+        q.corker = null;
+      }
+      return;
+    }
+    if (this.pipelined && this.queue.length > 0 && this.phase === Phase.Busy) {
+      this.sink = DISCARD;
+      this.corker = null;
+      if (this.paused) {
+        this.paused = false;
+        this.socket.resume();
+      }
+      return;
+    }
     this.sink = null;
     this.destroy();
   }
@@ -249,14 +397,18 @@ export class UpstreamConnection implements ResponseSink {
     this.fail(err);
   }
 
-  destroy(): void {
+  /** Closes the socket; requests still queued on it (none answered) go back to their exchanges with `err`. */
+  destroy(err: Error = new Error('upstream connection closed before the response')): void {
     if (this.phase === Phase.Dead) return;
     this.phase = Phase.Dead;
     this.sink = null;
     this.corker = null;
     this.clearTimer();
     this.socket.destroy();
+    const queued = this.queue;
+    this.queue = [];
     this.owner.onGone(this);
+    for (const q of queued) this.tell(q.sink, err);
   }
 
   // ResponseSink: the parser's events, passed on to the exchange.
@@ -277,6 +429,7 @@ export class UpstreamConnection implements ResponseSink {
 
   onComplete(keepAlive: boolean): void {
     this.responseDone = true;
+    this.responses++;
     this.responseKeepAlive = keepAlive;
     this.inBody = false;
     const sink = this.sink;
@@ -323,6 +476,7 @@ export class UpstreamConnection implements ResponseSink {
 
   private onRead(n: number): boolean {
     this.nread = n;
+    this.pos = 0;
     if (this.sink === null) {
       // Bytes on an idle socket (or after the response ended): the upstream spoke out of turn; never reuse it.
       this.destroy();
@@ -330,8 +484,11 @@ export class UpstreamConnection implements ResponseSink {
     }
     this.reads++;
     try {
-      if (this.corker !== null) this.corker(this.feedCorked);
-      else this.feed();
+      // One pass per response in this read, each under its own client's cork.
+      do {
+        if (this.corker !== null) this.corker(this.feedCorked);
+        else this.feed();
+      } while (this.pos < this.nread && this.phase === Phase.Busy && this.sink !== null);
     } catch (err) {
       // Only the cork itself can throw here (feed catches its own).
       this.internalError(err);
@@ -341,7 +498,7 @@ export class UpstreamConnection implements ResponseSink {
 
   private feed(): void {
     try {
-      this.parser.feed(READ_BUFFER, 0, this.nread);
+      this.pos = this.parser.feed(READ_BUFFER, this.pos, this.nread);
     } catch (err) {
       if (err instanceof UpstreamProtocolError) this.fail(err);
       else this.internalError(err);
@@ -350,15 +507,45 @@ export class UpstreamConnection implements ResponseSink {
     if (this.responseDone) this.settle();
   }
 
-  /** The response was read whole: pool the socket if the exchange is complete both ways, else close it. */
+  /**
+   * The response was read whole: the next queued request's response is
+   * awaited, or the socket is pooled if the exchange is complete both ways,
+   * or it is closed.
+   */
   private settle(): void {
     if (this.phase !== Phase.Busy) return;
     this.lastUsed = Date.now();
+    if (this.queue.length > 0) {
+      if (!this.responseKeepAlive) {
+        // The requests behind a response that closes go elsewhere; a server that closes after its first never gets more.
+        if (this.responses === 1) this.owner.pipelineRefused('it closed the connection after one response with requests pipelined behind it');
+        this.destroy(new Error('upstream closed the connection with pipelined requests unanswered'));
+        return;
+      }
+      const next = this.queue.shift()!;
+      this.sink = next.sink;
+      this.corker = next.corker;
+      this.responseDone = false;
+      this.headSince = this.lastUsed;
+      this.parser.expect(this, next.headRequest);
+      if (this.paused) {
+        this.paused = false;
+        this.socket.resume();
+      }
+      return;
+    }
+    if (this.pos < this.nread) {
+      // More bytes than responses asked for.
+      if (this.pipelined) this.owner.pipelineRefused('it sent bytes after the last response asked for');
+      this.destroy();
+      return;
+    }
     if (!this.responseKeepAlive || !this.requestDone) {
       this.destroy();
       return;
     }
     this.phase = Phase.Idle;
+    this.pipelined = false;
     if (this.paused) {
       this.paused = false;
       this.socket.resume();
@@ -376,7 +563,7 @@ export class UpstreamConnection implements ResponseSink {
         this.internalError(err);
         return;
       }
-      this.destroy();
+      this.destroy(new Error('upstream closed the connection with pipelined requests unanswered'));
       return;
     }
     this.fail(new Error('upstream closed the connection'));
@@ -420,7 +607,10 @@ export class UpstreamConnection implements ResponseSink {
     }
     const sink = this.sink;
     const started = this.parser.started;
-    this.destroy();
+    if (this.pipelined && (this.queue.length > 0 || err instanceof UpstreamProtocolError)) {
+      this.owner.pipelineRefused(`its connection failed with pipelined requests on it (${err.message})`);
+    }
+    this.destroy(err);
     if (sink !== null) this.tell(sink, err, started);
   }
 

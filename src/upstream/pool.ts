@@ -11,6 +11,10 @@ export interface PoolOptions extends ConnectionOptions {
   /** Open sockets allowed, 0 = unlimited (serversTransport.maxConnsPerHost). */
   maxConns: number;
   idleTimeoutMs: number;
+  /** Requests one connection may carry at once (serversTransport.pipelining); 1 or less: no pipelining. */
+  pipelining: number;
+  /** A server showed it does not pipeline correctly; pipelining to it stops. */
+  onPipeliningRefused?(authority: string, reason: string): void;
 }
 
 /** A WebSocket through a server: it decides what its server leaving means. */
@@ -45,6 +49,14 @@ export class ServerPool implements ConnectionOwner {
   private readonly waiters: PoolWaiter[] = [];
   private open = 0;
   private retired = false;
+  /** The connection pipelined requests queue on while it takes more. */
+  private pipe: UpstreamConnection | null = null;
+  /** The latest connect in progress for a pipelined request: more may queue behind it. */
+  private pipeDial: UpstreamConnection | null = null;
+  /** Pipelined requests waiting to queue behind a connect in progress, by connection. */
+  private readonly joiners = new Map<UpstreamConnection, PoolWaiter[]>();
+  /** Why pipelining to this server stopped, or null while it may pipeline. */
+  private pipelineRefusal: string | null = null;
   /** Long-lived sessions through this server (WebSockets), told when it leaves the table. */
   private readonly tunnels = new Set<PoolTunnel>();
   /** As sent in Host when the client's is not passed on. */
@@ -75,20 +87,54 @@ export class ServerPool implements ConnectionOwner {
     return n;
   }
 
-  /** Returns an idle connection now, or null and calls the waiter later. */
-  acquire(waiter: PoolWaiter): UpstreamConnection | null {
+  get pipelineDepth(): number {
+    return this.pipelineRefusal === null ? this.options.pipelining : 0;
+  }
+
+  /** Why pipelining to this server stopped; null while it pipelines (or never did). */
+  get pipeliningRefused(): string | null {
+    return this.pipelineRefusal;
+  }
+
+  pipelineRefused(reason: string): void {
+    if (this.pipelineRefusal !== null || this.options.pipelining <= 1) return;
+    this.pipelineRefusal = reason;
+    this.pipe = null;
+    this.options.onPipeliningRefused?.(this.authority, reason);
+  }
+
+  /**
+   * Returns a connection now, or null and calls the waiter later. A
+   * `pipelinable` request (bodiless GET or HEAD) joins the queue of the
+   * connection pipelined requests go to while it takes more; else it gets an
+   * idle connection, or a new one.
+   */
+  acquire(waiter: PoolWaiter, pipelinable = false): UpstreamConnection | null {
+    const depth = pipelinable ? this.pipelineDepth : 0;
+    if (depth > 1 && this.pipe !== null && this.pipe.canJoin(depth, Date.now())) return this.pipe;
     while (this.idle.length > 0) {
       const conn = this.idle.pop()!;
       if (!conn.isDead) {
         this.busy.add(conn);
+        if (depth > 1) this.pipe = conn;
         return conn;
       }
+    }
+    // A burst finds no connection: it waits for one connect, not one each.
+    const behind = this.pipeDial === null ? undefined : this.joiners.get(this.pipeDial);
+    if (depth > 1 && behind !== undefined && behind.length + 1 < depth) {
+      behind.push(waiter);
+      return null;
     }
     if (this.options.maxConns > 0 && this.open >= this.options.maxConns) {
       this.waiters.push(waiter);
       return null;
     }
-    this.dial(waiter);
+    const conn = this.dial(waiter);
+    if (depth > 1) {
+      this.pipeDial = conn;
+      this.joiners.set(conn, []);
+    }
     return null;
   }
 
@@ -96,6 +142,10 @@ export class ServerPool implements ConnectionOwner {
   cancel(waiter: PoolWaiter): void {
     const i = this.waiters.indexOf(waiter);
     if (i !== -1) this.waiters.splice(i, 1);
+    for (const list of this.joiners.values()) {
+      const j = list.indexOf(waiter);
+      if (j !== -1) list.splice(j, 1);
+    }
     for (const [conn, w] of this.dialing) {
       // The connect goes on: its connection will serve the next request.
       if (w === waiter) this.dialing.set(conn, NOBODY);
@@ -107,27 +157,47 @@ export class ServerPool implements ConnectionOwner {
     this.dial(waiter);
   }
 
-  private dial(waiter: PoolWaiter): void {
+  private dial(waiter: PoolWaiter): UpstreamConnection {
     this.open++;
     const conn = new UpstreamConnection(this.host, this.port, this.tls, this.options, this);
     this.dialing.set(conn, waiter);
+    return conn;
+  }
+
+  /** The pipelined requests waiting for `conn`'s connect, if it was dialed for one. */
+  private takeJoiners(conn: UpstreamConnection): PoolWaiter[] | null {
+    if (this.pipeDial === conn) this.pipeDial = null;
+    const joiners = this.joiners.get(conn);
+    if (joiners === undefined) return null;
+    this.joiners.delete(conn);
+    return joiners;
   }
 
   onConnected(conn: UpstreamConnection): void {
     const waiter = this.dialing.get(conn);
     this.dialing.delete(conn);
-    if (waiter === undefined || waiter === NOBODY) {
-      this.onReusable(conn);
-      return;
+    const joiners = this.takeJoiners(conn);
+    if (waiter === undefined || waiter === NOBODY) this.onReusable(conn);
+    else {
+      this.busy.add(conn);
+      waiter.onConnection(conn);
     }
-    this.busy.add(conn);
-    waiter.onConnection(conn);
+    if (joiners === null) return;
+    if (!conn.isDead) this.pipe = conn;
+    // Each queues behind the first, or finds another connection when this one takes no more.
+    for (const j of joiners) {
+      const c = this.acquire(j, true);
+      if (c !== null) j.onConnection(c);
+    }
   }
 
   onConnectFailed(conn: UpstreamConnection, err: DialError): void {
     const waiter = this.dialing.get(conn);
     this.dialing.delete(conn);
+    const joiners = this.takeJoiners(conn);
     waiter?.onConnectError(err);
+    // Nothing was sent for them: each tries again as after its own failed connect.
+    if (joiners !== null) for (const j of joiners) j.onConnectError(err);
   }
 
   onReusable(conn: UpstreamConnection): void {
@@ -153,6 +223,7 @@ export class ServerPool implements ConnectionOwner {
 
   onGone(conn: UpstreamConnection): void {
     this.open--;
+    if (this.pipe === conn) this.pipe = null;
     this.busy.delete(conn);
     const i = this.idle.indexOf(conn);
     if (i !== -1) this.idle.splice(i, 1);

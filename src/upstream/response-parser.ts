@@ -114,8 +114,14 @@ export class ResponseParser {
     if (this.state !== State.Done) throw new UpstreamProtocolError('upstream closed the connection before the response was complete');
   }
 
-  /** Consumes buf[start, end). Throws UpstreamProtocolError on malformed input. */
-  feed(buf: Buffer, start: number, end: number): void {
+  /**
+   * Consumes buf[start, end) up to the end of the current response and
+   * returns where it stopped: `end`, or the first byte after the response
+   * (what follows belongs to the next response on a pipelined connection, or
+   * is the upstream speaking out of turn: the caller decides). Throws
+   * UpstreamProtocolError on malformed input.
+   */
+  feed(buf: Buffer, start: number, end: number): number {
     let pos = start;
     while (pos < end) {
       switch (this.state) {
@@ -165,10 +171,10 @@ export class ResponseParser {
           pos = this.feedTrailers(buf, pos, end);
           break;
         case State.Done:
-          // Bytes after a complete response: the upstream spoke out of turn.
-          throw new UpstreamProtocolError('unexpected data after the response');
+          return pos;
       }
     }
+    return pos;
   }
 
   private feedHead(buf: Buffer, pos: number, end: number): number {

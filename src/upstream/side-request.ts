@@ -119,7 +119,7 @@ class SideRequest implements PoolWaiter, ExchangeSink {
     clearTimeout(this.timer);
     const conn = this.conn;
     this.conn = null;
-    if (conn !== null) conn.abort();
+    if (conn !== null) conn.abort(this);
     else this.pool.cancel(this);
     this.reject(err);
   }

@@ -12,7 +12,7 @@ import { tellEnded } from '../middlewares/pipeline.js';
 import type { ForwardedRequest, ResponseFilter, ResponseOut, RetrySpec } from '../middlewares/types.js';
 import { ClientWriter, type ClientWriterHost } from './client-writer.js';
 import type { SharedState } from '../shared/shared-state.js';
-import type { ExchangeSink, UpstreamConnection } from '../upstream/connection.js';
+import { type ExchangeSink, RequestMoved, type UpstreamConnection } from '../upstream/connection.js';
 import { DialError, type PoolWaiter } from '../upstream/pool.js';
 import { BodyMode, type ResponseHead } from '../upstream/response-parser.js';
 import { joinPath, type ServerRuntime, type ServiceRuntime } from '../balancer/runtime.js';
@@ -150,6 +150,8 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
   private bodyDone: boolean;
   /** No body, or an empty one: such a request can be sent again. */
   private readonly bodiless: boolean;
+  /** A bodiless GET or HEAD: it may be pipelined where the server's transport allows. */
+  private readonly pipelinable: boolean;
   private bodyPaused = false;
   // Response body
   private mode = BodyMode.None;
@@ -183,6 +185,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
     readTimeoutMs: number,
   ) {
     this.bodiless = bodyLength === -1 || bodyLength === 0;
+    this.pipelinable = this.bodiless && (method === 'GET' || headRequest);
     this.bodyDone = this.bodiless;
     if (!this.bodyDone && readTimeoutMs > 0) this.readTimer = setTimeout(() => this.guarded(this.onReadTimeout), readTimeoutMs);
     this.service = services[0];
@@ -227,7 +230,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
       server.pool.dialFresh(this);
       return;
     }
-    const conn = server.pool.acquire(this);
+    const conn = server.pool.acquire(this, this.pipelinable);
     if (conn !== null) this.onConnection(conn);
   }
 
@@ -258,7 +261,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
     const host = server.passHostHeader && this.clientHost !== '' ? this.clientHost : server.authority;
     this.requestWritten = true;
     const line = server.pathPrefix === '' ? this.headPrefix : prefixedLine(this.headPrefix, this.method, server.pathPrefix);
-    let ok = conn.send(this, this.headRequest, this.cork, line + host + this.headSuffix, this.bodyLength);
+    let ok = conn.send(this, this.headRequest, this.cork, line + host + this.headSuffix, this.bodyLength, this.pipelinable);
     if (this.bodyQueue !== null) {
       for (const b of this.bodyQueue) ok = conn.sendBody(b);
       this.bodyQueue = null;
@@ -585,7 +588,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
     if (this.remainder === null) this.finish();
   }
 
-  onConnectionError(_err: Error, responseStarted: boolean): void {
+  onConnectionError(err: Error, responseStarted: boolean): void {
     this.conn = null;
     this.stopHeaderTimer();
     if (this.finished) return;
@@ -595,6 +598,11 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
       return;
     }
     this.leaveServer();
+    if (err instanceof RequestMoved) {
+      // Queued behind a late response, unanswered: the same server on a connection of its own, where it is first in line.
+      this.attempt(this.server!, true);
+      return;
+    }
     // A reused keep-alive socket can be closed by the upstream just as we
     // send; retry on a fresh connection when repeating the request is safe.
     const tried = (this.tried ??= []);
@@ -665,7 +673,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
     this.headerTimer = null;
     const conn = this.conn;
     this.conn = null;
-    conn?.abort();
+    conn?.abort(this);
     if (this.finished) return;
     this.failedServer();
     this.fail(504, 'Gateway Timeout');
@@ -739,7 +747,7 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
     const conn = this.conn;
     if (conn !== null) {
       this.conn = null;
-      conn.abort();
+      conn.abort(this);
     } else if (this.server !== null && !this.requestWritten) {
       this.server.pool.cancel(this);
     }

@@ -188,6 +188,9 @@ export default function serve(task: ServeTask): Promise<void> {
       dialTimeoutMs: task.transport.dialTimeoutMs,
       idleTimeoutMs: task.transport.idleConnTimeoutMs,
       readTimeoutMs: task.transport.readTimeoutMs,
+      pipelining: task.transport.pipelining,
+      onPipeliningRefused: (authority, reason) =>
+        send({ type: 'log', level: 'warn', msg: `server ${authority} does not pipeline: ${reason}; its requests now go one per connection`, workerId: task.workerId }),
       maxHeadBytes: MAX_HEAD_BYTES,
       tls: { insecureSkipVerify: task.transport.insecureSkipVerify, rootCAs: task.transport.rootCAs },
     });

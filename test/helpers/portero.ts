@@ -95,6 +95,7 @@ export function testStaticConfig(webPort: number, apiPort: number, workers: numb
       responseHeaderTimeoutMs: 0,
       idleConnTimeoutMs: 90_000,
       readTimeoutMs: 60_000,
+      pipelining: Number(process.env.PORTERO_TEST_PIPELINING ?? 0),
       insecureSkipVerify: false,
       rootCAs: [],
     },

@@ -41,7 +41,7 @@ async function exchangeWith(throwFrom: string) {
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
   const port = (backend.address() as AddressInfo).port;
   const state = new SharedState(createStateBuffer({ maxServers: 4, maxServices: 4 }), { maxServers: 4, maxServices: 4 });
-  const pool = new ServerPool('127.0.0.1', port, null, { maxIdle: 10, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 60_000, maxHeadBytes: 65536, readTimeoutMs: 0, tls: { insecureSkipVerify: false, rootCAs: [] } });
+  const pool = new ServerPool('127.0.0.1', port, null, { maxIdle: 10, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 60_000, maxHeadBytes: 65536, readTimeoutMs: 0, pipelining: 0, tls: { insecureSkipVerify: false, rootCAs: [] } });
   const service: LoadBalancerRuntime = {
     kind: 'lb',
     name: 's',

@@ -10,7 +10,7 @@ import { ServerPool } from '../../src/upstream/pool.js';
 import type { ResponseHead } from '../../src/upstream/response-parser.js';
 import { listenLocal as listen } from '../helpers/streams.js';
 
-const OPTIONS = { maxIdle: 10, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 60_000, maxHeadBytes: 65536, readTimeoutMs: 0, tls: { insecureSkipVerify: false, rootCAs: [] } };
+const OPTIONS = { maxIdle: 10, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 60_000, maxHeadBytes: 65536, readTimeoutMs: 0, pipelining: 0, tls: { insecureSkipVerify: false, rootCAs: [] } };
 
 /** An exchange that records events; `slow` makes it refuse more body (a client that reads slowly). */
 class Recorder implements ExchangeSink {

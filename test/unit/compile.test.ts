@@ -23,7 +23,7 @@ function compile(providers: Record<string, DynamicConfig['http']>, entryPoints =
 const http = (p: Partial<DynamicConfig['http']>): DynamicConfig['http'] => ({ routers: {}, services: {}, middlewares: {}, ...p });
 const lb = (...urls: string[]) => ({ loadBalancer: { servers: urls.map((url) => ({ url })) } });
 const view = (host: string, path = '/'): RequestView => ({ method: 'GET', host, path, query: '', headers: {}, clientIp: '127.0.0.1' });
-const pools = () => new PoolRegistry({ maxIdle: 1, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 1000, maxHeadBytes: 1024, readTimeoutMs: 0, tls: { insecureSkipVerify: false, rootCAs: [] } });
+const pools = () => new PoolRegistry({ maxIdle: 1, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 1000, maxHeadBytes: 1024, readTimeoutMs: 0, pipelining: 0, tls: { insecureSkipVerify: false, rootCAs: [] } });
 /** The worker's table for a compiled spec, through the same encoding the shared buffer carries. */
 const tableOf = (spec: ReturnType<typeof compile>['spec']) => new TableBuilder(pools(), new MiddlewareMemory(createMiddlewareMemory())).buildNow(1, Buffer.from(encodeTable(1, spec)));
 

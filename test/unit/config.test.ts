@@ -70,6 +70,7 @@ describe('defaults', () => {
       responseHeaderTimeoutMs: 0,
       idleConnTimeoutMs: 90_000,
       readTimeoutMs: 60_000,
+      pipelining: 0,
       insecureSkipVerify: false,
       rootCAs: [],
     });
@@ -244,6 +245,7 @@ describe('numbers and durations', () => {
       '--serversTransport.forwardingTimeouts.responseHeaderTimeout=1m',
       '--serversTransport.forwardingTimeouts.idleConnTimeout=2',
       '--serversTransport.forwardingTimeouts.readTimeout=0',
+      '--serversTransport.pipelining=8',
     );
     assert.deepEqual(c.serversTransport, {
       maxIdleConnsPerHost: 10,
@@ -252,6 +254,7 @@ describe('numbers and durations', () => {
       responseHeaderTimeoutMs: 60_000,
       idleConnTimeoutMs: 2000,
       readTimeoutMs: 0,
+      pipelining: 8,
       insecureSkipVerify: false,
       rootCAs: [],
     });

@@ -14,7 +14,7 @@ function parse(input: string | string[], head = false): Seen {
   p.expect({ onHead: (h) => seen.heads.push(h), onBody: (c) => (seen.body += c.toString('latin1')), onComplete: (k) => seen.completes.push(k) }, head);
   for (const part of Array.isArray(input) ? input : [input]) {
     const buf = Buffer.from(part, 'latin1');
-    p.feed(buf, 0, buf.length);
+    if (p.feed(buf, 0, buf.length) < buf.length) throw new UpstreamProtocolError('unexpected data after the response');
   }
   return seen;
 }
@@ -97,8 +97,19 @@ test('oversized heads are rejected', () => {
   assert.throws(() => parse(['HTTP/1.1 200 OK\r\n', `X: ${'a'.repeat(9000)}`]), /too large/);
 });
 
-test('bytes after a complete response are an error; truncation is detected at EOF', () => {
+test('feed stops at the end of a response and says where; truncation is detected at EOF', () => {
   assert.throws(() => parse('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab'), /unexpected data/);
+  // Two pipelined responses in one read: the first ends where the second begins.
+  const two = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 204 No Content\r\n\r\n', 'latin1');
+  const q = new ResponseParser(8192);
+  const statuses: number[] = [];
+  const sink = { onHead: (h: ResponseHead) => statuses.push(h.status), onBody() {}, onComplete() {} };
+  q.expect(sink, false);
+  const at = q.feed(two, 0, two.length);
+  assert.equal(two.toString('latin1', at, at + 8), 'HTTP/1.1');
+  q.expect(sink, false);
+  assert.equal(q.feed(two, at, two.length), two.length);
+  assert.deepEqual(statuses, [200, 204]);
   const p = new ResponseParser(8192);
   p.expect({ onHead() {}, onBody() {}, onComplete() {} }, false);
   const b = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');

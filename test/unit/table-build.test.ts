@@ -14,7 +14,7 @@ import { createMiddlewareMemory, MiddlewareMemory } from '../../src/middlewares/
 function setup() {
   const publisher = new TablePublisher({ entryPoints: ['web'], tableSlotBytes: 8 * 1024 * 1024 });
   const reader = new TableReader(publisher.tableBuffer);
-  const pools = new PoolRegistry({ maxIdle: 1, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 1000, maxHeadBytes: 1024, readTimeoutMs: 0, tls: { insecureSkipVerify: false, rootCAs: [] } });
+  const pools = new PoolRegistry({ maxIdle: 1, maxConns: 0, dialTimeoutMs: 1000, idleTimeoutMs: 1000, maxHeadBytes: 1024, readTimeoutMs: 0, pipelining: 0, tls: { insecureSkipVerify: false, rootCAs: [] } });
   const builder = new TableBuilder(pools, new MiddlewareMemory(createMiddlewareMemory()));
   const load = (http: Partial<DynamicConfig['http']>) => {
     publisher.update('file', { http: { routers: {}, services: {}, middlewares: {}, ...http } });

@@ -9,7 +9,7 @@
 // a poll every few seconds has nothing to gain from keeping it.
 import net from 'node:net';
 import type Docker from 'dockerode';
-import { ResponseParser, type ResponseHead, type ResponseSink } from '../../upstream/response-parser.js';
+import { ResponseParser, type ResponseHead, type ResponseSink, UpstreamProtocolError } from '../../upstream/response-parser.js';
 import { ChangedBody } from './changed-body.js';
 
 const READ_BUFFER_BYTES = 256 * 1024;
@@ -67,7 +67,7 @@ export class DockerListReader {
         callback: (n: number, buf: Uint8Array): boolean => {
           if (settled) return false;
           try {
-            parser.feed(buf as Buffer, 0, n);
+            if (parser.feed(buf as Buffer, 0, n) < n) throw new UpstreamProtocolError('unexpected data after the response');
           } catch (err) {
             finish(new Error(`GET ${path}: ${(err as Error).message}`));
             return false;
