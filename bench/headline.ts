@@ -16,7 +16,9 @@
 // Cells: 1 worker and 2 workers over 4 replicas (2 workers share core 0: the
 // cell shows what a second worker costs, not what it adds), and 1 worker over
 // 1 replica. nginx gets the same worker count and sends the same six
-// forwarding headers as portero. Rounds alternate which proxy goes first.
+// forwarding headers as portero. The first cell also measures portero with
+// upstream pipelining on (--serversTransport.pipelining, PIPELINING deep).
+// Rounds rotate which proxy goes first.
 //
 // Then latency at a fixed rate, half of nginx's median saturated rate in the
 // first cell: autocannon (--overallRate, its own process on core 1) through
@@ -39,21 +41,33 @@ export const PROXY_CORES = 1;
 export const SATURATED = 0.95;
 const CONNECTIONS = 64;
 
+/** Requests per upstream connection for the pipelined portero. */
+export const PIPELINING = 16;
+
+/** portero as shipped, portero with --serversTransport.pipelining, and the peer. */
+export type HeadlinePeer = 'portero' | 'portero, pipelining' | 'nginx';
+
 export interface HeadlineCell {
   name: string;
   workers: number;
   replicas: number;
+  /** portero with pipelining is measured here too. */
+  pipelined: boolean;
 }
 
 export const HEADLINE_CELLS: readonly HeadlineCell[] = [
-  { name: '1 worker, 4 replicas', workers: 1, replicas: 4 },
-  { name: '2 workers, 4 replicas', workers: 2, replicas: 4 },
-  { name: '1 worker, 1 replica', workers: 1, replicas: 1 },
+  { name: '1 worker, 4 replicas', workers: 1, replicas: 4, pipelined: true },
+  { name: '2 workers, 4 replicas', workers: 2, replicas: 4, pipelined: false },
+  { name: '1 worker, 1 replica', workers: 1, replicas: 1, pipelined: false },
 ];
+
+function peersOf(cell: HeadlineCell): HeadlinePeer[] {
+  return cell.pipelined ? ['nginx', 'portero', 'portero, pipelining'] : ['nginx', 'portero'];
+}
 
 export interface HeadlineRow {
   cell: string;
-  peer: 'portero' | 'nginx';
+  peer: HeadlinePeer;
   round: number;
   reqPerSec: number;
   reqPerCpuSecond: number;
@@ -65,7 +79,7 @@ export interface HeadlineRow {
 
 /** One proxy at a fixed rate. */
 export interface LatencyRow {
-  peer: 'portero' | 'nginx';
+  peer: HeadlinePeer;
   round: number;
   /** Asked for, and what the load generator achieved. */
   rate: number;
@@ -102,7 +116,7 @@ async function startBackendNginx(dir: string, count: number): Promise<{ ports: n
   return { ports, stop: () => child.stop('SIGTERM') };
 }
 
-async function startPortero(cli: string, dir: string, workers: number, backends: readonly number[]): Promise<Proxy> {
+async function startPortero(cli: string, dir: string, workers: number, backends: readonly number[], pipelining: number): Promise<Proxy> {
   const [port, api] = await freePorts(2);
   const file = join(dir, 'portero-headline.json');
   writeFileSync(file, porteroDynamicConfig({ backends }));
@@ -113,6 +127,7 @@ async function startPortero(cli: string, dir: string, workers: number, backends:
     `--entrypoints.traefik.address=127.0.0.1:${api}`,
     `--providers.file.filename=${file}`,
     `--workers=${workers}`,
+    `--serversTransport.pipelining=${pipelining}`,
   ]);
   const child = spawnChild('portero', cmd, args, { logFile: join(dir, 'portero-headline.log') });
   await waitForBody(`http://127.0.0.1:${port}/`, BODY);
@@ -148,20 +163,23 @@ export async function runHeadline(o: HeadlineOptions): Promise<HeadlineReport> {
   if (!existsSync(WRK)) throw new Error("the headline cells need Debian's wrk (apt-get install wrk)");
   const backends = await startBackendNginx(o.tmp, 4);
   const report: HeadlineReport = { settings: { rounds: o.rounds, durationS: o.durationS, connections: CONNECTIONS, proxyCores: PROXY_CORES }, rows: [], latency: [] };
-  const total = o.rounds * HEADLINE_CELLS.length * 2 + LATENCY_ROUNDS * 2;
+  const total = o.rounds * HEADLINE_CELLS.reduce((n, c) => n + peersOf(c).length, 0) + LATENCY_ROUNDS * peersOf(HEADLINE_CELLS[0]!).length;
+  const start = (peer: HeadlinePeer, workers: number, ports: number[]): Promise<Proxy> =>
+    peer === 'nginx' ? startNginx(o.tmp, workers, ports) : startPortero(o.cli, o.tmp, workers, ports, peer === 'portero' ? 0 : PIPELINING);
   const t0 = performance.now();
   try {
     for (let round = 1; round <= o.rounds; round++) {
       for (const cell of HEADLINE_CELLS) {
         const ports = backends.ports.slice(0, cell.replicas);
-        // Alternate which goes first, so a drifting machine favours neither.
-        const order = (round + HEADLINE_CELLS.indexOf(cell)) % 2 === 1 ? (['portero', 'nginx'] as const) : (['nginx', 'portero'] as const);
-        for (const peer of order) {
+        // Rotate which goes first, so a drifting machine favours none.
+        const peers = peersOf(cell);
+        const shift = (round + HEADLINE_CELLS.indexOf(cell)) % peers.length;
+        for (const peer of [...peers.slice(shift), ...peers.slice(0, shift)]) {
           const done = report.rows.length;
           const elapsed = (performance.now() - t0) / 1000;
           const eta = done === 0 ? '' : `, about ${Math.round((elapsed / done) * (total - done))} s left`;
           o.log(`[${done + 1}/${total}] round ${round}, ${cell.name}, ${peer}${eta}`);
-          const proxy = peer === 'portero' ? await startPortero(o.cli, o.tmp, cell.workers, ports) : await startNginx(o.tmp, cell.workers, ports);
+          const proxy = await start(peer, cell.workers, ports);
           try {
             const url = `http://127.0.0.1:${proxy.port}/`;
             await wrk(url, 1, CONNECTIONS); // warm-up
@@ -189,11 +207,11 @@ export async function runHeadline(o: HeadlineOptions): Promise<HeadlineReport> {
     if (nginxRates.length > 0) {
       const rate = Math.round(median(nginxRates) / 2);
       for (let round = 1; round <= LATENCY_ROUNDS; round++) {
-        // nginx, then portero: the rate comes from nginx's rounds, just before.
-        for (const peer of round % 2 === 1 ? (['nginx', 'portero'] as const) : (['portero', 'nginx'] as const)) {
+        // nginx first: the rate comes from nginx's rounds, just before.
+        for (const peer of peersOf(first)) {
           o.log(`[${report.rows.length + report.latency.length + 1}/${total}] latency at ${rate} req/s, ${first.name}, ${peer}`);
           const ports = backends.ports.slice(0, first.replicas);
-          const proxy = peer === 'portero' ? await startPortero(o.cli, o.tmp, first.workers, ports) : await startNginx(o.tmp, first.workers, ports);
+          const proxy = await start(peer, first.workers, ports);
           try {
             const m = await measure({ urls: [`http://127.0.0.1:${proxy.port}/`], connections: CONNECTIONS, warmupS: 1, durationS: o.durationS, expectBody: BODY, overallRate: rate }, {}, LOAD_CORE);
             const l = m.load;
@@ -214,6 +232,8 @@ export async function runHeadline(o: HeadlineOptions): Promise<HeadlineReport> {
 
 export interface CellRatio {
   cell: string;
+  /** Which portero: as shipped, or with pipelining. */
+  peer: Exclude<HeadlinePeer, 'nginx'>;
   /** Rounds where both proxies were saturated and answered without errors. */
   pairs: number;
   rounds: number;
@@ -223,18 +243,22 @@ export interface CellRatio {
 }
 
 export function headlineRatios(r: HeadlineReport): CellRatio[] {
-  return HEADLINE_CELLS.map((cell) => {
+  return HEADLINE_CELLS.flatMap((cell) => peersOf(cell).flatMap((peer) => (peer === 'nginx' ? [] : [ratioOf(r, cell, peer)])));
+}
+
+function ratioOf(r: HeadlineReport, cell: HeadlineCell, peer: CellRatio['peer']): CellRatio {
+  {
     const perSec: number[] = [];
     const perCpu: number[] = [];
     for (let round = 1; round <= r.settings.rounds; round++) {
-      const p = r.rows.find((x) => x.cell === cell.name && x.peer === 'portero' && x.round === round);
+      const p = r.rows.find((x) => x.cell === cell.name && x.peer === peer && x.round === round);
       const n = r.rows.find((x) => x.cell === cell.name && x.peer === 'nginx' && x.round === round);
       if (!p || !n || !p.saturated || !n.saturated || p.errors !== '' || n.errors !== '' || n.reqPerSec === 0 || n.reqPerCpuSecond === 0) continue;
       perSec.push(p.reqPerSec / n.reqPerSec);
       perCpu.push(p.reqPerCpuSecond / n.reqPerCpuSecond);
     }
-    return { cell: cell.name, pairs: perSec.length, rounds: r.settings.rounds, reqPerSec: perSec.length === 0 ? null : median(perSec), reqPerCpuSecond: perCpu.length === 0 ? null : median(perCpu) };
-  });
+    return { cell: cell.name, peer, pairs: perSec.length, rounds: r.settings.rounds, reqPerSec: perSec.length === 0 ? null : median(perSec), reqPerCpuSecond: perCpu.length === 0 ? null : median(perCpu) };
+  }
 }
 
 export function headlineMarkdown(r: HeadlineReport): string {
@@ -242,11 +266,11 @@ export function headlineMarkdown(r: HeadlineReport): string {
   const lines = [
     '# portero vs nginx, proxy saturated (npm run bench)',
     '',
-    `Each proxy pinned to core 0 (${r.settings.proxyCores} core, not capped); wrk (1 thread, ${r.settings.connections} keep-alive connections) and the backends (one nginx worker answering a 20-byte body on one port per replica) on core 1; ${r.settings.durationS} s per measurement after a 1 s warm-up, ${r.settings.rounds} rounds alternating which proxy goes first. nginx: the same worker count, upstream keep-alive, the same six forwarding headers as portero. A measurement is saturated when the proxy kept >= ${SATURATED * 100}% of its core busy; ratios come only from rounds where both were.`,
+    `Each proxy pinned to core 0 (${r.settings.proxyCores} core, not capped); wrk (1 thread, ${r.settings.connections} keep-alive connections) and the backends (one nginx worker answering a 20-byte body on one port per replica) on core 1; ${r.settings.durationS} s per measurement after a 1 s warm-up, ${r.settings.rounds} rounds rotating which proxy goes first. nginx: the same worker count, upstream keep-alive, the same six forwarding headers as portero. "portero, pipelining" is portero with --serversTransport.pipelining=${PIPELINING} (off by default). A measurement is saturated when the proxy kept >= ${SATURATED * 100}% of its core busy; ratios come only from rounds where both were.`,
     '',
-    '| cell | portero / nginx, requests per CPU-second | portero / nginx, requests/s | saturated pairs |',
-    '| --- | ---: | ---: | ---: |',
-    ...headlineRatios(r).map((c) => `| ${c.cell} | **${f(c.reqPerCpuSecond)}** | ${f(c.reqPerSec)} | ${c.pairs} of ${c.rounds} |`),
+    '| cell | proxy | / nginx, requests per CPU-second | / nginx, requests/s | saturated pairs |',
+    '| --- | --- | ---: | ---: | ---: |',
+    ...headlineRatios(r).map((c) => `| ${c.cell} | ${c.peer} | **${f(c.reqPerCpuSecond)}** | ${f(c.reqPerSec)} | ${c.pairs} of ${c.rounds} |`),
     '',
     ...latencyLines(r),
     '| cell | round | proxy | req/s | req per CPU-s | cores used | saturated | errors |',
@@ -259,7 +283,7 @@ export function headlineMarkdown(r: HeadlineReport): string {
 
 /** Median p50 and p99 per proxy at the fixed rate. */
 export function latencyMedians(r: HeadlineReport): { peer: string; rate: number; reqPerSec: number; p50Ms: number; p99Ms: number; errors: number }[] {
-  return (['portero', 'nginx'] as const).flatMap((peer) => {
+  return peersOf(HEADLINE_CELLS[0]!).flatMap((peer) => {
     const rows = r.latency.filter((x) => x.peer === peer);
     if (rows.length === 0) return [];
     return [{ peer, rate: rows[0]!.rate, reqPerSec: median(rows.map((x) => x.reqPerSec)), p50Ms: median(rows.map((x) => x.p50Ms)), p99Ms: median(rows.map((x) => x.p99Ms)), errors: rows.reduce((n, x) => n + x.errors, 0) }];

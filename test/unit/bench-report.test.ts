@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { BODY, bodyOf, bodyText, parseBodyCase } from '../../bench/body.js';
 import type { DiscoveryReport } from '../../bench/discovery.js';
-import { backendNginxConfig, type HeadlineReport, type HeadlineRow, headlineMarkdown, headlineNginxConfig, headlineRatios } from '../../bench/headline.js';
+import { backendNginxConfig, type HeadlinePeer, type HeadlineReport, type HeadlineRow, headlineMarkdown, headlineNginxConfig, headlineRatios } from '../../bench/headline.js';
 import type { Environment } from '../../bench/env.js';
 import type { Measurement } from '../../bench/measure.js';
 import { middlewaresConfig, middlewaresMarkdown, middlewaresRatio, ROWS } from '../../bench/middlewares.js';
@@ -37,7 +37,7 @@ test('body cases: sizes by name, bodies cut from the pattern', () => {
 
 test('flags: the headline cells by default, --full the matrix, --quick reduced, lists and aliases', () => {
   const headline = parseOptions([], '/repo');
-  assert.deepEqual([headline.headline, headline.rounds, headline.durationS, headline.out], [true, 3, 5, 'headline']);
+  assert.deepEqual([headline.headline, headline.rounds, headline.durationS, headline.out], [true, 3, 4, 'headline']);
   assert.throws(() => parseOptions(['--workers=2'], '/repo'), /--workers choose cells of the matrix: add --full/);
   assert.equal(parseOptions(['--rounds=5'], '/repo').rounds, 5);
   for (const mode of ['--full', '--quick', '--scale', '--scale-only', '--soak=1', '--https', '--discovery', '--middlewares', '--websocket']) assert.equal(parseOptions([mode], '/repo').headline, false, mode);
@@ -223,7 +223,7 @@ test('report: with the scale cases, the Swarm discovery figures, a missing log f
 });
 
 test('headline: ratios from saturated, error-free pairs only; nginx sends the six headers; the backends answer the body', () => {
-  const row = (cell: string, peer: 'portero' | 'nginx', round: number, reqPerSec: number, proxyCores: number, errors = ''): HeadlineRow => ({ cell, peer, round, reqPerSec, reqPerCpuSecond: reqPerSec / proxyCores, proxyCores, saturated: proxyCores >= 0.95, errors });
+  const row = (cell: string, peer: HeadlinePeer, round: number, reqPerSec: number, proxyCores: number, errors = ''): HeadlineRow => ({ cell, peer, round, reqPerSec, reqPerCpuSecond: reqPerSec / proxyCores, proxyCores, saturated: proxyCores >= 0.95, errors });
   const r: HeadlineReport = {
     settings: { rounds: 3, durationS: 5, connections: 64, proxyCores: 1 },
     rows: [
@@ -234,6 +234,8 @@ test('headline: ratios from saturated, error-free pairs only; nginx sends the si
       row('1 worker, 4 replicas', 'nginx', 2, 30000, 0.8),
       row('1 worker, 4 replicas', 'portero', 3, 30000, 0.99),
       row('1 worker, 4 replicas', 'nginx', 3, 40000, 0.99),
+      row('1 worker, 4 replicas', 'portero, pipelining', 1, 44000, 0.99),
+      row('1 worker, 4 replicas', 'portero, pipelining', 3, 48000, 0.99),
       // An error: the pair does not count.
       row('2 workers, 4 replicas', 'portero', 1, 24000, 0.99, 'read 3'),
       row('2 workers, 4 replicas', 'nginx', 1, 40000, 0.99),
@@ -245,13 +247,15 @@ test('headline: ratios from saturated, error-free pairs only; nginx sends the si
       { peer: 'nginx', round: 2, rate: 17500, reqPerSec: 17500, p50Ms: 1.2, p99Ms: 3.4, errors: 0 },
     ],
   };
-  const [one, two, three] = headlineRatios(r);
+  const [one, piped, two, three] = headlineRatios(r);
   assert.equal(one!.pairs, 2);
   assert.ok(Math.abs(one!.reqPerSec! - (0.6 + 0.75) / 2) < 1e-9);
+  assert.deepEqual([piped!.peer, piped!.pairs, piped!.reqPerSec], ['portero, pipelining', 2, (1.1 + 1.2) / 2]);
   assert.deepEqual([two!.pairs, two!.reqPerSec, three!.pairs], [0, null, 0]);
   const md = headlineMarkdown(r);
-  assert.match(md, /\| 1 worker, 4 replicas \| \*\*0\.6\d\*\* \| 0\.68 \| 2 of 3 \|/);
-  assert.match(md, /\| 2 workers, 4 replicas \| \*\*n\/a\*\* \| n\/a \| 0 of 3 \|/);
+  assert.match(md, /\| 1 worker, 4 replicas \| portero \| \*\*0\.6\d\*\* \| 0\.68 \| 2 of 3 \|/);
+  assert.match(md, /\| 1 worker, 4 replicas \| portero, pipelining \| \*\*1\.1\d\*\* \| 1\.15 \| 2 of 3 \|/);
+  assert.match(md, /\| 2 workers, 4 replicas \| portero \| \*\*n\/a\*\* \| n\/a \| 0 of 3 \|/);
   assert.match(md, /Latency at 17500 req\/s/);
   assert.match(md, /\| portero \| 17450 \| 1\.60 ms \| 4\.50 ms \| 0 \|/);
   assert.match(md, /\| nginx \| 17475 \| 1\.10 ms \| 3\.20 ms \| 0 \|/);
