@@ -66,6 +66,12 @@ export interface LoadBalancerConfig {
   /** Accepted as Traefik writes it; portero always writes body pieces to the client as they arrive. */
   responseForwarding?: { flushInterval?: string };
   sticky?: { cookie: StickyCookieConfig };
+  /**
+   * portero's own, set from the Swarm label portero.pipelining (no file key:
+   * Traefik would refuse it): requests one upstream connection may carry at
+   * once; wins over the servers transport's and the static setting.
+   */
+  pipelining?: number;
 }
 
 /** Traefik's loadBalancer.sticky.cookie. */
@@ -126,6 +132,8 @@ export interface ServersTransportConfig {
   insecureSkipVerify?: boolean;
   /** CA certificates, each inline PEM or a file path, as given. */
   rootCAs?: string[];
+  /** portero's own: requests one upstream connection may carry at once (pipelining); absent: --serversTransport.pipelining. */
+  pipelining?: number;
 }
 
 export interface HttpConfig {

@@ -344,7 +344,7 @@ function responseForwarding(raw: unknown): { flushInterval?: string } {
 export function normalizeServersTransport(raw: unknown): ServersTransportConfig {
   const keys = readKeys(
     mapping(raw, 'definition'),
-    ['serverName', 'insecureSkipVerify', 'rootCAs'],
+    ['serverName', 'insecureSkipVerify', 'rootCAs', 'pipelining'],
     ['certificates', 'maxIdleConnsPerHost', 'forwardingTimeouts', 'disableHTTP2', 'peerCertURI', 'peerCertSANs', 'spiffe', 'cipherSuites', 'minVersion', 'maxVersion'],
     '',
   );
@@ -352,7 +352,15 @@ export function normalizeServersTransport(raw: unknown): ServersTransportConfig 
   if (keys.has('serverName')) t.serverName = str(keys.get('serverName'), 'serverName');
   if (keys.has('insecureSkipVerify')) t.insecureSkipVerify = bool(keys.get('insecureSkipVerify'), 'insecureSkipVerify');
   if (keys.has('rootCAs')) t.rootCAs = list(keys.get('rootCAs'), 'rootCAs').map((v, i) => str(v, `rootCAs[${i}]`));
+  if (keys.has('pipelining')) t.pipelining = pipeliningDepth(keys.get('pipelining'), 'pipelining');
   return t;
+}
+
+/** A pipelining depth: a whole number of requests per connection, 0 or 1 meaning off. */
+export function pipeliningDepth(v: unknown, at: string): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d{1,4}\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 1024) throw new Problem(`${at} must be a whole number of requests per connection from 0 (off) to 1024, got ${describe(v)}`);
+  return n;
 }
 
 /** A Go duration ("10s", "1m30s") or a number of seconds, kept as written. */

@@ -78,7 +78,7 @@ function transportResolver(transports: ReadonlyMap<string, ServersTransportConfi
           break;
         }
       }
-      r ??= { name, serverName: t.serverName ?? null, insecureSkipVerify: t.insecureSkipVerify ?? false, rootCAs };
+      r ??= { name, serverName: t.serverName ?? null, insecureSkipVerify: t.insecureSkipVerify ?? false, rootCAs, pipelining: t.pipelining ?? null };
     }
     resolved.set(name, r);
     return r;

@@ -25,6 +25,7 @@ interface Entry {
   /** JSON of the transport, to notice a change. */
   transportKey: string;
   sticky: StickySpec | null;
+  pipelining: number | null;
   /** One per configured server, in order, each with its slot. */
   specs: ServerSpec[];
   order: number[];
@@ -64,9 +65,9 @@ function sameSticky(a: StickySpec | null, b: StickySpec | null): boolean {
   return a === null || b === null ? a === b : a.cookie === b.cookie && a.attributes === b.attributes;
 }
 
-function sameServers(entry: Entry, config: LoadBalancerConfig, transportKey: string, sticky: StickySpec | null): boolean {
+function sameServers(entry: Entry, config: LoadBalancerConfig, transportKey: string, sticky: StickySpec | null, pipelining: number | null): boolean {
   const servers = config.servers;
-  if (entry.checks !== checksOf(config) || entry.transportKey !== transportKey || !sameSticky(entry.sticky, sticky)) return false;
+  if (entry.checks !== checksOf(config) || entry.transportKey !== transportKey || !sameSticky(entry.sticky, sticky) || entry.pipelining !== pipelining) return false;
   if (entry.passHostHeader !== (config.passHostHeader ?? true) || entry.specs.length !== servers.length) return false;
   for (let i = 0; i < servers.length; i++) {
     if (entry.specs[i].url !== servers[i].url || entry.specs[i].weight !== (servers[i].weight ?? 1)) return false;
@@ -91,7 +92,8 @@ export class LoadBalancerCompiler {
     const known = this.entries.get(name);
     const transportKey = transport === null ? '' : JSON.stringify(transport);
     const sticky = config.sticky === undefined ? null : stickySpec(config.sticky.cookie, name);
-    if (known !== undefined && sameServers(known, config, transportKey, sticky)) {
+    const pipelining = config.pipelining ?? transport?.pipelining ?? null;
+    if (known !== undefined && sameServers(known, config, transportKey, sticky, pipelining)) {
       known.epoch = this.epoch;
       return [];
     }
@@ -128,6 +130,7 @@ export class LoadBalancerCompiler {
       transport,
       transportKey,
       sticky,
+      pipelining,
       specs,
       order: weightedOrder(specs.map((s) => s.weight)),
       spec: null,
@@ -155,6 +158,7 @@ export class LoadBalancerCompiler {
         order: entry.order,
         passive: entry.passive,
         sticky: entry.sticky,
+        pipelining: entry.pipelining,
       };
     }
     return entry.spec;

@@ -28,6 +28,8 @@ export interface UpstreamTls {
   insecureSkipVerify: boolean;
   /** PEM texts; empty: the system's CAs. */
   rootCAs: string[];
+  /** Requests one connection may carry at once; null: --serversTransport.pipelining. */
+  pipelining: number | null;
 }
 
 export interface LoadBalancerSpec {
@@ -45,6 +47,8 @@ export interface LoadBalancerSpec {
   passive: PassiveLimits | null;
   /** Sticky sessions: the cookie's name and attributes; null when off. */
   sticky: StickySpec | null;
+  /** Requests one upstream connection may carry at once (the service's, else its transport's); null: the static setting. */
+  pipelining: number | null;
 }
 
 export interface WeightedSpec {

@@ -43,13 +43,19 @@ export class PoolRegistry {
 
   constructor(private readonly options: PoolOptions) {}
 
-  /** `tls`: false for http://; for https://, true (the static settings) or the service's servers transport. */
-  get(host: string, port: number, tls: boolean | UpstreamTls): ServerPool {
+  /**
+   * `tls`: false for http://; for https://, true (the static settings) or the
+   * service's servers transport. `pipelining`: the service's depth, null for
+   * the static setting.
+   */
+  get(host: string, port: number, tls: boolean | UpstreamTls, pipelining: number | null = null): ServerPool {
     // A transport's settings are part of the key: changed settings mean new connections.
-    const key = tls === false ? `${host}:${port}` : tls === true ? `https://${host}:${port}` : `https://${host}:${port}#${JSON.stringify(tls)}`;
+    const address = tls === false ? `${host}:${port}` : tls === true ? `https://${host}:${port}` : `https://${host}:${port}#${JSON.stringify(tls)}`;
+    const key = pipelining === null ? address : `${address}|pipelining=${pipelining}`;
     let pool = this.pools.get(key);
     if (pool === undefined || pool.isRetired) {
-      pool = new ServerPool(host, port, tls === false ? null : tls === true ? this.options.tls : tls, this.options);
+      const options = pipelining === null ? this.options : { ...this.options, pipelining };
+      pool = new ServerPool(host, port, tls === false ? null : tls === true ? this.options.tls : tls, options);
       this.pools.set(key, pool);
     }
     return pool;
@@ -182,7 +188,7 @@ export class RouteIndex {
 export function lbRuntime(s: LoadBalancerSpec, pools: PoolRegistry): LoadBalancerRuntime {
   const sticky = s.sticky;
   const servers = s.servers.map((srv): ServerRuntime => {
-      const pool = pools.get(srv.host, srv.port, srv.tls && (s.transport ?? true));
+      const pool = pools.get(srv.host, srv.port, srv.tls && (s.transport ?? true), s.pipelining);
       return {
         url: srv.url,
         slot: srv.slot,

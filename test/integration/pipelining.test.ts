@@ -164,3 +164,30 @@ test('why pipelining is off by default: a server that answers out of order swaps
     y.destroy();
   }
 });
+
+test('a servers transport turns pipelining on for the services that name it, and only for them', async () => {
+  const piped = await startPipelineServer({ delayMs: () => 5 });
+  const plain = await startPipelineServer({ delayMs: () => 5 });
+  const p = await startPortero({
+    http: {
+      routers: { a: { rule: `Host(\`${HOST}\`)`, service: 'piped' }, b: { rule: 'Host(`plain.test`)', service: 'plain' } },
+      services: {
+        piped: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${piped.port}` }], serversTransport: 'pipelined' } },
+        plain: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${plain.port}` }] } },
+      },
+      middlewares: {},
+      serversTransports: { pipelined: { pipelining: 8 } },
+    },
+  });
+  cleanups.push(() => piped.close(), () => plain.close(), () => p.stop());
+  assertEachOwnAnswer(await load(p.webPort, 16, 5), 80);
+  const conns = await Promise.all(Array.from({ length: 16 }, () => RawClient.open(p.webPort)));
+  const answers = await Promise.all(conns.map((c, i) => get(c, 'plain.test', `/plain${i}`)));
+  assert.deepEqual(
+    answers.map((r) => r.body.toString()),
+    conns.map((_, i) => `/plain${i}`),
+  );
+  for (const c of conns) c.destroy();
+  assert.ok(piped.maxPerRead >= 2, `the transport's service was pipelined (${piped.maxPerRead} per read)`);
+  assert.equal(plain.maxPerRead, 1);
+});

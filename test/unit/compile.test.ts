@@ -170,8 +170,22 @@ test('servers transports: a service names one of any provider; an unknown or unr
   for (const name of ['ok@file', 'fromLabels@swarm']) {
     const s = specs.get(name);
     assert.ok(s !== undefined && s.kind === 'lb', name);
-    assert.deepEqual(s.transport, { name: 'internal@file', serverName: 'api.internal', insecureSkipVerify: false, rootCAs: [pem] });
+    assert.deepEqual(s.transport, { name: 'internal@file', serverName: 'api.internal', insecureSkipVerify: false, rootCAs: [pem], pipelining: null });
     assert.equal(s.servers[0].tls, true);
     assert.equal(s.servers[0].port, 8443);
   }
+});
+
+test("pipelining per service: a servers transport's depth, a Swarm service's label winning over it, else the static setting", () => {
+  const lb = (extra: object) => ({ loadBalancer: { servers: [{ url: 'http://10.0.0.1:80' }], ...extra } });
+  const c = compile({
+    file: http({
+      serversTransports: { piped: { pipelining: 8 } },
+      services: { viaTransport: lb({ serversTransport: 'piped' }), plain: lb({}) },
+    }),
+    swarm: http({ services: { labelled: lb({ serversTransport: 'piped@file', pipelining: 4 }), off: lb({ pipelining: 0 }) } }),
+  });
+  assert.deepEqual(c.errors, []);
+  const depth = new Map(c.spec.services.map((s) => [s.name, s.kind === 'lb' ? s.pipelining : undefined]));
+  assert.deepEqual(Object.fromEntries(depth), { 'viaTransport@file': 8, 'plain@file': null, 'labelled@swarm': 4, 'off@swarm': 0 });
 });

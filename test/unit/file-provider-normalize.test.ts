@@ -166,13 +166,17 @@ describe('normalizeDynamicConfig', () => {
         serversTransports: {
           ok: { ServerName: 'api.internal', insecureSkipVerify: 'true', rootCAs: ['/etc/ca.pem'] },
           timeouts: { forwardingTimeouts: { dialTimeout: '1s' } },
+          piped: { pipelining: 16 },
+          overPiped: { pipelining: 'many' },
         },
       },
     });
-    assert.deepEqual(r.config.http.serversTransports, { ok: { serverName: 'api.internal', insecureSkipVerify: true, rootCAs: ['/etc/ca.pem'] } });
-    assert.equal(r.errors.length, 1);
+    assert.deepEqual(r.config.http.serversTransports, { ok: { serverName: 'api.internal', insecureSkipVerify: true, rootCAs: ['/etc/ca.pem'] }, piped: { pipelining: 16 } });
+    assert.equal(r.errors.length, 2);
     assert.deepEqual(r.errors[0]!.element, { kind: 'serversTransport', name: 'timeouts' });
     assert.match(r.errors[0]!.message, /"forwardingTimeouts" is not supported by portero/);
+    assert.deepEqual(r.errors[1]!.element, { kind: 'serversTransport', name: 'overPiped' });
+    assert.match(r.errors[1]!.message, /pipelining must be a whole number of requests per connection from 0 \(off\) to 1024, got string "many"/);
   });
 
   test('tcp and udp are ignored with a warning, so are TLS options; http must be a mapping', () => {

@@ -5,7 +5,7 @@ import { createStateBuffer, SERVER_WORDS, SERVICE_ERRORS, SERVICE_REQUESTS, SERV
 import type { ServiceSpec } from '../../src/table/spec.js';
 
 const layout = { maxServers: 4, maxServices: 4 };
-const spec = (rr: number): ServiceSpec => ({ kind: 'lb', name: `s${rr}`, servers: [], transport: null, passHostHeader: true, rr, order: [], passive: null, sticky: null });
+const spec = (rr: number): ServiceSpec => ({ kind: 'lb', name: `s${rr}`, servers: [], transport: null, passHostHeader: true, rr, order: [], passive: null, sticky: null, pipelining: null });
 
 test('service traffic: counts requests and 5xx exactly, across the 32-bit wrap', () => {
   const state = new SharedState(createStateBuffer(layout), layout);

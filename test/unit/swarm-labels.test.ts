@@ -1193,3 +1193,18 @@ describe('health check labels', () => {
     assert.match(bad.errors[0].message, /healthCheck\.interval must be a duration/);
   });
 });
+
+describe("portero's own label portero.pipelining", () => {
+  test('sets the pipelining depth of every service the Swarm service defines', () => {
+    const r = build([service('web', { ...ENABLE, 'traefik.http.services.web.loadbalancer.server.port': '80', 'portero.pipelining': '8' })]);
+    assert.deepEqual(messages(r.errors), []);
+    assert.equal(r.config.http.services.web!.loadBalancer!.pipelining, 8);
+  });
+
+  test('a bad value is an error on the Swarm service; its services still serve, without pipelining', () => {
+    const r = build([service('web', { ...ENABLE, 'traefik.http.services.web.loadbalancer.server.port': '80', 'portero.pipelining': 'lots' })]);
+    assert.match(messages(r.errors).join('\n'), /Swarm service "web": label "portero\.pipelining": the value must be a whole number of requests per connection from 0 \(off\) to 1024, got string "lots"; its services are served without pipelining/);
+    assert.equal(r.config.http.services.web!.loadBalancer!.pipelining, undefined);
+    assert.equal(r.config.http.services.web!.loadBalancer!.servers.length, 2);
+  });
+});

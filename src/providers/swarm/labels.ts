@@ -16,6 +16,7 @@
 // thousand services, one of them changed, builds one. Then the elements of
 // all services are merged by name (labels-merge.ts).
 import { emptyDynamicConfig, type ConfigError, type DynamicConfig, type MiddlewareConfig, type RouterConfig, type ServiceConfig } from '../../dynamic/model.js';
+import { pipeliningDepth } from '../../dynamic/normalize.js';
 import { compileConstraints, type ConstraintMatcher } from './constraints.js';
 import { compileDefaultRule, serviceName, type DefaultRule } from './default-rule.js';
 import { buildMiddleware, buildRouter, buildService, type BuildContext } from './labels-build.js';
@@ -40,6 +41,7 @@ export interface SwarmConfigResult {
 }
 
 const PROVIDER = 'swarm';
+const PIPELINING_LABEL = 'portero.pipelining';
 
 function withLabel(problem: LabelProblem): string {
   return problem.label ? `label "${problem.label}": ${problem.message}` : problem.message;
@@ -211,6 +213,21 @@ function readService(
   }
   for (const w of providerWarnings) warn(w);
 
+  // portero's own label: Traefik ignores labels outside traefik.*, so the stack file stays Traefik's.
+  let pipelining: number | null = null;
+  try {
+    const label = pick(index, PIPELINING_LABEL);
+    if (label !== undefined) {
+      try {
+        pipelining = pipeliningDepth(label.value, 'the value');
+      } catch (err) {
+        throw new LabelProblem(`${(err as Error).message}; its services are served without pipelining`, label.key);
+      }
+    }
+  } catch (err) {
+    serviceError(err as LabelProblem);
+  }
+
   const render = defaultRuleFor(options.defaultRule);
   const ctx: BuildContext = {
     defaultRule: () => {
@@ -247,7 +264,11 @@ function readService(
   // Traefik 2 and 3 skip the whole container when a service has no port ("port is missing"). Traefik 1.7
   // filters per segment, which its reader already does: the segment's router goes with its service.
   const portless = v1 ? undefined : specs.services.find((s) => s.problem === undefined && s.server.url === undefined && s.server.port === undefined);
-  build('service', specs.services, (s) => buildService(s, ctx));
+  build('service', specs.services, (s) => {
+    const service = buildService(s, ctx);
+    if (pipelining !== null && service.loadBalancer !== undefined) service.loadBalancer.pipelining = pipelining;
+    return service;
+  });
   build('middleware', specs.middlewares, buildMiddleware);
   build('router', specs.routers, (s) => buildRouter(s, ctx));
   return specs.services.map((s) => s.name);
