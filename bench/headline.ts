@@ -31,7 +31,7 @@ import { measure } from './measure.js';
 import { freePort, freePorts, waitForBody } from './net.js';
 import { NGINX_FORWARD_LOCATION, nginxConf, nginxUpstream, spawnPinnedNginx } from './peers/nginx-conf.js';
 import { PORTERO_NODE_FLAGS, porteroDynamicConfig } from './peers/portero.js';
-import { processTree } from './proc.js';
+import { peakRssKiB, processTree, rssKiB } from './proc.js';
 import { LOAD_CORE, measureCapped, median, pinned, PROXY_CORE, WRK, wrk } from './saturated.js';
 import { spawnChild } from './spawn.js';
 
@@ -75,6 +75,9 @@ export interface HeadlineRow {
   proxyCores: number;
   saturated: boolean;
   errors: string;
+  /** Resident memory of the proxy's processes, MiB: just started (one request served), and at its peak after the load. */
+  rssIdleMiB: number;
+  rssPeakMiB: number;
 }
 
 /** One proxy at a fixed rate. */
@@ -150,6 +153,11 @@ async function startNginx(dir: string, workers: number, backends: readonly numbe
   return { port, pids: () => processTree(child.pid), stop: () => child.stop('SIGTERM') };
 }
 
+/** A figure of /proc summed over a process tree, in MiB. */
+function memoryMiB(pids: readonly number[], read: (pid: number) => number | null): number {
+  return pids.reduce((sum, pid) => sum + (read(pid) ?? 0), 0) / 1024;
+}
+
 export interface HeadlineOptions {
   tmp: string;
   cli: string;
@@ -182,6 +190,7 @@ export async function runHeadline(o: HeadlineOptions): Promise<HeadlineReport> {
           const proxy = await start(peer, cell.workers, ports);
           try {
             const url = `http://127.0.0.1:${proxy.port}/`;
+            const rssIdleMiB = memoryMiB(proxy.pids(), rssKiB);
             await wrk(url, 1, CONNECTIONS); // warm-up
             const m = await measureCapped(proxy.pids, 0, o.durationS, () => wrk(url, o.durationS, CONNECTIONS));
             const row: HeadlineRow = {
@@ -193,6 +202,8 @@ export async function runHeadline(o: HeadlineOptions): Promise<HeadlineReport> {
               proxyCores: m.proxyCores,
               saturated: m.proxyCores >= SATURATED * PROXY_CORES,
               errors: m.errors,
+              rssIdleMiB,
+              rssPeakMiB: memoryMiB(proxy.pids(), peakRssKiB),
             };
             report.rows.push(row);
             o.log(`  ${Math.round(row.reqPerSec)} req/s, ${Math.round(row.reqPerCpuSecond)} req per CPU-s, proxy at ${row.proxyCores.toFixed(2)} of its core${row.saturated ? '' : ' (not saturated)'}${row.errors ? ` (${row.errors})` : ''}`);
@@ -273,12 +284,41 @@ export function headlineMarkdown(r: HeadlineReport): string {
     ...headlineRatios(r).map((c) => `| ${c.cell} | ${c.peer} | **${f(c.reqPerCpuSecond)}** | ${f(c.reqPerSec)} | ${c.pairs} of ${c.rounds} |`),
     '',
     ...latencyLines(r),
-    '| cell | round | proxy | req/s | req per CPU-s | cores used | saturated | errors |',
-    '| --- | ---: | --- | ---: | ---: | ---: | --- | --- |',
-    ...r.rows.map((x) => `| ${x.cell} | ${x.round} | ${x.peer} | ${Math.round(x.reqPerSec)} | ${Math.round(x.reqPerCpuSecond)} | ${x.proxyCores.toFixed(2)} | ${x.saturated ? 'yes' : 'no'} | ${x.errors} |`),
+    ...memoryLines(r),
+    '| cell | round | proxy | req/s | req per CPU-s | cores used | saturated | RSS started / peak, MiB | errors |',
+    '| --- | ---: | --- | ---: | ---: | ---: | --- | ---: | --- |',
+    ...r.rows.map(
+      (x) =>
+        `| ${x.cell} | ${x.round} | ${x.peer} | ${Math.round(x.reqPerSec)} | ${Math.round(x.reqPerCpuSecond)} | ${x.proxyCores.toFixed(2)} | ${x.saturated ? 'yes' : 'no'} | ${x.rssIdleMiB.toFixed(0)} / ${x.rssPeakMiB.toFixed(0)} | ${x.errors} |`,
+    ),
     '',
   ];
   return lines.join('\n');
+}
+
+/** Median resident memory per proxy and worker count, over every cell and round. */
+export function memoryMedians(r: HeadlineReport): { peer: HeadlinePeer; workers: number; idleMiB: number; peakMiB: number }[] {
+  const out: { peer: HeadlinePeer; workers: number; idleMiB: number; peakMiB: number }[] = [];
+  for (const workers of [...new Set(HEADLINE_CELLS.map((c) => c.workers))]) {
+    for (const peer of peersOf(HEADLINE_CELLS[0]!)) {
+      const rows = r.rows.filter((x) => x.peer === peer && HEADLINE_CELLS.find((c) => c.name === x.cell)?.workers === workers);
+      if (rows.length > 0) out.push({ peer, workers, idleMiB: median(rows.map((x) => x.rssIdleMiB)), peakMiB: median(rows.map((x) => x.rssPeakMiB)) });
+    }
+  }
+  return out;
+}
+
+function memoryLines(r: HeadlineReport): string[] {
+  const m = memoryMedians(r);
+  if (m.length === 0) return [];
+  return [
+    'Resident memory (all of the proxy\'s processes, median over the cells), just started and at its peak under the load:',
+    '',
+    '| proxy | workers | started | peak |',
+    '| --- | ---: | ---: | ---: |',
+    ...m.map((x) => `| ${x.peer} | ${x.workers} | ${x.idleMiB.toFixed(0)} MiB | ${x.peakMiB.toFixed(0)} MiB |`),
+    '',
+  ];
 }
 
 /** Median p50 and p99 per proxy at the fixed rate. */

@@ -223,7 +223,7 @@ test('report: with the scale cases, the Swarm discovery figures, a missing log f
 });
 
 test('headline: ratios from saturated, error-free pairs only; nginx sends the six headers; the backends answer the body', () => {
-  const row = (cell: string, peer: HeadlinePeer, round: number, reqPerSec: number, proxyCores: number, errors = ''): HeadlineRow => ({ cell, peer, round, reqPerSec, reqPerCpuSecond: reqPerSec / proxyCores, proxyCores, saturated: proxyCores >= 0.95, errors });
+  const row = (cell: string, peer: HeadlinePeer, round: number, reqPerSec: number, proxyCores: number, errors = ''): HeadlineRow => ({ cell, peer, round, reqPerSec, reqPerCpuSecond: reqPerSec / proxyCores, proxyCores, saturated: proxyCores >= 0.95, errors, rssIdleMiB: peer === 'nginx' ? 4 : 60, rssPeakMiB: peer === 'nginx' ? 6 : 90 });
   const r: HeadlineReport = {
     settings: { rounds: 3, durationS: 5, connections: 64, proxyCores: 1 },
     rows: [
@@ -259,6 +259,9 @@ test('headline: ratios from saturated, error-free pairs only; nginx sends the si
   assert.match(md, /Latency at 17500 req\/s/);
   assert.match(md, /\| portero \| 17450 \| 1\.60 ms \| 4\.50 ms \| 0 \|/);
   assert.match(md, /\| nginx \| 17475 \| 1\.10 ms \| 3\.20 ms \| 0 \|/);
+  assert.match(md, /\| nginx \| 1 \| 4 MiB \| 6 MiB \|/);
+  assert.match(md, /\| portero \| 1 \| 60 MiB \| 90 MiB \|/);
+  assert.match(md, /\| 1 worker, 4 replicas \| 1 \| portero \| 24000 \| 24242 \| 0\.99 \| yes \| 60 \/ 90 \|  \|/);
   assert.match(headlineMarkdown({ ...r, latency: [] }), /No latency row/);
   assert.doesNotMatch(md, /NaN|undefined/);
   const proxy = headlineNginxConfig('/tmp/x', 8080, 2, [9001, 9002]);
