@@ -18,7 +18,9 @@
 // 1 replica. nginx gets the same worker count and sends the same six
 // forwarding headers as portero. The first cell also measures portero with
 // upstream pipelining on (--serversTransport.pipelining, PIPELINING deep).
-// Rounds rotate which proxy goes first.
+// The proxies of a cell are all started first (an idle proxy costs its core
+// nothing), and rounds rotate which is measured first, so the measurements
+// compared are seconds apart: this VM drifts by tens of percent in minutes.
 //
 // Then latency at a fixed rate, half of nginx's median saturated rate in the
 // first cell: autocannon (--overallRate, its own process on core 1) through
@@ -95,8 +97,10 @@ export interface LatencyRow {
 export interface HeadlineReport {
   settings: { rounds: number; durationS: number; connections: number; proxyCores: number };
   rows: HeadlineRow[];
-  /** At half of nginx's saturated rate in the first cell (empty when nginx was never saturated there). */
+  /** At half of nginx's saturated rate in the first cell (or of its rate, see latencyFromSaturated). */
   latency: LatencyRow[];
+  /** The latency rate is half of nginx's saturated rate; false: nginx never saturated, half of the rate it reached. */
+  latencyFromSaturated?: boolean;
 }
 
 const LATENCY_ROUNDS = 1;
@@ -175,23 +179,31 @@ export async function runHeadline(o: HeadlineOptions): Promise<HeadlineReport> {
   const start = (peer: HeadlinePeer, workers: number, ports: number[]): Promise<Proxy> =>
     peer === 'nginx' ? startNginx(o.tmp, workers, ports) : startPortero(o.cli, o.tmp, workers, ports, peer === 'portero' ? 0 : PIPELINING);
   const t0 = performance.now();
+  let done = 0;
+  const progress = (what: string): void => {
+    const elapsed = (performance.now() - t0) / 1000;
+    const eta = done === 0 ? '' : `, about ${Math.round((elapsed / done) * (total - done))} s left`;
+    o.log(`[${++done}/${total}] ${what}${eta}`);
+  };
   try {
-    for (let round = 1; round <= o.rounds; round++) {
-      for (const cell of HEADLINE_CELLS) {
-        const ports = backends.ports.slice(0, cell.replicas);
-        // Rotate which goes first, so a drifting machine favours none.
-        const peers = peersOf(cell);
-        const shift = (round + HEADLINE_CELLS.indexOf(cell)) % peers.length;
-        for (const peer of [...peers.slice(shift), ...peers.slice(0, shift)]) {
-          const done = report.rows.length;
-          const elapsed = (performance.now() - t0) / 1000;
-          const eta = done === 0 ? '' : `, about ${Math.round((elapsed / done) * (total - done))} s left`;
-          o.log(`[${done + 1}/${total}] round ${round}, ${cell.name}, ${peer}${eta}`);
+    for (const cell of HEADLINE_CELLS) {
+      const ports = backends.ports.slice(0, cell.replicas);
+      const peers = peersOf(cell);
+      // Every proxy of the cell runs from the start (an idle one costs its core nothing), so the
+      // measurements alternate a few seconds apart and a drifting machine shifts them all alike.
+      const proxies = new Map<HeadlinePeer, { proxy: Proxy; url: string; rssIdleMiB: number }>();
+      try {
+        for (const peer of peers) {
           const proxy = await start(peer, cell.workers, ports);
-          try {
-            const url = `http://127.0.0.1:${proxy.port}/`;
-            const rssIdleMiB = memoryMiB(proxy.pids(), rssKiB);
-            await wrk(url, 1, CONNECTIONS); // warm-up
+          proxies.set(peer, { proxy, url: `http://127.0.0.1:${proxy.port}/`, rssIdleMiB: memoryMiB(proxy.pids(), rssKiB) });
+        }
+        for (const { url } of proxies.values()) await wrk(url, 1, CONNECTIONS); // warm-up
+        for (let round = 1; round <= o.rounds; round++) {
+          // Rotate which goes first.
+          const shift = (round + HEADLINE_CELLS.indexOf(cell)) % peers.length;
+          for (const peer of [...peers.slice(shift), ...peers.slice(0, shift)]) {
+            progress(`round ${round}, ${cell.name}, ${peer}`);
+            const { proxy, url, rssIdleMiB } = proxies.get(peer)!;
             const m = await measureCapped(proxy.pids, 0, o.durationS, () => wrk(url, o.durationS, CONNECTIONS));
             const row: HeadlineRow = {
               cell: cell.name,
@@ -207,20 +219,24 @@ export async function runHeadline(o: HeadlineOptions): Promise<HeadlineReport> {
             };
             report.rows.push(row);
             o.log(`  ${Math.round(row.reqPerSec)} req/s, ${Math.round(row.reqPerCpuSecond)} req per CPU-s, proxy at ${row.proxyCores.toFixed(2)} of its core${row.saturated ? '' : ' (not saturated)'}${row.errors ? ` (${row.errors})` : ''}`);
-          } finally {
-            await proxy.stop();
           }
         }
+      } finally {
+        for (const { proxy } of proxies.values()) await proxy.stop();
       }
     }
     const first = HEADLINE_CELLS[0]!;
-    const nginxRates = report.rows.filter((x) => x.cell === first.name && x.peer === 'nginx' && x.saturated && x.errors === '').map((x) => x.reqPerSec);
+    const nginxRows = report.rows.filter((x) => x.cell === first.name && x.peer === 'nginx' && x.errors === '');
+    // Half of nginx's saturated rate; when the load generator held nginx below saturation, half of what it reached.
+    const saturatedRates = nginxRows.filter((x) => x.saturated).map((x) => x.reqPerSec);
+    const nginxRates = saturatedRates.length > 0 ? saturatedRates : nginxRows.map((x) => x.reqPerSec);
+    report.latencyFromSaturated = saturatedRates.length > 0;
     if (nginxRates.length > 0) {
       const rate = Math.round(median(nginxRates) / 2);
       for (let round = 1; round <= LATENCY_ROUNDS; round++) {
         // nginx first: the rate comes from nginx's rounds, just before.
         for (const peer of peersOf(first)) {
-          o.log(`[${report.rows.length + report.latency.length + 1}/${total}] latency at ${rate} req/s, ${first.name}, ${peer}`);
+          progress(`latency at ${rate} req/s, ${first.name}, ${peer}`);
           const ports = backends.ports.slice(0, first.replicas);
           const proxy = await start(peer, first.workers, ports);
           try {
@@ -251,6 +267,8 @@ export interface CellRatio {
   /** Medians over those pairs, portero / nginx; null without one. */
   reqPerSec: number | null;
   reqPerCpuSecond: number | null;
+  /** Requests per CPU-second over every error-free pair, saturated or not: a hint when the load generator held nginx back. */
+  allPairsReqPerCpuSecond: number | null;
 }
 
 export function headlineRatios(r: HeadlineReport): CellRatio[] {
@@ -258,18 +276,20 @@ export function headlineRatios(r: HeadlineReport): CellRatio[] {
 }
 
 function ratioOf(r: HeadlineReport, cell: HeadlineCell, peer: CellRatio['peer']): CellRatio {
-  {
-    const perSec: number[] = [];
-    const perCpu: number[] = [];
-    for (let round = 1; round <= r.settings.rounds; round++) {
-      const p = r.rows.find((x) => x.cell === cell.name && x.peer === peer && x.round === round);
-      const n = r.rows.find((x) => x.cell === cell.name && x.peer === 'nginx' && x.round === round);
-      if (!p || !n || !p.saturated || !n.saturated || p.errors !== '' || n.errors !== '' || n.reqPerSec === 0 || n.reqPerCpuSecond === 0) continue;
-      perSec.push(p.reqPerSec / n.reqPerSec);
-      perCpu.push(p.reqPerCpuSecond / n.reqPerCpuSecond);
-    }
-    return { cell: cell.name, peer, pairs: perSec.length, rounds: r.settings.rounds, reqPerSec: perSec.length === 0 ? null : median(perSec), reqPerCpuSecond: perCpu.length === 0 ? null : median(perCpu) };
+  const perSec: number[] = [];
+  const perCpu: number[] = [];
+  const anyPerCpu: number[] = [];
+  for (let round = 1; round <= r.settings.rounds; round++) {
+    const p = r.rows.find((x) => x.cell === cell.name && x.peer === peer && x.round === round);
+    const n = r.rows.find((x) => x.cell === cell.name && x.peer === 'nginx' && x.round === round);
+    if (!p || !n || p.errors !== '' || n.errors !== '' || n.reqPerSec === 0 || n.reqPerCpuSecond === 0) continue;
+    anyPerCpu.push(p.reqPerCpuSecond / n.reqPerCpuSecond);
+    if (!p.saturated || !n.saturated) continue;
+    perSec.push(p.reqPerSec / n.reqPerSec);
+    perCpu.push(p.reqPerCpuSecond / n.reqPerCpuSecond);
   }
+  const med = (xs: number[]) => (xs.length === 0 ? null : median(xs));
+  return { cell: cell.name, peer, pairs: perSec.length, rounds: r.settings.rounds, reqPerSec: med(perSec), reqPerCpuSecond: med(perCpu), allPairsReqPerCpuSecond: med(anyPerCpu) };
 }
 
 export function headlineMarkdown(r: HeadlineReport): string {
@@ -277,11 +297,11 @@ export function headlineMarkdown(r: HeadlineReport): string {
   const lines = [
     '# portero vs nginx, proxy saturated (npm run bench)',
     '',
-    `Each proxy pinned to core 0 (${r.settings.proxyCores} core, not capped); wrk (1 thread, ${r.settings.connections} keep-alive connections) and the backends (one nginx worker answering a 20-byte body on one port per replica) on core 1; ${r.settings.durationS} s per measurement after a 1 s warm-up, ${r.settings.rounds} rounds rotating which proxy goes first. nginx: the same worker count, upstream keep-alive, the same six forwarding headers as portero. "portero, pipelining" is portero with --serversTransport.pipelining=${PIPELINING} (off by default). A measurement is saturated when the proxy kept >= ${SATURATED * 100}% of its core busy; ratios come only from rounds where both were.`,
+    `Each proxy pinned to core 0 (${r.settings.proxyCores} core, not capped); wrk (1 thread, ${r.settings.connections} keep-alive connections) and the backends (one nginx worker answering a 20-byte body on one port per replica) on core 1. The proxies of a cell all run from its start, each warmed up for 1 s; then ${r.settings.rounds} rounds of ${r.settings.durationS} s per proxy, rotating which goes first. nginx: the same worker count, upstream keep-alive, the same six forwarding headers as portero. "portero, pipelining" is portero with --serversTransport.pipelining=${PIPELINING} (off by default). A measurement is saturated when the proxy kept >= ${SATURATED * 100}% of its core busy; the ratios come only from rounds where both were. The last column takes every error-free round: when wrk and the backends held nginx below saturation, it is the only figure, and a hint, not the headline.`,
     '',
-    '| cell | proxy | / nginx, requests per CPU-second | / nginx, requests/s | saturated pairs |',
-    '| --- | --- | ---: | ---: | ---: |',
-    ...headlineRatios(r).map((c) => `| ${c.cell} | ${c.peer} | **${f(c.reqPerCpuSecond)}** | ${f(c.reqPerSec)} | ${c.pairs} of ${c.rounds} |`),
+    '| cell | proxy | / nginx, requests per CPU-second | / nginx, requests/s | saturated pairs | all rounds, requests per CPU-second |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    ...headlineRatios(r).map((c) => `| ${c.cell} | ${c.peer} | **${f(c.reqPerCpuSecond)}** | ${f(c.reqPerSec)} | ${c.pairs} of ${c.rounds} | ${f(c.allPairsReqPerCpuSecond)} |`),
     '',
     ...latencyLines(r),
     ...memoryLines(r),
@@ -332,9 +352,10 @@ export function latencyMedians(r: HeadlineReport): { peer: string; rate: number;
 
 function latencyLines(r: HeadlineReport): string[] {
   const m = latencyMedians(r);
-  if (m.length === 0) return ['No latency row: nginx was never saturated in the first cell, so there is no rate to take half of.', ''];
+  if (m.length === 0) return ['No latency row: nginx had no error-free measurement in the first cell, so there is no rate to take half of.', ''];
+  const of = r.latencyFromSaturated === false ? "half of nginx's median rate: nginx was never saturated there, the load generator held it" : "half of nginx's median saturated rate";
   return [
-    `Latency at ${m[0]!.rate} req/s (half of nginx's median saturated rate, ${HEADLINE_CELLS[0]!.name}), autocannon on core 1, ${LATENCY_ROUNDS === 1 ? 'one round' : `median of ${LATENCY_ROUNDS} rounds`}:`,
+    `Latency at ${m[0]!.rate} req/s (${of}, ${HEADLINE_CELLS[0]!.name}), autocannon on core 1, ${LATENCY_ROUNDS === 1 ? 'one round' : `median of ${LATENCY_ROUNDS} rounds`}:`,
     '',
     '| proxy | achieved req/s | p50 | p99 | errors |',
     '| --- | ---: | ---: | ---: | ---: |',
