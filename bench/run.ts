@@ -44,7 +44,7 @@ export const QUICK = { replicas: '4', workers: '1', bodies: '20', rounds: 1, dur
 export const usage = `node dist/bench/run.js [options]        (npm run bench -- [options])
   (no mode flag)             the headline cells: portero vs nginx, each pinned to core 0 (not capped), wrk and the
                              backends on core 1; 1 and 2 workers over 4 replicas, 1 worker over 1 replica, and portero
-                             with upstream pipelining in the first cell; 3 rotating rounds of 5 s, then p50/p99 at half
+                             with upstream pipelining in the 1-worker cells; 3 rotating rounds of 4 s, then p50/p99 at half
                              of nginx's rate (about 3 min; needs wrk and nginx; writes <out>.md/.json, default out: headline)
   --full                     the matrix below against every peer installed (about 30 min)
   --quick                    reduced matrix: 4 replicas, 1 worker, 20 B, 1 s + 3 s, 1 round (< 2 min)
@@ -165,7 +165,8 @@ export function parseOptions(argv: string[], root: string): RunOptions {
     bodies: [...new Set(bodies)],
     // Medians over rounds need a few of them.
     rounds: int('rounds', values.rounds ?? (values.middlewares || values.websocket || headline ? 3 : d.rounds), 1),
-    durationS: int('duration', values.duration ?? d.durationS, 1),
+    // The headline's 27 measurements take 4 s each to stay under three minutes (5 s took 2m57s).
+    durationS: int('duration', values.duration ?? (headline ? 4 : d.durationS), 1),
     warmupS: int('warmup', values.warmup ?? d.warmupS, 0),
     connections: int('connections', values.connections, 1),
     peers,

@@ -37,7 +37,7 @@ test('body cases: sizes by name, bodies cut from the pattern', () => {
 
 test('flags: the headline cells by default, --full the matrix, --quick reduced, lists and aliases', () => {
   const headline = parseOptions([], '/repo');
-  assert.deepEqual([headline.headline, headline.rounds, headline.durationS, headline.out], [true, 3, 5, 'headline']);
+  assert.deepEqual([headline.headline, headline.rounds, headline.durationS, headline.out], [true, 3, 4, 'headline']);
   assert.throws(() => parseOptions(['--workers=2'], '/repo'), /--workers choose cells of the matrix: add --full/);
   assert.equal(parseOptions(['--rounds=5'], '/repo').rounds, 5);
   for (const mode of ['--full', '--quick', '--scale', '--scale-only', '--soak=1', '--https', '--discovery', '--middlewares', '--websocket']) assert.equal(parseOptions([mode], '/repo').headline, false, mode);
