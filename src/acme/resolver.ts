@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { generateKeyPair, createPrivateKey } from 'node:crypto';
 import { promisify } from 'node:util';
-import acme from 'acme-client';
+import type AcmeClient from 'acme-client';
 import type { Logger } from 'pino';
 import type { AcmeResolverConfig, TlsDomain } from '../config/tls.js';
 import type { ConfigError } from '../dynamic/model.js';
@@ -163,9 +163,10 @@ export class AcmeResolver {
       if (this.storageError !== null || !this.needsOrder(d, Date.now())) return;
       this.log.info({ resolver: this.config.name, domains: k }, 'ordering a certificate');
       // acme-client turns a network error into a TypeError after 75 s of retries: ask the directory first, for a clear answer.
-      await reachable(this.config.caServer);
+      await reachable(this.config.caServer, (await acmeLib()).axios.defaults.httpsAgent as Agent | undefined);
       const data = this.storage.read(this.config.name);
       const account = data.Account ?? (await newAccount(this.config.email));
+      const acme = await acmeLib();
       const client = new acme.Client({
         directoryUrl: this.config.caServer,
         accountKey: accountKeyPem(account),
@@ -176,7 +177,7 @@ export class AcmeResolver {
         account.Registration = { body: body as unknown as Record<string, unknown>, uri: client.getAccountUrl() };
         this.storage.write(this.config.name, { ...this.storage.read(this.config.name), Account: account });
       }
-      const [keyPem, csr] = await acme.crypto.createCsr({ commonName: d.main, altNames: [d.main, ...d.sans] }, await certificateKey(this.config.keyType));
+      const [keyPem, csr] = await acme.crypto.createCsr({ commonName: d.main, altNames: [d.main, ...d.sans] }, await certificateKey(acme, this.config.keyType));
       const chain = await client.auto({
         csr,
         email: this.config.email,
@@ -231,16 +232,15 @@ function accountKeyPem(account: StoredAccount): string {
   return key.export({ type: 'pkcs1', format: 'pem' }).toString();
 }
 
-async function certificateKey(type: AcmeResolverConfig['keyType']): Promise<Buffer> {
+async function certificateKey(acme: typeof AcmeClient, type: AcmeResolverConfig['keyType']): Promise<Buffer> {
   if (type === 'EC256') return acme.crypto.createPrivateEcdsaKey('P-256');
   if (type === 'EC384') return acme.crypto.createPrivateEcdsaKey('P-384');
   return acme.crypto.createPrivateRsaKey(Number(type.slice(3)));
 }
 
 /** Resolves when the ACME directory answers 200; rejects with the network or HTTP error. */
-function reachable(url: string): Promise<void> {
+function reachable(url: string, agent: Agent | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const agent = acme.axios.defaults.httpsAgent as Agent | undefined;
     const req = httpsGet(url, { ...(agent ? { agent } : {}), timeout: 10_000 }, (res) => {
       res.resume();
       if (res.statusCode === 200) resolve();
@@ -251,12 +251,31 @@ function reachable(url: string): Promise<void> {
   });
 }
 
+// acme-client (axios with it) holds about 10 MB of heap: loaded when a resolver first orders.
+let lib: Promise<typeof AcmeClient> | null = null;
+let loaded: typeof AcmeClient | null = null;
+
+function acmeLib(): Promise<typeof AcmeClient> {
+  lib ??= import('acme-client').then(({ default: acme }) => {
+    loaded = acme;
+    applyTrust();
+    return acme;
+  });
+  return lib;
+}
+
+let wanted: readonly string[] = [];
 let trusted = '';
 
 /** acme-client talks through one axios instance: trust the resolvers' private CAs beside the system's. */
 export function trustAcmeCas(pems: readonly string[]): void {
-  const k = pems.join('\n');
-  if (k === trusted || pems.length === 0) return;
+  wanted = pems;
+  applyTrust();
+}
+
+function applyTrust(): void {
+  const k = wanted.join('\n');
+  if (loaded === null || k === trusted || wanted.length === 0) return;
   trusted = k;
-  acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, ...pems], keepAlive: true });
+  loaded.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, ...wanted], keepAlive: true });
 }

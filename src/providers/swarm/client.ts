@@ -2,7 +2,7 @@
 // requests and the events stream are used, so portero can sit behind a
 // read-only Docker socket proxy.
 import os from 'node:os';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { Piscina } from 'piscina';
 import type { SwarmService, SwarmSnapshot } from './model.js';
 import type { PollAnswer, PollTask, PollThreadData } from './poll-thread.js';
@@ -30,13 +30,15 @@ export function sinceAfter(timeNano: bigint): string {
 }
 
 export class SwarmClient {
-  readonly docker: Docker;
   /**
-   * The events stream's own client, without the request timeout: the stream
-   * is silent while the cluster is, and a timeout would cut it every 10 s.
-   * Only the connection has a deadline.
+   * dockerode, for the container inspect and the events stream; and the
+   * events stream's own client, without the request timeout: the stream is
+   * silent while the cluster is, and a timeout would cut it every 10 s. Only
+   * the connection has a deadline. Loaded on first use: dockerode and its
+   * dependencies hold about 10 MB of heap.
    */
-  private readonly eventsDocker: Docker;
+  private dockers: Promise<{ docker: Docker; events: Docker }> | null = null;
+  private readonly endpoint: string;
   private ownNetworks: string[] | null | undefined;
   /** For a followed service's reads, which are small: the full poll has its own thread (poll-thread.ts). */
   private readonly raw: RawDockerGet;
@@ -53,11 +55,18 @@ export class SwarmClient {
   private lastOf = new Map<string, Buffer[]>();
 
   constructor(endpoint: string) {
-    this.docker = new Docker({ ...dockerOptions(endpoint), timeout: REQUEST_TIMEOUT_MS });
+    this.endpoint = endpoint;
     this.raw = new RawDockerGet(dockerOptions(endpoint), REQUEST_TIMEOUT_MS);
-    this.eventsDocker = new Docker({ ...dockerOptions(endpoint), connectionTimeout: REQUEST_TIMEOUT_MS } as Docker.DockerOptions);
     const workerData: PollThreadData = { target: dockerOptions(endpoint), timeoutMs: REQUEST_TIMEOUT_MS };
     this.pollThread = new Piscina({ filename: new URL('./poll-thread.js', import.meta.url).href, minThreads: 1, maxThreads: 1, workerData });
+  }
+
+  private clients(): Promise<{ docker: Docker; events: Docker }> {
+    this.dockers ??= import('dockerode').then(({ default: Dockerode }) => ({
+      docker: new Dockerode({ ...dockerOptions(this.endpoint), timeout: REQUEST_TIMEOUT_MS }),
+      events: new Dockerode({ ...dockerOptions(this.endpoint), connectionTimeout: REQUEST_TIMEOUT_MS } as Docker.DockerOptions),
+    }));
+    return this.dockers;
   }
 
   /** The next snapshot() parses whatever comes (the last one could not be used). */
@@ -129,7 +138,7 @@ export class SwarmClient {
   private async findOwnNetworks(): Promise<string[] | null> {
     if (this.ownNetworks !== undefined) return this.ownNetworks;
     try {
-      const info = await this.docker.getContainer(os.hostname()).inspect();
+      const info = await (await this.clients()).docker.getContainer(os.hostname()).inspect();
       this.ownNetworks = Object.keys(info.NetworkSettings?.Networks ?? {});
     } catch (err) {
       // 404: not in a container (or a renamed host); other errors: ask again next time.
@@ -147,7 +156,7 @@ export class SwarmClient {
   async events(onEvent: (event: DockerEvent) => void, since?: string): Promise<NodeJS.ReadableStream> {
     // The typings say a number; the engine takes "<seconds>.<nanoseconds>", which keeps nanosecond precision.
     const options: Docker.GetEventsOptions = { filters: JSON.stringify({ type: ['service'] }), ...(since !== undefined ? { since: since as unknown as number } : {}) };
-    const stream = await this.eventsDocker.getEvents(options);
+    const stream = await (await this.clients()).events.getEvents(options);
     // A peer that vanished without closing (a partition, a dead socket proxy) is found by TCP keep-alive.
     (stream as unknown as { socket?: { setKeepAlive?(on: boolean, delayMs: number): void } }).socket?.setKeepAlive?.(true, 15_000);
     let pending = '';
