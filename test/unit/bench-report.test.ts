@@ -265,7 +265,7 @@ test('headline: ratios from saturated, error-free pairs only; nginx sends the si
   assert.match(md, /\| nginx \| 17475 \| 1\.10 ms \| 3\.20 ms \| 0 \|/);
   assert.match(md, /\| nginx \| 1 \| 4 MiB \| 6 MiB \|/);
   assert.match(md, /\| portero \| 1 \| 60 MiB \| 90 MiB \|/);
-  assert.match(md, /\| 1 worker, 4 replicas \| 1 \| portero \| 24000 \| 24242 \| 0\.99 \| yes \| 60 \/ 90 \|  \|/);
+  assert.match(md, /\| 1 worker, 4 replicas \| 1 \| portero \| 24000 \| 24242 \| 0\.99 \| yes \| 60 \/ 90 \| {2}\|/);
   assert.match(headlineMarkdown({ ...r, latency: [] }), /No latency row/);
   assert.doesNotMatch(md, /NaN|undefined/);
   const proxy = headlineNginxConfig('/tmp/x', 8080, 2, [9001, 9002]);
