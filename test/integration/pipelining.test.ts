@@ -70,23 +70,19 @@ test('off by default: one request per connection at a time', async () => {
   assert.equal(backend.maxPerRead, 1);
 });
 
-test('a server that resets mid-queue: the unanswered requests are sent again, none is lost, and pipelining to it stops', async () => {
-  const { p, logs } = await setup({ delayMs: () => 2, after: { answers: 2, then: 'reset' } });
-  assertEachOwnAnswer(await load(p.webPort, 16, 6), 96);
-  assert.ok(
-    logs.some((l) => l.includes('does not pipeline')),
-    logs.join('\n'),
-  );
-});
-
-test('a server that closes after N answers without saying so: the requests behind are sent again, none is lost', async () => {
-  const { p, logs } = await setup({ delayMs: () => 2, after: { answers: 3, then: 'close' } });
-  assertEachOwnAnswer(await load(p.webPort, 16, 6), 96);
-  assert.ok(
-    logs.some((l) => l.includes('does not pipeline')),
-    logs.join('\n'),
-  );
-});
+for (const [what, after] of [
+  ['resets its connection after 2 answers', { answers: 2, then: 'reset' }],
+  ['closes its connection after 3 answers without saying so', { answers: 3, then: 'close' }],
+] as const) {
+  test(`a server that ${what} mid-queue: the unanswered requests are sent again, none is lost, and pipelining to it stops`, async () => {
+    const { p, logs } = await setup({ delayMs: () => 2, after });
+    assertEachOwnAnswer(await load(p.webPort, 16, 6), 96);
+    assert.ok(
+      logs.some((l) => l.includes('does not pipeline')),
+      logs.join('\n'),
+    );
+  });
+}
 
 test('a slow answer at the head: the requests queued behind it move to their own connection and are answered first', async () => {
   const { backend, p } = await setup({ delayMs: (path) => (path === '/slow' ? 1500 : 0) });
