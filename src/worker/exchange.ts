@@ -598,8 +598,9 @@ export class Exchange implements ExchangeSink, PoolWaiter, ClientWriterHost {
       return;
     }
     this.leaveServer();
-    if (err instanceof RequestMoved) {
+    if (err instanceof RequestMoved && !this.server!.pool.isRetired) {
       // Queued behind a late response, unanswered: the same server on a connection of its own, where it is first in line.
+      // (A server that left the table may be gone without a reset: then the next server, as after any failure.)
       this.attempt(this.server!, true);
       return;
     }
