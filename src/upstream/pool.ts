@@ -91,11 +91,6 @@ export class ServerPool implements ConnectionOwner {
     return this.pipelineRefusal === null ? this.options.pipelining : 0;
   }
 
-  /** Why pipelining to this server stopped; null while it pipelines (or never did). */
-  get pipeliningRefused(): string | null {
-    return this.pipelineRefusal;
-  }
-
   pipelineRefused(reason: string): void {
     if (this.pipelineRefusal !== null || this.options.pipelining <= 1) return;
     this.pipelineRefusal = reason;
