@@ -252,21 +252,7 @@ export class UpstreamConnection implements ResponseSink, Pipelined {
       return true;
     }
     this.phase = Phase.Busy;
-    if (pipelinable && this.owner.pipelineDepth > 1) {
-      this.pipelined = true;
-      this.sink = sink;
-      this.corker = cork;
-      this.chunked = false;
-      this.bodyLeft = -1;
-      this.requestDone = true;
-      this.requestSentTold = false;
-      this.responseDone = false;
-      this.headSince = Date.now();
-      this.parser.expect(this, headRequest);
-      this.queueHead(head);
-      return true;
-    }
-    this.pipelined = false;
+    this.pipelined = pipelinable && this.owner.pipelineDepth > 1;
     this.sink = sink;
     this.corker = cork;
     this.chunked = bodyLength === -2;
@@ -275,6 +261,12 @@ export class UpstreamConnection implements ResponseSink, Pipelined {
     this.requestSentTold = false;
     this.responseDone = false;
     this.parser.expect(this, headRequest);
+    if (this.pipelined) {
+      // Bodiless: the head is the whole request, written with the others of this turn.
+      this.headSince = Date.now();
+      this.queueHead(head);
+      return true;
+    }
     const ok = this.socket.write(head, 'latin1');
     if (this.requestDone) this.requestWritten(ok);
     return ok;
