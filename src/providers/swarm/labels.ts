@@ -20,7 +20,7 @@ import { pipeliningDepth } from '../../dynamic/normalize.js';
 import { compileConstraints, type ConstraintMatcher } from './constraints.js';
 import { compileDefaultRule, serviceName, type DefaultRule } from './default-rule.js';
 import { buildMiddleware, buildRouter, buildService, type BuildContext } from './labels-build.js';
-import { byteOrder, goBool, indexLabels, LabelProblem, pick, type SpecSet } from './labels-common.js';
+import { byteOrder, goBool, indexLabels, LabelProblem, type LabelIndex, pick, type SpecSet } from './labels-common.js';
 import { Collector, elementError, type Kind } from './labels-merge.js';
 import { chooseNetwork, readProviderLabels, serverHosts, type ProviderLabels } from './labels-network.js';
 import { isV1Label, readV1Labels } from './labels-v1.js';
@@ -42,6 +42,17 @@ export interface SwarmConfigResult {
 
 const PROVIDER = 'swarm';
 const PIPELINING_LABEL = 'portero.pipelining';
+
+/** portero's own label portero.pipelining; Traefik ignores labels outside traefik.*, so the stack file stays Traefik's. */
+function readPipelining(index: LabelIndex): number | null {
+  const label = pick(index, PIPELINING_LABEL);
+  if (label === undefined) return null;
+  try {
+    return pipeliningDepth(label.value, 'the value');
+  } catch (err) {
+    throw new LabelProblem(`${(err as Error).message}; its services are served without pipelining`, label.key);
+  }
+}
 
 function withLabel(problem: LabelProblem): string {
   return problem.label ? `label "${problem.label}": ${problem.message}` : problem.message;
@@ -213,17 +224,9 @@ function readService(
   }
   for (const w of providerWarnings) warn(w);
 
-  // portero's own label: Traefik ignores labels outside traefik.*, so the stack file stays Traefik's.
   let pipelining: number | null = null;
   try {
-    const label = pick(index, PIPELINING_LABEL);
-    if (label !== undefined) {
-      try {
-        pipelining = pipeliningDepth(label.value, 'the value');
-      } catch (err) {
-        throw new LabelProblem(`${(err as Error).message}; its services are served without pipelining`, label.key);
-      }
-    }
+    pipelining = readPipelining(index);
   } catch (err) {
     serviceError(err as LabelProblem);
   }
