@@ -163,10 +163,10 @@ export class AcmeResolver {
       if (this.storageError !== null || !this.needsOrder(d, Date.now())) return;
       this.log.info({ resolver: this.config.name, domains: k }, 'ordering a certificate');
       // acme-client turns a network error into a TypeError after 75 s of retries: ask the directory first, for a clear answer.
-      await reachable(this.config.caServer, (await acmeLib()).axios.defaults.httpsAgent as Agent | undefined);
+      const acme = await acmeLib();
+      await reachable(this.config.caServer, acme.axios.defaults.httpsAgent as Agent | undefined);
       const data = this.storage.read(this.config.name);
       const account = data.Account ?? (await newAccount(this.config.email));
-      const acme = await acmeLib();
       const client = new acme.Client({
         directoryUrl: this.config.caServer,
         accountKey: accountKeyPem(account),
