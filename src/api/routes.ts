@@ -23,7 +23,8 @@ export interface ApiResponse {
   body: string;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+// Traefik's exact header: clients (its own web UI included) compare it as is.
+const JSON_TYPE = 'application/json';
 export const NEXT_PAGE_HEADER = 'X-Next-Page';
 const DEFAULT_PER_PAGE = 100;
 
@@ -68,6 +69,8 @@ export function handleApi(method: string, rawUrl: string, sources: ApiSources): 
       return json(200, { Version: porteroVersion(), Codename: 'portero', startDate: sources.startDate });
     case '/api/providers':
       return json(200, sources.providers().map(providerReport));
+    case '/api/portero':
+      return json(200, porteroStatus(sources));
     case '/api/traffic':
       return json(200, trafficReport(sources.publisher.current?.spec.services ?? [], sources.serviceCounters));
   }
@@ -129,7 +132,9 @@ function representations(kind: Kind, runtime: Runtime, only?: string): Named[] {
   return entries.map(([name, info]) => {
     if (kind === 'routers') {
       const r = info as RouterInfo;
-      return { ...r, name, provider: providerOf(name), ...(r.priority !== undefined ? { priorityStr: String(r.priority) } : {}) };
+      // Traefik names the TLS options a TLS router uses, "default" when it names none.
+      const tls = r.tls !== undefined ? { tls: { options: 'default', ...r.tls } } : {};
+      return { ...r, ...tls, name, provider: providerOf(name), ...(r.priority !== undefined ? { priorityStr: String(r.priority) } : {}) };
     }
     const type = elementType(info);
     return { ...info, name, provider: providerOf(name), ...(type !== '' ? { type } : {}) };
@@ -138,11 +143,7 @@ function representations(kind: Kind, runtime: Runtime, only?: string): Named[] {
 
 function rawData(sources: ApiSources): unknown {
   const runtime = runtimeOf(sources);
-  // `errors` on each element and at the top, and `generation`, are portero's
-  // own (kept for clients of the first /api/rawdata); Traefik's field is `error`.
-  const section = (map: Map<string, { error?: string[] }>) =>
-    map.size === 0 ? undefined : Object.fromEntries([...map].map(([k, v]) => [k, { ...v, errors: v.error ?? [] }]));
-  const compiled = sources.publisher.current;
+  const section = (map: Map<string, object>) => (map.size === 0 ? undefined : Object.fromEntries(map));
   const tcpUdp = tcpUdpRuntime(allProviderErrors(sources));
   return {
     routers: section(runtime.routers),
@@ -153,8 +154,20 @@ function rawData(sources: ApiSources): unknown {
     tcpServices: section(tcpUdp.tcpService),
     udpRouters: section(tcpUdp.udpRouter),
     udpServices: section(tcpUdp.udpService),
-    errors: [...allProviderErrors(sources), ...(compiled?.errors ?? [])],
+  };
+}
+
+/**
+ * portero's own: the configuration generation the workers serve and every
+ * problem found in it, in one list (Traefik has no such endpoint; its
+ * rawdata has only the per-element `error`).
+ */
+function porteroStatus(sources: ApiSources): unknown {
+  const compiled = sources.publisher.current;
+  return {
     generation: sources.publisher.generation,
+    errors: [...allProviderErrors(sources), ...(compiled?.errors ?? [])].map(({ definition: _, ...e }) => e),
+    providers: sources.providers().map(providerReport),
   };
 }
 
@@ -172,19 +185,19 @@ function overview(sources: ApiSources): unknown {
   const runtime = runtimeOf(sources);
   const tcpUdp = tcpUdpRuntime(allProviderErrors(sources));
   const { file, swarm } = sources.config.providers;
-  const providers = [...(file !== undefined ? ['File'] : []), ...(swarm !== undefined ? [swarm.dialect === 'v3' ? 'Swarm' : 'Docker'] : [])];
+  // In the order of Traefik's static Providers struct: Docker, Swarm, File.
+  const providers = [...(swarm !== undefined ? [swarm.dialect === 'v3' ? 'Swarm' : 'Docker'] : []), ...(file !== undefined ? ['File'] : [])];
   return {
     http: { routers: sectionOf(runtime.routers), services: sectionOf(runtime.services), middlewares: sectionOf(runtime.middlewares) },
     tcp: { routers: sectionOf(tcpUdp.tcpRouter), services: sectionOf(tcpUdp.tcpService), middlewares: sectionOf(tcpUdp.tcpMiddleware) },
     udp: { routers: sectionOf(tcpUdp.udpRouter), services: sectionOf(tcpUdp.udpService) },
     features: {
       tracing: '',
-      metrics: sources.config.metrics?.prometheus !== undefined ? 'prometheus' : '',
+      // The name of the configured backend's section, as Traefik prints it.
+      metrics: sources.config.metrics?.prometheus !== undefined ? 'Prometheus' : '',
       accessLog: sources.config.accessLog !== undefined,
     },
     ...(providers.length > 0 ? { providers } : {}),
-    // portero's own: what each provider is doing (Traefik's `providers` is only their names).
-    providerStatus: sources.providers().map(providerReport),
   };
 }
 
@@ -291,6 +304,10 @@ const SORT_FIELDS: Record<string, (x: Record<string, unknown>) => string | numbe
   service: (x) => String(x.service ?? ''),
   entryPoints: (x) => (Array.isArray(x.entryPoints) ? x.entryPoints.length : 0),
   type: (x) => String(x.type ?? ''),
+  servers: (x) => {
+    const lb = x.loadBalancer as { servers?: unknown[] } | undefined;
+    return Array.isArray(lb?.servers) ? lb.servers.length : 0;
+  },
 };
 
 function list(query: URLSearchParams, items: readonly object[], kind: Kind | null): ApiResponse {

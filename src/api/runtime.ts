@@ -4,7 +4,7 @@
 // shared per-server health words. Every element the providers sent is here,
 // the disabled ones with their errors; so are the elements a provider had to
 // leave out (a bad label), with only a name, a status and the error.
-import type { ConfigError, MiddlewareConfig, RuleSyntax } from '../dynamic/model.js';
+import type { ConfigError, LoadBalancerConfig, MiddlewareConfig, RuleSyntax, ServiceConfig } from '../dynamic/model.js';
 import { defaultPriority } from '../rules/index.js';
 import type { CompiledTable } from '../table/compile.js';
 import { qualify } from '../table/compile.js';
@@ -23,16 +23,32 @@ export interface RouterInfo {
   /** The priority in effect: as configured, or the rule's length. */
   priority?: number;
   /** As configured (Traefik's shape): a TLS router. */
-  tls?: { certResolver?: string; domains?: { main: string; sans?: string[] }[] };
+  tls?: { options?: string; certResolver?: string; domains?: { main: string; sans?: string[] }[] };
+  observability?: RouterObservability;
   error?: string[];
   status: Status;
-  /** The entry points the router is served on (enabled routers only). */
+  /** The router's entry points that exist, whatever its status (as Traefik fills it before building). */
   using?: string[];
 }
 
+/** Traefik's per-router observability switches; portero applies the same to every router. */
+export interface RouterObservability {
+  accessLogs: boolean;
+  metrics: boolean;
+  tracing: boolean;
+  traceVerbosity: 'minimal' | 'detailed';
+}
+
+/** What Traefik shows on a router that sets nothing: the entry point's defaults, all on. */
+export const ROUTER_OBSERVABILITY: RouterObservability = { accessLogs: true, metrics: true, tracing: true, traceVerbosity: 'minimal' };
+
+/** Traefik's defaults on a load balancer, shown whether set or not. */
+export const LB_STRATEGY = 'wrr';
+export const LB_FLUSH_INTERVAL = '100ms';
+
 export interface ServiceInfo {
-  loadBalancer?: { servers: { url: string; weight: number; preservePath?: boolean }[]; passHostHeader: boolean };
-  weighted?: { services: { name: string; weight: number }[] };
+  loadBalancer?: Record<string, unknown> & { servers: { url: string; weight?: number; preservePath?: boolean }[]; passHostHeader: boolean };
+  weighted?: { services: { name: string; weight: number }[]; sticky?: unknown };
   error?: string[];
   status: Status;
   /** Routers that use the service, qualified, sorted. */
@@ -87,7 +103,7 @@ export function buildRuntime(
     const present = map.get(name);
     // A warning disables nothing: it shows on the element if the element is there.
     if (present === undefined) {
-      if (e.level !== 'warning') map.set(name, { error: [e.message], status: 'disabled' });
+      if (e.level !== 'warning') map.set(name, { ...(e.definition !== undefined ? structuredClone(e.definition) : {}), error: [e.message], status: 'disabled' });
     } else addError(present, e.message, present.status === 'disabled' ? 'disabled' : 'warning');
   }
 
@@ -119,30 +135,36 @@ function fromCompiled(runtime: Runtime, compiled: CompiledTable, state: SharedSt
       ...(r.middlewares !== undefined && r.middlewares.length > 0 ? { middlewares: r.middlewares.map((m) => qualify(m, providerOf(name))) } : {}),
       ...(r.service !== undefined ? { service: r.service } : {}),
       rule: r.rule,
-      ruleSyntax: r.ruleSyntax ?? 'v3',
+      // Only as configured: Traefik v3 deprecates the option and adds nothing when it is absent.
+      ...(r.ruleSyntax !== undefined ? { ruleSyntax: r.ruleSyntax } : {}),
       priority: spec?.priority ?? (r.priority !== undefined && r.priority > 0 ? r.priority : defaultPriority(r.rule)),
       ...(r.tls !== undefined ? { tls: structuredClone(r.tls) } : {}),
+      observability: { ...ROUTER_OBSERVABILITY },
       ...(status !== undefined && status.errors.length > 0 ? { error: [...status.errors] } : {}),
-      status: spec !== undefined ? 'enabled' : 'disabled',
-      ...(spec !== undefined ? { using: [...new Set(spec.entryPoints)].sort(byName) } : {}),
+      status: spec === undefined ? 'disabled' : status?.status === 'warning' ? 'warning' : 'enabled',
     };
+    const using = spec !== undefined ? spec.entryPoints : (info.entryPoints ?? []).filter((ep) => served.includes(ep));
+    if (using.length > 0) info.using = [...new Set(using)].sort(byName);
     runtime.routers.set(name, info);
   }
 
   const enabledServices = new Map(compiled.spec.services.map((s) => [s.name, s]));
+  const usedServices = servicesInUse(compiled.spec);
   for (const [name, s] of compiled.configs.services) {
     const spec = enabledServices.get(name);
     const status = compiled.serviceStatus.get(name);
     const lb = s.loadBalancer;
+    // Internal services (api@internal, ping@internal) are answered by portero
+    // itself: Traefik shows them with no configuration, and so does portero.
+    const internal = providerOf(name) === 'internal';
     const info: ServiceInfo = {
-      ...(lb !== undefined
-        ? { loadBalancer: { servers: lb.servers.map((v) => ({ url: v.url, weight: v.weight ?? 1, ...(v.preservePath === true ? { preservePath: true } : {}) })), passHostHeader: lb.passHostHeader ?? true } }
-        : {}),
-      ...(s.weighted !== undefined ? { weighted: { services: s.weighted.services.map((c) => ({ name: c.name, weight: c.weight ?? 1 })) } } : {}),
+      ...(lb !== undefined && !internal ? { loadBalancer: loadBalancerView(lb) } : {}),
+      ...(s.weighted !== undefined ? { weighted: weightedView(s.weighted) } : {}),
       ...(status !== undefined && status.errors.length > 0 ? { error: [...status.errors] } : {}),
       status: spec !== undefined ? 'enabled' : 'disabled',
     };
-    if (spec?.kind === 'lb') {
+    // Traefik builds only the services a router uses: the others have no server status.
+    if (spec?.kind === 'lb' && !internal && usedServices.has(name)) {
       if (spec.servers.length === 0) addError(info, NO_SERVERS, 'warning');
       else {
         const serverStatus: Record<string, 'UP' | 'DOWN'> = {};
@@ -158,6 +180,43 @@ function fromCompiled(runtime: Runtime, compiled: CompiledTable, state: SharedSt
     const checked = middlewares.one(name, []);
     runtime.middlewares.set(name, typeof checked === 'string' ? { ...m, error: [checked], status: 'disabled' } : { ...m, status: 'enabled' });
   }
+}
+
+/** The services routers reach, through weighted parents too: those Traefik builds. */
+function servicesInUse(spec: CompiledTable['spec']): Set<string> {
+  const used = new Set<string>();
+  const visit = (i: number): void => {
+    const s = spec.services[i];
+    if (s === undefined || used.has(s.name)) return;
+    used.add(s.name);
+    if (s.kind === 'weighted') for (const c of s.children) visit(c);
+  };
+  for (const r of spec.routers) visit(r.service);
+  return used;
+}
+
+/**
+ * A load balancer as Traefik shows it: as configured, with its defaults
+ * filled in (strategy, passHostHeader, responseForwarding), and a weight on
+ * a server only where one was set.
+ */
+function loadBalancerView(lb: LoadBalancerConfig): NonNullable<ServiceInfo['loadBalancer']> {
+  const { servers, passHostHeader, responseForwarding, ...rest } = structuredClone(lb);
+  return {
+    servers: servers.map((v) => ({ url: v.url, ...(v.weight !== undefined ? { weight: v.weight } : {}), ...(v.preservePath === true ? { preservePath: true } : {}) })),
+    strategy: LB_STRATEGY,
+    ...rest,
+    passHostHeader: passHostHeader ?? true,
+    responseForwarding: { flushInterval: responseForwarding?.flushInterval ?? LB_FLUSH_INTERVAL },
+  };
+}
+
+function weightedView(w: NonNullable<ServiceConfig['weighted']>): NonNullable<ServiceInfo['weighted']> {
+  return {
+    // Traefik's WRRService defaults its weight to 1, unlike a server's.
+    services: w.services.map((c) => ({ name: c.name, weight: c.weight ?? 1 })),
+    ...(w.sticky !== undefined ? { sticky: structuredClone(w.sticky) } : {}),
+  };
 }
 
 /** Traefik's `type` of a service or middleware: its one configured kind, lower-cased. */

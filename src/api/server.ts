@@ -63,7 +63,7 @@ export class ApiServer {
       } catch (err) {
         answer = {
           status: 500,
-          headers: { 'content-type': 'application/json; charset=utf-8' },
+          headers: { 'content-type': 'application/json' },
           body: `${JSON.stringify({ message: (err as Error).message })}\n`,
         };
       }

@@ -163,6 +163,8 @@ export interface ConfigError {
    * would serve it, and shows the message with status "warning".
    */
   level?: 'warning';
+  /** The element as written, when it was a mapping: the API shows it beside the error, as Traefik shows a disabled element's configuration. */
+  definition?: Record<string, unknown>;
 }
 
 export function emptyDynamicConfig(): DynamicConfig {

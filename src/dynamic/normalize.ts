@@ -539,7 +539,12 @@ export function normalizeDynamicConfig(raw: unknown, options: NormalizeOptions =
         defineOwn(target, name, normalize(definition));
       } catch (err) {
         if (!(err instanceof Problem)) throw err;
-        result.errors.push({ provider, element: { kind, name }, message: `${kind} "${name}": ${err.message}${suffix}` });
+        result.errors.push({
+          provider,
+          element: { kind, name },
+          message: `${kind} "${name}": ${err.message}${suffix}`,
+          ...(isObject(definition) ? { definition: structuredClone(definition) } : {}),
+        });
       }
     }
   }

@@ -186,8 +186,8 @@ describe('ACME (Let\'s Encrypt) against pebble', { skip }, () => {
       assert.equal(res.status, 200);
       const status = p.portero.https.status()[0]!;
       assert.match(status.errors[0]!.message, /permissions 644 for .*acme.json are too open, please use 600/);
-      const raw = (await (await fetch(`http://127.0.0.1:${p.apiPort}/api/rawdata`)).json()) as { errors?: { message: string }[] };
-      assert.ok(raw.errors?.some((e) => /too open/.test(e.message)), 'shown in the API');
+      const own = (await (await fetch(`http://127.0.0.1:${p.apiPort}/api/portero`)).json()) as { errors?: { message: string }[] };
+      assert.ok(own.errors?.some((e) => /too open/.test(e.message)), 'shown in the API');
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal(status.orders, 0);
       assert.equal(readFileSync(storage, 'utf8'), '{}', 'left as it was');
@@ -339,8 +339,8 @@ describe("an existing Traefik acme.json", () => {
         assert.deepEqual(status.certificates.map((c) => c.domain), [{ main: 'traefik.test', sans: ['www.traefik.test'] }]);
         assert.equal(status.errors.length, 1);
         assert.match(status.errors[0]!.message, /cannot obtain a certificate for other.test from https:\/\/127.0.0.1:1\/dir: .*\(attempt 1, next in \d+ s\)/);
-        const raw = (await (await fetch(`http://127.0.0.1:${p.apiPort}/api/rawdata`)).json()) as { errors?: { message: string }[] };
-        assert.ok(raw.errors?.some((e) => e.message.includes('cannot obtain a certificate for other.test')));
+        const own = (await (await fetch(`http://127.0.0.1:${p.apiPort}/api/portero`)).json()) as { errors?: { message: string }[] };
+        assert.ok(own.errors?.some((e) => e.message.includes('cannot obtain a certificate for other.test')));
         assert.equal((await handshake(securePort, 'traefik.test', cert.cert)).authorized, true, 'the stored certificate keeps serving');
       } finally {
         await p.stop();

@@ -106,8 +106,8 @@ test('routers: Traefik fields, effective entry points and priority, disabled one
       entryPoints: ['web'],
       service: 'whoami',
       rule: 'Host(`whoami.localhost`)',
-      ruleSyntax: 'v3',
       priority: 'Host(`whoami.localhost`)'.length,
+      observability: { accessLogs: true, metrics: true, tracing: true, traceVerbosity: 'minimal' },
       status: 'enabled',
       using: ['web'],
       name: 'whoami@file',
@@ -130,7 +130,8 @@ test('routers: Traefik fields, effective entry points and priority, disabled one
       assert.equal(r.status, 'disabled', name);
       assert.equal(r.error.length, 1, name);
       assert.match(r.error[0], message, name);
-      assert.equal(r.using, undefined, name);
+      // Traefik fills `using` before building the router: a disabled one keeps it.
+      assert.deepEqual(r.using, ['web'], name);
       assert.equal(typeof r.rule, 'string', name);
     }
     // Qualified, as Traefik shows them.
@@ -151,11 +152,11 @@ test('services: servers with weights, serverStatus from the shared health words,
     const whoami = (await get(p.apiPort, '/api/http/services/whoami%40file')).json;
     assert.deepEqual(whoami, {
       loadBalancer: {
-        servers: [
-          { url: 'http://127.0.0.1:9101', weight: 1 },
-          { url: 'http://127.0.0.1:9102', weight: 2 },
-        ],
+        // A weight only where one was set; Traefik's defaults filled in.
+        servers: [{ url: 'http://127.0.0.1:9101' }, { url: 'http://127.0.0.1:9102', weight: 2 }],
+        strategy: 'wrr',
         passHostHeader: true,
+        responseForwarding: { flushInterval: '100ms' },
       },
       status: 'enabled',
       serverStatus: { 'http://127.0.0.1:9101': 'UP', 'http://127.0.0.1:9102': 'UP' },
@@ -191,7 +192,8 @@ test('services: servers with weights, serverStatus from the shared health words,
     const bad = (await get(p.apiPort, '/api/http/services/badurl@file')).json;
     assert.equal(bad.status, 'disabled');
     assert.match(bad.error[0], /must be http:\/\/ or https:\/\//);
-    assert.deepEqual(bad.loadBalancer.servers, [{ url: 'ftp://127.0.0.1', weight: 1 }]);
+    assert.deepEqual(bad.loadBalancer.servers, [{ url: 'ftp://127.0.0.1' }]);
+    assert.equal(bad.type, 'loadbalancer');
     assert.equal(bad.serverStatus, undefined);
 
     const empty = (await get(p.apiPort, '/api/http/services/empty@file')).json;
@@ -326,8 +328,7 @@ test('entry points, version, overview and rawdata', async () => {
     assert.deepEqual(overview.udp.services, { total: 0, warnings: 0, errors: 0 });
     assert.deepEqual(overview.features, { tracing: '', metrics: '', accessLog: false });
     assert.deepEqual(overview.providers, ['File']);
-    assert.equal(overview.providerStatus[0].name, 'file');
-    assert.equal(overview.providerStatus[0].state, 'ok');
+    assert.equal(overview.providerStatus, undefined, "portero's provider state is at /api/portero and /api/providers");
 
     const raw = (await get(p.apiPort, '/api/rawdata')).json;
     assert.equal(raw.routers['whoami@file'].status, 'enabled');
@@ -336,8 +337,15 @@ test('entry points, version, overview and rawdata', async () => {
     assert.deepEqual(raw.services['whoami@file'].serverStatus, { 'http://127.0.0.1:9101': 'UP', 'http://127.0.0.1:9102': 'UP' });
     assert.equal(raw.services['badurl@file'].status, 'disabled');
     assert.equal(raw.middlewares['auth@file'].status, 'disabled');
-    assert.ok(raw.errors.length >= 4);
-    assert.equal(typeof raw.generation, 'number');
+    assert.deepEqual(Object.keys(raw).sort(), ['middlewares', 'routers', 'services'], 'only the sections Traefik has');
+    assert.equal(raw.routers['whoami@file'].errors, undefined, "Traefik's field is `error`, only where there is one");
+
+    const own = (await get(p.apiPort, '/api/portero')).json;
+    assert.equal(typeof own.generation, 'number');
+    assert.ok(own.errors.length >= 4);
+    assert.ok(own.errors.every((e: ConfigError) => typeof e.message === 'string' && e.definition === undefined));
+    assert.equal(own.providers[0].name, 'file');
+    assert.equal(own.providers[0].state, 'ok');
 
     // The API follows the configuration.
     p.provider.set({ http: { routers: { only: { rule: 'Host(`o`)', service: 'o' } }, services: { o: { loadBalancer: { servers: [] } } }, middlewares: {} } });
@@ -515,7 +523,7 @@ test('providers: the file provider\'s last error while the file is broken', asyn
     assert.equal(broken.state, 'warning', 'still serving the last good configuration');
     assert.ok(broken.lastError.startsWith(`${file}:`), broken.lastError);
     assert.equal((await get(apiPort, '/api/http/routers/w@file')).json.status, 'enabled');
-    assert.equal((await get(apiPort, '/api/overview')).json.providerStatus[0].lastError, broken.lastError);
+    assert.equal((await get(apiPort, '/api/portero')).json.providers[0].lastError, broken.lastError);
   } finally {
     await portero.stop();
     rmSync(dir, { recursive: true, force: true });

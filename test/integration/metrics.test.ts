@@ -130,7 +130,7 @@ describe('Prometheus metrics, two workers', () => {
 
   test('the API overview says metrics are on (Prometheus) and the access log off', async () => {
     const overview = JSON.parse((await request(p.apiPort, { path: '/api/overview' })).body) as { features: unknown };
-    assert.deepEqual(overview.features, { tracing: '', metrics: 'prometheus', accessLog: false });
+    assert.deepEqual(overview.features, { tracing: '', metrics: 'Prometheus', accessLog: false });
   });
 
   test('N requests add exactly N, per code and method, on the entry point and the service', async () => {
