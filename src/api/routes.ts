@@ -220,15 +220,44 @@ function entryPoints(sources: ApiSources): (Record<string, unknown> & { name: st
   return Object.values(sources.config.entryPoints)
     .map((ep: EntryPointConfig) => ({
       address: ep.address,
-      transport: { lifeCycle: { graceTimeOut: goDuration(ep.graceTimeoutMs) } },
+      transport: {
+        lifeCycle: { graceTimeOut: goDuration(ep.graceTimeoutMs) },
+        // Traefik omits a zero duration (no limit). The idle timeout is the one
+        // in effect: uWebSockets.js's fixed 10 s, where Traefik's default is 3m0s.
+        respondingTimeouts: {
+          ...(ep.readTimeoutMs > 0 ? { readTimeout: goDuration(ep.readTimeoutMs) } : {}),
+          idleTimeout: goDuration(CLIENT_IDLE_TIMEOUT_MS),
+        },
+      },
       forwardedHeaders: {
         ...(ep.forwardedHeadersInsecure ? { insecure: true } : {}),
         ...(ep.trustedIPs.length > 0 ? { trustedIPs: [...ep.trustedIPs] } : {}),
       },
-      http: ep.middlewares === undefined ? {} : { middlewares: [...ep.middlewares] },
+      http: entryPointHttp(ep),
       name: ep.name,
     }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** uWebSockets.js closes a keep-alive client connection idle this long; this build has no setting for it. */
+const CLIENT_IDLE_TIMEOUT_MS = 10_000;
+
+/** Traefik's entry point `http` section: redirections, middlewares, tls, as set. */
+function entryPointHttp(ep: EntryPointConfig): Record<string, unknown> {
+  const http: Record<string, unknown> = {};
+  if (ep.redirect !== undefined) {
+    const { to, scheme, permanent, priority } = ep.redirect;
+    http.redirections = { entryPoint: { to, scheme, permanent, priority } };
+  }
+  if (ep.middlewares !== undefined) http.middlewares = [...ep.middlewares];
+  // Only TLS the configuration asked for; port 443's implicit TLS is portero's own.
+  if (ep.tls !== null && ep.tls.explicit) {
+    http.tls = {
+      ...(ep.tls.certResolver !== undefined ? { certResolver: ep.tls.certResolver } : {}),
+      ...(ep.tls.domains.length > 0 ? { domains: structuredClone(ep.tls.domains) } : {}),
+    };
+  }
+  return http;
 }
 
 // ---- providers ------------------------------------------------------------

@@ -293,18 +293,27 @@ test('entry points, version, overview and rawdata', async () => {
     tweak: (c) => {
       c.entryPoints.web.trustedIPs = ['10.0.0.0/8'];
       c.entryPoints.web.graceTimeoutMs = 90_500;
+      c.entryPoints.web.readTimeoutMs = 60_000;
+      c.entryPoints.web.redirect = { to: 'traefik', scheme: 'https', permanent: true, priority: 10 };
       c.providers.file = { filename: '/nonexistent/dynamic.yml', watch: false };
     },
   });
   try {
     const eps = await get(p.apiPort, '/api/entrypoints');
     assert.deepEqual(eps.json, [
-      { address: `127.0.0.1:${p.apiPort}`, transport: { lifeCycle: { graceTimeOut: '10s' } }, forwardedHeaders: {}, http: {}, name: 'traefik' },
+      {
+        address: `127.0.0.1:${p.apiPort}`,
+        // The test helper's entry points have no read timeout.
+        transport: { lifeCycle: { graceTimeOut: '10s' }, respondingTimeouts: { idleTimeout: '10s' } },
+        forwardedHeaders: {},
+        http: {},
+        name: 'traefik',
+      },
       {
         address: `127.0.0.1:${p.webPort}`,
-        transport: { lifeCycle: { graceTimeOut: '1m30.5s' } },
+        transport: { lifeCycle: { graceTimeOut: '1m30.5s' }, respondingTimeouts: { readTimeout: '1m0s', idleTimeout: '10s' } },
         forwardedHeaders: { trustedIPs: ['10.0.0.0/8'] },
-        http: {},
+        http: { redirections: { entryPoint: { to: 'traefik', scheme: 'https', permanent: true, priority: 10 } } },
         name: 'web',
       },
     ]);
