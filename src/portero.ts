@@ -95,8 +95,11 @@ export class Portero {
             },
       acmeChallenge: config.certificatesResolvers.some((r) => r.httpChallengeEntryPoint === ep.name),
     }));
+    // Workers serve only the proxy entry points; with none (say, `traefik`
+    // alone, which Traefik runs fine with) they would only hold threads and
+    // memory while the main thread serves the API, dashboard and ping.
     this.supervisor = new WorkerSupervisor(
-      config.workers,
+      served.length === 0 ? 0 : config.workers,
       {
         tableBuffer: this.publisher.tableBuffer,
         stateBuffer: this.publisher.stateBuffer,
@@ -194,7 +197,7 @@ export class Portero {
     if (this.api !== null) this.apiPort = await this.api.listen();
     await this.observability.start();
     const eps = Object.values(this.options.config.entryPoints).map((e) => `${e.name}=${e.address}`);
-    log.info({ entryPoints: eps, workers: this.options.config.workers }, 'portero is serving');
+    log.info({ entryPoints: eps, workers: this.supervisor.workers }, 'portero is serving');
   }
 
   /** Applies one provider's new configuration; logs every element it disables. */

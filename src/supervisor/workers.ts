@@ -62,7 +62,8 @@ export function workerIdSpace(count: number): number {
 }
 
 export class WorkerSupervisor {
-  private readonly pool: Piscina;
+  /** Null with no workers: piscina refuses a pool of zero threads. */
+  private readonly pool: Piscina | null;
   private readonly slots: Slot[];
   private stopping = false;
   private readonly listeners = new Set<(m: WorkerMessage) => void>();
@@ -73,7 +74,7 @@ export class WorkerSupervisor {
     private readonly template: WorkerTaskTemplate,
     private readonly log: Logger,
   ) {
-    this.pool = new Piscina({
+    this.pool = count === 0 ? null : new Piscina({
       filename: new URL('../worker/serve.js', import.meta.url).href,
       minThreads: count,
       // Spare threads, started only when needed: a successor starts before
@@ -104,6 +105,8 @@ export class WorkerSupervisor {
 
   /** Resolves once every worker listens on every entry point. */
   start(): Promise<void> {
+    // No worker would ever report 'listening': waiting for none must not wait forever.
+    if (this.count === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let waiting = this.count;
       const onMessage = (m: WorkerMessage) => {
@@ -123,6 +126,11 @@ export class WorkerSupervisor {
 
   onMessage(fn: (m: WorkerMessage) => void): void {
     this.listeners.add(fn);
+  }
+
+  /** Worker slots: none when there is no proxy entry point to serve. */
+  get workers(): number {
+    return this.count;
   }
 
   /** Workers started again after a failure, all slots together. */
@@ -145,7 +153,8 @@ export class WorkerSupervisor {
     };
     port1.on('message', handle);
     this.runs.add(run);
-    run.settled = (this.pool.run(task, { transferList: [port2] }) as Promise<void>).then(
+    // Slots exist only with a pool, so launch never runs without one.
+    run.settled = (this.pool!.run(task, { transferList: [port2] }) as Promise<void>).then(
       () => this.ended(slot, run, null, handle),
       (err: Error) => {
         if (!slot.listening && onFirstFailure !== undefined && /cannot listen/.test(err.message)) {
@@ -249,6 +258,8 @@ export class WorkerSupervisor {
   /** Test hook: each serving worker's upstream pool state. */
   poolStats(): Promise<PoolStats[]> {
     const runs = [...this.runs].filter((r) => !r.retiring);
+    // No run would answer.
+    if (runs.length === 0) return Promise.resolve([]);
     return new Promise((resolve) => {
       const got: PoolStats[] = [];
       const onMessage = (m: WorkerMessage) => {
@@ -277,6 +288,6 @@ export class WorkerSupervisor {
     // A retiring worker too: shutdown does not wait out its linger.
     for (const run of runs) run.port.postMessage({ type: 'drain', graceMs } satisfies SupervisorMessage);
     await Promise.all(runs.map((r) => r.settled));
-    await this.pool.destroy();
+    await this.pool?.destroy();
   }
 }

@@ -428,5 +428,8 @@ export default function serve(task: ServeTask): Promise<void> {
         if (--pending === 0) send({ type: 'listening', workerId: task.workerId });
       });
     });
+    // With no entry point no listen callback runs to report readiness. (Not
+    // `pending === 0`: uWS calls back synchronously, so it is 0 by now anyway.)
+    if (listeners.length === 0) send({ type: 'listening', workerId: task.workerId });
   });
 }

@@ -188,6 +188,51 @@ test('SIGTERM: /ping turns 503, in-flight requests finish, new connections are r
   }
 });
 
+test('with `traefik` as its only entry point, portero serves the API, dashboard and ping, runs no worker, and stops cleanly', async () => {
+  // Issue 16: start waited for the workers to report listeners they had none of, so the API never opened.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'portero-test-'));
+  const file = path.join(dir, 'dynamic.yml');
+  writeFileSync(file, 'http:\n  routers: {}\n');
+  const api = await freePort();
+  const child = spawn(
+    process.execPath,
+    [CLI, '--api.insecure', '--ping', `--entrypoints.traefik.address=127.0.0.1:${api}`, `--providers.file.filename=${file}`, '--workers=2', '--log.level=INFO'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stderr.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    for (let i = 0; i < 100 && !/portero is serving/.test(output); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(output, /portero is serving/);
+    // --workers=2 asks for workers, but with no proxy entry point there is nothing for them to serve.
+    assert.match(output, /workers=0/);
+    const version = await request(api, { path: '/api/version' });
+    assert.equal(version.status, 200);
+    assert.match(String(version.headers['content-type']), /json/);
+    assert.equal(JSON.parse(version.body).Codename, 'portero');
+    const entryPoints = await request(api, { path: '/api/entrypoints' });
+    assert.equal(entryPoints.status, 200);
+    assert.deepEqual(
+      (JSON.parse(entryPoints.body) as { name: string }[]).map((e) => e.name),
+      ['traefik'],
+    );
+    assert.equal((await request(api, { path: '/api/rawdata' })).status, 200);
+    const ping = await request(api, { path: '/ping' });
+    assert.equal(ping.status, 200);
+    assert.equal(ping.body, 'OK');
+    assert.equal((await request(api, { path: '/dashboard/' })).status, 200);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(output, /stopped/);
+    assert.doesNotMatch(output, /Assertion failed|Aborted|uv_loop_close/);
+    await assert.rejects(request(api, { path: '/ping' }), /ECONNREFUSED/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
 test('usage errors exit 2 and name the flag', async () => {
   const child = spawn(process.execPath, [CLI, '--no-such-flag=1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
