@@ -208,8 +208,14 @@ export class Portero {
     const result = this.publisher.update(provider, config);
     if (this.publisher.current !== null) this.https.compiled(this.publisher.current.tls);
     // A provider's warnings are its own to log (once, when they appear); they disable nothing.
-    for (const e of [...providerErrors, ...result.errors]) {
+    for (const e of providerErrors) {
       if (e.level !== 'warning') log.error({ provider: e.provider, [e.element?.kind ?? 'element']: e.element?.name }, e.message);
+    }
+    // The table's warnings (a router short of an entry point) come from no provider: logged here.
+    for (const e of result.errors) {
+      const fields = { provider: e.provider, [e.element?.kind ?? 'element']: e.element?.name };
+      if (e.level === 'warning') log.warn(fields, e.message);
+      else log.error(fields, e.message);
     }
     // Also when the table did not change: a health check's settings are not part of it.
     if (!this.draining) this.health.update(this.publisher.healthTargets());

@@ -88,8 +88,11 @@ function transportResolver(transports: ReadonlyMap<string, ServersTransportConfi
 export interface CompiledTable {
   spec: Omit<TableSpec, 'version'>;
   errors: ConfigError[];
-  /** Qualified router name -> its status, for the API. */
-  routerStatus: Map<string, { status: 'enabled' | 'disabled'; errors: string[] }>;
+  /**
+   * Qualified router name -> its status, for the API. A "warning" router
+   * serves; its errors say how it falls short of what was written.
+   */
+  routerStatus: Map<string, { status: 'enabled' | 'warning' | 'disabled'; errors: string[] }>;
   serviceStatus: Map<string, { status: 'enabled' | 'disabled'; errors: string[] }>;
   tls: CompiledTls;
   /**
@@ -104,6 +107,10 @@ export interface CompiledTable {
     middlewares: ReadonlyMap<string, MiddlewareConfig>;
   };
 }
+
+// Traefik's words (pkg/config/runtime/runtime_http.go).
+export const entryPointMissing = (name: string): string => `entryPoint ${JSON.stringify(name)} doesn't exist`;
+export const NO_VALID_ENTRY_POINT = 'no valid entryPoint for this router';
 
 export function qualify(name: string, provider: string): string {
   return name.includes('@') ? name : `${name}@${provider}`;
@@ -166,11 +173,17 @@ function compileUncached(input: CompileInput): CompiledTable {
 
   const fail = (kind: 'router' | 'service', name: string, message: string) => {
     errors.push({ provider: providerOf(name), element: { kind, name }, message });
-    const map = kind === 'router' ? routerStatus : serviceStatus;
+    const map: Map<string, { status: 'enabled' | 'warning' | 'disabled'; errors: string[] }> = kind === 'router' ? routerStatus : serviceStatus;
     const entry = map.get(name) ?? { status: 'disabled' as const, errors: [] };
     entry.status = 'disabled';
     entry.errors.push(message);
     map.set(name, entry);
+  };
+  const warnRouter = (name: string, message: string) => {
+    errors.push({ provider: providerOf(name), element: { kind: 'router', name }, message, level: 'warning' });
+    const entry = routerStatus.get(name) ?? { status: 'warning' as const, errors: [] };
+    entry.errors.push(message);
+    routerStatus.set(name, entry);
   };
 
   // 2. Load balancers.
@@ -268,6 +281,18 @@ function compileUncached(input: CompileInput): CompiledTable {
   const effectiveRouters = new Map(routers);
   for (const [name, r] of [...routers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const provider = providerOf(name);
+    const explicit = r.entryPoints !== undefined && r.entryPoints.length > 0;
+    const listed = explicit ? r.entryPoints! : [...(input.defaultEntryPoints ?? input.entryPoints)];
+    const valid = listed.filter((e) => input.entryPoints.includes(e));
+    const unknown = [...new Set(listed.filter((e) => !input.entryPoints.includes(e)))];
+    // As Traefik (runtime.GetRoutersByEntryPoints): an entry point that does
+    // not exist costs the router only that entry point; with none left, it is
+    // disabled. Checked first, as Traefik does before building the router.
+    for (const e of unknown) warnRouter(name, entryPointMissing(e));
+    if (valid.length === 0) {
+      fail('router', name, NO_VALID_ENTRY_POINT);
+      continue;
+    }
     const syntax: RuleSyntax = r.ruleSyntax ?? 'v3';
     const checked = checkRule(r.rule, syntax);
     if ('error' in checked) {
@@ -284,14 +309,7 @@ function compileUncached(input: CompileInput): CompiledTable {
       fail('router', name, services.has(service) ? `service ${JSON.stringify(service)} is disabled` : `unknown service ${JSON.stringify(service)}`);
       continue;
     }
-    const explicit = r.entryPoints !== undefined && r.entryPoints.length > 0;
-    const listed = explicit ? r.entryPoints! : [...(input.defaultEntryPoints ?? input.entryPoints)];
-    const unknown = listed.filter((e) => !input.entryPoints.includes(e));
-    if (unknown.length > 0) {
-      fail('router', name, `unknown entry point(s) ${unknown.map((e) => JSON.stringify(e)).join(', ')}`);
-      continue;
-    }
-    const placed = placeRouter(r, listed, explicit, input.entryPointTls);
+    const placed = placeRouter(r, valid, explicit, input.entryPointTls);
     if (typeof placed === 'string') {
       fail('router', name, placed);
       continue;
@@ -302,7 +320,10 @@ function compileUncached(input: CompileInput): CompiledTable {
       fail('router', name, tlsProblem);
       continue;
     }
-    const copies = routerCopies(name, eps, input.entryPointMiddlewares);
+    // The missing entry points go into the split too: Traefik splits a router
+    // before it looks for its entry points, so the copy left with only
+    // missing ones is disabled while the others serve.
+    const copies = routerCopies(name, [...eps, ...unknown], input.entryPointMiddlewares);
     const clash = copies.find((c) => c.name !== name && routers.has(c.name));
     if (clash !== undefined) {
       fail('router', name, `its copy for entry point ${JSON.stringify(clash.entryPoint)}'s middlewares would be named ${JSON.stringify(clash.name)}, as another router is`);
@@ -316,6 +337,11 @@ function compileUncached(input: CompileInput): CompiledTable {
       }
     }
     for (const copy of copies) {
+      const served = copy.entryPoints.filter((e) => !unknown.includes(e));
+      if (served.length === 0) {
+        fail('router', copy.name, NO_VALID_ENTRY_POINT);
+        continue;
+      }
       if (copy.entryPoint !== null) {
         const first = mwCompiler.router(copy.prepended.map((m) => qualify(m, provider)));
         if (typeof first === 'string') {
@@ -335,11 +361,11 @@ function compileUncached(input: CompileInput): CompiledTable {
         rule: r.rule,
         syntax,
         priority: r.priority !== undefined && r.priority > 0 ? r.priority : defaultPriority(r.rule),
-        entryPoints: copy.entryPoints,
+        entryPoints: served,
         service: index,
         middlewares: chain,
       });
-      routerStatus.set(copy.name, { status: 'enabled', errors: [] });
+      if (!routerStatus.has(copy.name)) routerStatus.set(copy.name, { status: 'enabled', errors: [] });
     }
   }
 

@@ -322,3 +322,40 @@ describe('service options', () => {
     }
   });
 });
+
+describe('router entry points', () => {
+  test('a router with an entry point that does not exist answers on the others, shows status "warning" and logs a warning', async () => {
+    const w = await startWhoami('partly');
+    const logs: string[] = [];
+    const p = await startPortero(
+      {
+        http: {
+          routers: { partly: { rule: 'Host(`partly`)', service: 'svc', entryPoints: ['web', 'nope'] } },
+          services: { svc: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${w.port}` }] } } },
+          middlewares: {},
+        },
+      },
+      { logs },
+    );
+    try {
+      const r = await request(p.webPort, { headers: { host: 'partly' } });
+      assert.equal(r.status, 200);
+      assert.equal(hostnameOf(r.body), 'partly');
+
+      const api = await fetch(`http://127.0.0.1:${p.apiPort}/api/http/routers/partly@file`);
+      assert.equal(api.status, 200);
+      const router = (await api.json()) as { status: string; error?: string[]; using?: string[] };
+      assert.equal(router.status, 'warning');
+      assert.deepEqual(router.error, ['entryPoint "nope" doesn\'t exist']);
+      assert.deepEqual(router.using, ['web']);
+
+      const line = logs.map((l) => JSON.parse(l) as { level: number; msg: string; router?: string }).find((l) => l.msg === 'entryPoint "nope" doesn\'t exist');
+      assert.ok(line !== undefined, `logged: ${logs.join('')}`);
+      assert.equal(line.level, 40, 'pino\'s warn level');
+      assert.equal(line.router, 'partly@file');
+    } finally {
+      await p.stop();
+      await w.close();
+    }
+  });
+});

@@ -54,12 +54,54 @@ test('each bad element is disabled with a named error while the rest is kept', (
   const byName = new Map(c.errors.map((e) => [e.element!.name, e.message]));
   assert.match(byName.get('badrule@file')!, /invalid rule .*position/);
   assert.match(byName.get('noservice@file')!, /unknown service "missing@file"/);
-  assert.match(byName.get('badep@file')!, /unknown entry point.*nope/);
+  assert.equal(byName.get('badep@file'), 'no valid entryPoint for this router');
   assert.match(byName.get('mw@file')!, /middleware "auth@file" \(plugin\) is not supported yet/);
   assert.match(byName.get('badurl@file')!, /must be http:\/\/ or https:\/\//);
   assert.deepEqual(c.spec.routers.map((r) => r.name), ['good@file']);
   assert.equal(c.routerStatus.get('good@file')!.status, 'enabled');
   assert.equal(c.routerStatus.get('badrule@file')!.status, 'disabled');
+});
+
+test("an entry point that does not exist is a warning: the router serves on the others; with none left it is disabled, as in Traefik", () => {
+  const c = compile(
+    {
+      file: http({
+        routers: {
+          partly: { rule: 'Host(`a`)', service: 'svc', entryPoints: ['web', 'nope', 'admin', 'nope'] },
+          nowhere: { rule: 'Host(`b`)', service: 'svc', entryPoints: ['nope', 'gone'] },
+          partlybad: { rule: 'Host(`c`', service: 'svc', entryPoints: ['web', 'nope'] },
+          ok: { rule: 'Host(`d`)', service: 'svc', entryPoints: ['web'] },
+        },
+        services: { svc: lb('http://127.0.0.1:1') },
+      }),
+    },
+    ['web', 'admin'],
+  );
+  assert.deepEqual(c.spec.routers.map((r) => [r.name, r.entryPoints]), [
+    ['ok@file', ['web']],
+    ['partly@file', ['web', 'admin']],
+  ]);
+  assert.deepEqual(c.routerStatus.get('partly@file'), { status: 'warning', errors: ['entryPoint "nope" doesn\'t exist'] });
+  assert.deepEqual(c.routerStatus.get('ok@file'), { status: 'enabled', errors: [] });
+  assert.deepEqual(c.routerStatus.get('nowhere@file'), {
+    status: 'disabled',
+    errors: ['entryPoint "nope" doesn\'t exist', 'entryPoint "gone" doesn\'t exist', 'no valid entryPoint for this router'],
+  });
+  // Checked before the rule, as Traefik looks up entry points before it builds the router.
+  const bad = c.routerStatus.get('partlybad@file')!;
+  assert.equal(bad.status, 'disabled');
+  assert.equal(bad.errors[0], 'entryPoint "nope" doesn\'t exist');
+  assert.match(bad.errors[1]!, /invalid rule/);
+  // The configuration keeps what was written; the warnings are marked so and name their router.
+  assert.deepEqual(c.configs.routers.get('partly@file')!.entryPoints, ['web', 'nope', 'admin', 'nope']);
+  assert.deepEqual(
+    c.errors.filter((e) => e.element!.name === 'partly@file'),
+    [{ provider: 'file', element: { kind: 'router', name: 'partly@file' }, message: 'entryPoint "nope" doesn\'t exist', level: 'warning' }],
+  );
+  assert.equal(c.errors.filter((e) => e.element!.name === 'nowhere@file' && e.level === undefined).length, 1);
+  const table = tableOf(c.spec);
+  assert.equal(table.match('web', view('a'))?.name, 'partly@file');
+  assert.equal(table.match('admin', view('a'))?.name, 'partly@file');
 });
 
 test('weighted services resolve their children; cycles and unknown children are errors', () => {

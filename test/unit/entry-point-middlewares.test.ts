@@ -154,6 +154,24 @@ describe('compiling', () => {
     }
   });
 
+  test('an entry point that does not exist stays with the uncopied router, as Traefik splits before it looks entry points up', () => {
+    const routers = {
+      split: { rule: 'Host(`s`)', service: 'svc', entryPoints: ['web', 'nope'] },
+      rest: { rule: 'Host(`r`)', service: 'svc', entryPoints: ['web', 'admin', 'nope'] },
+    };
+    const c = compile({ file: http({ routers, services: { svc }, middlewares: file.middlewares }) }, { web: ['tag@file'] });
+    assert.deepEqual(c.spec.routers.map((r) => [r.name, r.entryPoints]).sort(), [
+      ['rest@file', ['admin']],
+      ['web-rest@file', ['web']],
+      ['web-split@file', ['web']],
+    ]);
+    assert.deepEqual(c.routerStatus.get('web-split@file'), { status: 'enabled', errors: [] });
+    assert.deepEqual(c.routerStatus.get('split@file'), { status: 'disabled', errors: ['entryPoint "nope" doesn\'t exist', 'no valid entryPoint for this router'] });
+    assert.deepEqual(c.configs.routers.get('split@file')!.entryPoints, ['nope']);
+    assert.deepEqual(c.routerStatus.get('rest@file'), { status: 'warning', errors: ['entryPoint "nope" doesn\'t exist'] });
+    assert.deepEqual(c.configs.routers.get('rest@file')!.entryPoints, ['admin', 'nope']);
+  });
+
   test('a copy named like another router disables the router it copies', () => {
     const clashing = http({ ...file, routers: { ...file.routers, 'web-both': { rule: 'Host(`x`)', service: 'svc', entryPoints: ['admin'] } } });
     const c = compile({ file: clashing }, { web: ['tag@file'] });
