@@ -228,7 +228,8 @@ describe('TLS entry points', () => {
     const body = (await res.json()) as { status: string; error?: string[] };
     assert.equal(body.status, 'disabled');
     const app = (await (await fetch(`http://127.0.0.1:${p.apiPort}/api/http/routers/app@file`)).json()) as { status: string; tls?: object; using?: string[] };
-    assert.deepEqual([app.status, app.tls, app.using], ['enabled', {}, ['websecure']]);
+    // Traefik names the TLS options of a router that names none: "default".
+    assert.deepEqual([app.status, app.tls, app.using], ['enabled', { options: 'default' }, ['websecure']]);
     assert.match(body.error![0]!, /no valid certificate for old.test: .*expired on 2020-02-01/);
     assert.equal((await httpsGet(securePort, 'rsa.test', 'rsa.test')).status, 200, 'the rest keeps serving');
   });
