@@ -130,7 +130,8 @@ function fromCompiled(runtime: Runtime, compiled: CompiledTable, state: SharedSt
     const spec = enabledRouters.get(name);
     const status = compiled.routerStatus.get(name);
     const info: RouterInfo = {
-      entryPoints: spec?.entryPoints ?? (r.entryPoints !== undefined && r.entryPoints.length > 0 ? [...r.entryPoints] : [...served]),
+      // As written, as Traefik shows them (`using` says where it serves); unset: where it was placed.
+      entryPoints: r.entryPoints !== undefined && r.entryPoints.length > 0 ? [...r.entryPoints] : (spec?.entryPoints ?? [...served]),
       // Qualified, as Traefik shows them once the router is built.
       ...(r.middlewares !== undefined && r.middlewares.length > 0 ? { middlewares: r.middlewares.map((m) => qualify(m, providerOf(name))) } : {}),
       ...(r.service !== undefined ? { service: r.service } : {}),
