@@ -3,6 +3,8 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { ApiServer } from './api/server.js';
+import { internalElements } from './api/internal.js';
+import { DEFAULT_METRICS_ENTRY_POINT } from './config/observability.js';
 import type { ProviderFacts } from './api/sources.js';
 import type { StaticConfig } from './config/static.js';
 import type { ConfigError, DynamicConfig } from './dynamic/model.js';
@@ -131,6 +133,13 @@ export class Portero {
       providers: () => this.providerFacts(),
       startDate: new Date().toISOString(),
       serviceCounters: this.observability.serviceCounters(),
+      internal: internalElements({
+        api: config.api.enabled,
+        insecure: config.api.insecure,
+        dashboard: config.api.dashboard,
+        ping: config.ping && config.entryPoints[API_ENTRY_POINT] !== undefined ? API_ENTRY_POINT : null,
+        metrics: config.metrics?.prometheus !== undefined ? (config.metrics.prometheus.entryPoint ?? DEFAULT_METRICS_ENTRY_POINT) : null,
+      }),
     };
     const apiEp = config.entryPoints[API_ENTRY_POINT];
     this.api =
@@ -144,6 +153,7 @@ export class Portero {
             sources,
             isDraining: () => this.draining,
             metrics,
+            routes: sources.internal.routers.filter((r) => r.entryPoint === API_ENTRY_POINT),
           })
         : null;
     const renderMetrics = this.observability.metricsRenderer();

@@ -16,6 +16,7 @@ import type { ApiSources, ProviderFacts } from './sources.js';
 import { TCP_UDP_SECTIONS, tcpUdpRepresentations, tcpUdpRuntime } from './tcp-udp.js';
 import { trafficReport } from './traffic.js';
 import { porteroVersion } from './version.js';
+import { Int64, unwrapInt64 } from './internal.js';
 
 export interface ApiResponse {
   status: number;
@@ -29,7 +30,7 @@ export const NEXT_PAGE_HEADER = 'X-Next-Page';
 const DEFAULT_PER_PAGE = 100;
 
 function json(status: number, value: unknown, headers: Record<string, string> = {}): ApiResponse {
-  return { status, headers: { 'content-type': JSON_TYPE, ...headers }, body: `${JSON.stringify(value)}\n` };
+  return { status, headers: { 'content-type': JSON_TYPE, ...headers }, body: `${unwrapInt64(JSON.stringify(value))}\n` };
 }
 
 /** Traefik's error body: {"message": "..."}. */
@@ -109,7 +110,7 @@ function allProviderErrors(sources: ApiSources): ConfigError[] {
 }
 
 function runtimeOf(sources: ApiSources): Runtime {
-  return buildRuntime(sources.publisher.current, sources.publisher.state, sources.servedEntryPoints, allProviderErrors(sources));
+  return buildRuntime(sources.publisher.current, sources.publisher.state, sources.servedEntryPoints, allProviderErrors(sources), sources.internal);
 }
 
 type Kind = 'routers' | 'services' | 'middlewares';
@@ -324,11 +325,12 @@ function keep(kind: Kind | null, item: Record<string, unknown>, query: URLSearch
   return true;
 }
 
-const SORT_FIELDS: Record<string, (x: Record<string, unknown>) => string | number> = {
+const SORT_FIELDS: Record<string, (x: Record<string, unknown>) => string | number | bigint> = {
   name: (x) => String(x.name),
   status: (x) => String(x.status ?? ''),
   provider: (x) => String(x.provider ?? ''),
-  priority: (x) => (typeof x.priority === 'number' ? x.priority : 0),
+  // Exact: internal routers' priorities differ only past a double's precision.
+  priority: (x) => (x.priority instanceof Int64 ? BigInt(x.priority.digits) : typeof x.priority === 'number' ? BigInt(x.priority) : 0n),
   rule: (x) => String(x.rule ?? ''),
   service: (x) => String(x.service ?? ''),
   entryPoints: (x) => (Array.isArray(x.entryPoints) ? x.entryPoints.length : 0),

@@ -9,6 +9,7 @@ import { defaultPriority } from '../rules/index.js';
 import type { CompiledTable } from '../table/compile.js';
 import { qualify } from '../table/compile.js';
 import { MiddlewareCompiler } from '../middlewares/compile.js';
+import { Int64, type InternalElements } from './internal.js';
 import type { SharedState } from '../shared/shared-state.js';
 
 export type Status = 'enabled' | 'disabled' | 'warning';
@@ -19,9 +20,10 @@ export interface RouterInfo {
   /** As configured: bare names are of the router's own provider. */
   service?: string;
   rule?: string;
-  ruleSyntax?: RuleSyntax;
-  /** The priority in effect: as configured, or the rule's length. */
-  priority?: number;
+  /** As configured; "default" on Traefik's own routers. */
+  ruleSyntax?: RuleSyntax | 'default';
+  /** The priority in effect: as configured, or the rule's length (an internal router's: near the int64 maximum). */
+  priority?: number | Int64;
   /** As configured (Traefik's shape): a TLS router. */
   tls?: { options?: string; certResolver?: string; domains?: { main: string; sans?: string[] }[] };
   observability?: RouterObservability;
@@ -87,9 +89,11 @@ export function buildRuntime(
   state: SharedState,
   servedEntryPoints: readonly string[],
   providerErrors: readonly ConfigError[],
+  internal: InternalElements,
 ): Runtime {
   const runtime: Runtime = { routers: new Map(), services: new Map(), middlewares: new Map() };
   if (compiled !== null) fromCompiled(runtime, compiled, state, servedEntryPoints);
+  fromInternal(runtime, internal);
 
   // Elements a provider left out (a bad label, a conflicting definition) or
   // reported a problem with.
@@ -181,6 +185,26 @@ function fromCompiled(runtime: Runtime, compiled: CompiledTable, state: SharedSt
     const checked = middlewares.one(name, []);
     runtime.middlewares.set(name, typeof checked === 'string' ? { ...m, error: [checked], status: 'disabled' } : { ...m, status: 'enabled' });
   }
+}
+
+/** Traefik's internal provider's elements: the routers portero's `traefik` entry point answers by. */
+function fromInternal(runtime: Runtime, internal: InternalElements): void {
+  for (const r of internal.routers) {
+    runtime.routers.set(r.name, {
+      entryPoints: [r.entryPoint],
+      ...(r.middlewares.length > 0 ? { middlewares: [...r.middlewares] } : {}),
+      service: `${r.service}@internal`,
+      rule: `PathPrefix(\`${r.prefix}\`)`,
+      // Traefik's word for the v3 syntax on its own routers.
+      ruleSyntax: 'default',
+      priority: new Int64(r.priority),
+      observability: { ...ROUTER_OBSERVABILITY },
+      status: 'enabled',
+      using: [r.entryPoint],
+    });
+  }
+  for (const name of internal.services) if (!runtime.services.has(name)) runtime.services.set(name, { status: 'enabled' });
+  for (const [name, m] of internal.middlewares) runtime.middlewares.set(name, { ...structuredClone(m), status: 'enabled' });
 }
 
 /** The services routers reach, through weighted parents too: those Traefik builds. */

@@ -4,6 +4,7 @@
 // knows about each provider.
 import type { StaticConfig } from '../config/static.js';
 import type { ConfigError } from '../dynamic/model.js';
+import type { InternalElements } from './internal.js';
 import type { SwarmProviderStatus } from '../providers/swarm/provider.js';
 import type { TablePublisher } from '../table/publisher.js';
 import type { ServiceCounters } from './traffic.js';
@@ -34,6 +35,8 @@ export interface ApiSources {
   providers(): ProviderFacts[];
   /** Per-service request counters, once metrics exist; until then undefined. */
   serviceCounters?: ServiceCounters;
+  /** Traefik's internal provider's elements, from the static configuration. */
+  internal: InternalElements;
   /** When portero started (ISO 8601), for /api/version. */
   startDate: string;
 }

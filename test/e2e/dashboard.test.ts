@@ -66,6 +66,13 @@ test('dashboard: loads from portero alone, shows the configuration, follows its 
       if (m.type() === 'error') problems.push(m.text());
     });
     page.on('pageerror', (e) => problems.push(e.message));
+    // Every request the page makes while portero runs must succeed: a 4xx or 5xx
+    // from the API means the page asked for something portero does not serve.
+    const failed: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+    });
+    page.on('requestfailed', (r) => failed.push(`${r.failure()?.errorText ?? 'failed'} ${r.url()}`));
 
     // The walkthrough's entry: / redirects to the dashboard.
     await page.goto(`${base}/`);
@@ -107,7 +114,8 @@ test('dashboard: loads from portero alone, shows the configuration, follows its 
     // Provider and entry points; the overview cards.
     assert.match(await rowText(page, 'providers', 'file'), /file ok/);
     assert.match(await rowText(page, 'entrypoints', 'web'), new RegExp(`web 127\\.0\\.0\\.1:${p.webPort}`));
-    assert.match(await page.locator('#card-routers').innerText(), /3\s+1 disabled/);
+    // Three configured, plus api@internal, dashboard@internal and ping@internal, as Traefik counts them.
+    assert.match(await page.locator('#card-routers').innerText(), /6\s+1 disabled/);
     assert.equal(await page.locator('#conn').getAttribute('data-state'), 'live');
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -133,6 +141,8 @@ test('dashboard: loads from portero alone, shows the configuration, follows its 
     await page.locator('#filter').fill('added');
     await page.locator('#routers tbody tr[data-name="canary@file"]').waitFor({ state: 'detached', timeout: 5000 });
     assert.equal(await page.locator('#routers tbody tr').count(), 1);
+
+    assert.deepEqual(failed, [], 'no request of the page failed');
 
     // When the API goes away the page says so.
     await p.stop();

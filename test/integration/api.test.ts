@@ -68,10 +68,10 @@ const config = (): DynamicConfig => ({
 test('/, /ping and /dashboard keep their answers; unknown paths are 404 JSON under /api', async () => {
   const p = await startPortero(config());
   try {
+    // dashboard_redirect@internal: Traefik's permanent redirect to an absolute URL.
     const root = await get(p.apiPort, '/');
-    assert.equal(root.status, 302);
-    assert.equal(root.headers.get('location'), '/dashboard/');
-    assert.equal(root.text, '<a href="/dashboard/">Found</a>.\n\n');
+    assert.equal(root.status, 301);
+    assert.equal(root.headers.get('location'), `http://127.0.0.1:${p.apiPort}/dashboard/`);
     const ping = await get(p.apiPort, '/ping');
     assert.deepEqual([ping.status, ping.text], [200, 'OK']);
     const dash = await get(p.apiPort, '/dashboard');
@@ -99,7 +99,18 @@ test('routers: Traefik fields, effective entry points and priority, disabled one
     assert.equal(list.status, 200);
     assert.equal(list.headers.get('x-next-page'), '1');
     const names = list.json.map((r: { name: string }) => r.name);
-    assert.deepEqual(names, ['api@file', 'badrule@file', 'canary@file', 'empty@file', 'lost@file', 'secured@file', 'whoami@file']);
+    assert.deepEqual(names, [
+      'api@file',
+      'api@internal',
+      'badrule@file',
+      'canary@file',
+      'dashboard@internal',
+      'empty@file',
+      'lost@file',
+      'ping@internal',
+      'secured@file',
+      'whoami@file',
+    ]);
 
     const whoami = (await get(p.apiPort, '/api/http/routers/whoami%40file')).json;
     assert.deepEqual(whoami, {
@@ -208,7 +219,8 @@ test('services: servers with weights, serverStatus from the shared health words,
 });
 
 test('middlewares: configuration, type, usedBy, and the error of one not applied yet', async () => {
-  const p = await startPortero(config());
+  // Without the dashboard: its two internal middlewares have their own test (api-internal).
+  const p = await startPortero(config(), { tweak: (c) => (c.api.dashboard = false) });
   try {
     const list = await get(p.apiPort, '/api/http/middlewares');
     assert.equal(list.headers.get('x-next-page'), '1');
@@ -234,23 +246,35 @@ test('middlewares: configuration, type, usedBy, and the error of one not applied
 test('paging: per_page (default 100), page, X-Next-Page; bad values are 400', async () => {
   const routers: DynamicConfig['http']['routers'] = {};
   for (let i = 0; i < 150; i++) routers[`r${String(i).padStart(3, '0')}`] = { rule: `Host(\`h${i}\`)`, service: 's' };
-  const p = await startPortero({ http: { routers, services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9' }] } } }, middlewares: {} } });
+  // No ping and no dashboard: api@internal is the one internal router, first by name.
+  const p = await startPortero(
+    { http: { routers, services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9' }] } } }, middlewares: {} } },
+    {
+      tweak: (c) => {
+        c.ping = false;
+        c.api.dashboard = false;
+      },
+    },
+  );
   try {
     const first = await get(p.apiPort, '/api/http/routers');
     assert.equal(first.json.length, 100);
+    assert.equal(first.json[0].name, 'api@internal');
     assert.equal(first.headers.get('x-next-page'), '2');
     const second = await get(p.apiPort, '/api/http/routers?page=2');
-    assert.equal(second.json.length, 50);
-    assert.equal(second.json[0].name, 'r100@file');
+    assert.equal(second.json.length, 51);
+    assert.equal(second.json[0].name, 'r099@file');
     assert.equal(second.headers.get('x-next-page'), '1');
 
     const small = await get(p.apiPort, '/api/http/routers?per_page=7&page=3');
-    assert.deepEqual(small.json.map((r: { name: string }) => r.name), ['r014@file', 'r015@file', 'r016@file', 'r017@file', 'r018@file', 'r019@file', 'r020@file']);
+    assert.deepEqual(small.json.map((r: { name: string }) => r.name), ['r013@file', 'r014@file', 'r015@file', 'r016@file', 'r017@file', 'r018@file', 'r019@file']);
     assert.equal(small.headers.get('x-next-page'), '4');
-    const last = await get(p.apiPort, '/api/http/routers?per_page=50&page=3');
-    assert.deepEqual([last.json.length, last.headers.get('x-next-page')], [50, '1']);
+    const third = await get(p.apiPort, '/api/http/routers?per_page=50&page=3');
+    assert.deepEqual([third.json.length, third.headers.get('x-next-page')], [50, '4']);
+    const last = await get(p.apiPort, '/api/http/routers?per_page=50&page=4');
+    assert.deepEqual([last.json.map((r: { name: string }) => r.name), last.headers.get('x-next-page')], [['r149@file'], '1']);
 
-    for (const q of ['per_page=50&page=4', 'per_page=0', 'page=-1', 'per_page=abc']) {
+    for (const q of ['per_page=50&page=5', 'per_page=0', 'page=-1', 'per_page=abc']) {
       const r = await get(p.apiPort, `/api/http/routers?${q}`);
       assert.equal(r.status, 400, q);
       assert.match(r.json.message, /^invalid request/, q);
@@ -258,7 +282,7 @@ test('paging: per_page (default 100), page, X-Next-Page; bad values are 400', as
     // Services and entry points page the same way.
     const eps = await get(p.apiPort, '/api/entrypoints?per_page=1');
     assert.deepEqual([eps.json.length, eps.headers.get('x-next-page')], [1, '2']);
-    // s@file, then the internal services (api@internal, ping@internal).
+    // s@file, then the internal services (api@internal, noop@internal).
     const svcs = await get(p.apiPort, '/api/http/services?per_page=1');
     assert.deepEqual([svcs.json.length, svcs.headers.get('x-next-page')], [1, '2']);
     // Empty lists are [] with X-Next-Page 1.
@@ -276,10 +300,12 @@ test('filters and sorting: status, search, serviceName, middlewareName, sortBy/d
       (await get(p.apiPort, `/api/http/${kind}?${q}`)).json.map((r: { name: string }) => r.name);
     assert.deepEqual(await names('status=disabled'), ['badrule@file', 'lost@file', 'secured@file']);
     assert.deepEqual(await names('status=enabled&search=canary'), ['canary@file']);
-    assert.deepEqual(await names('search=PATHPREFIX'), ['api@file']);
+    assert.deepEqual(await names('search=PATHPREFIX'), ['api@file', 'api@internal', 'dashboard@internal', 'ping@internal']);
     assert.deepEqual(await names('serviceName=canary@file'), ['canary@file']);
     assert.deepEqual(await names('middlewareName=auth@file'), ['secured@file']);
-    assert.deepEqual(await names('sortBy=priority&direction=desc&per_page=2'), ['api@file', 'whoami@file']);
+    // Exact int64 priorities: ping (max), api (max - 1), dashboard (max - 2), then the file's.
+    assert.deepEqual(await names('sortBy=priority&direction=desc&per_page=5'), ['ping@internal', 'api@internal', 'dashboard@internal', 'api@file', 'whoami@file']);
+    assert.deepEqual(await names('sortBy=servers&direction=desc&per_page=2', 'services'), ['whoami@file', 'next@file']);
     assert.deepEqual(await names('status=disabled', 'services'), ['badurl@file']);
     assert.deepEqual(await names('status=warning', 'services'), ['empty@file']);
     assert.deepEqual(await names('search=nex', 'services'), ['next@file']);
@@ -328,10 +354,12 @@ test('entry points, version, overview and rawdata', async () => {
 
     const overview = (await get(p.apiPort, '/api/overview')).json;
     assert.deepEqual(overview.http, {
-      routers: { total: 7, warnings: 0, errors: 3 },
-      // Five configured, plus api@internal and ping@internal.
-      services: { total: 7, warnings: 1, errors: 1 },
-      middlewares: { total: 1, warnings: 0, errors: 1 },
+      // Seven configured, plus api@internal, dashboard@internal and ping@internal.
+      routers: { total: 10, warnings: 0, errors: 3 },
+      // Five configured, plus api, dashboard, noop and ping @internal.
+      services: { total: 9, warnings: 1, errors: 1 },
+      // auth@file, plus dashboard_redirect@internal and dashboard_stripprefix@internal.
+      middlewares: { total: 3, warnings: 0, errors: 1 },
     });
     assert.deepEqual(overview.tcp.routers, { total: 0, warnings: 0, errors: 0 });
     assert.deepEqual(overview.udp.services, { total: 0, warnings: 0, errors: 0 });
@@ -359,9 +387,10 @@ test('entry points, version, overview and rawdata', async () => {
     // The API follows the configuration.
     p.provider.set({ http: { routers: { only: { rule: 'Host(`o`)', service: 'o' } }, services: { o: { loadBalancer: { servers: [] } } }, middlewares: {} } });
     const routers = (await get(p.apiPort, '/api/http/routers')).json;
-    assert.deepEqual(routers.map((r: { name: string }) => r.name), ['only@file']);
+    assert.deepEqual(routers.map((r: { name: string }) => r.name), ['api@internal', 'dashboard@internal', 'only@file', 'ping@internal']);
     const raw2 = (await get(p.apiPort, '/api/rawdata')).json;
-    assert.equal(raw2.middlewares, undefined, 'empty sections are left out, as in Traefik');
+    assert.equal(raw2.tcpRouters, undefined, 'empty sections are left out, as in Traefik');
+    assert.deepEqual(Object.keys(raw2.middlewares), ['dashboard_redirect@internal', 'dashboard_stripprefix@internal']);
   } finally {
     await p.stop();
   }
@@ -433,7 +462,8 @@ test('elements a provider left out (a bad label) are listed as disabled, with th
     assert.equal(prov[0].state, 'warning');
     assert.equal(prov[0].errors.length, 3);
     const overview = (await get(apiPort, '/api/overview')).json;
-    assert.deepEqual(overview.http.routers, { total: 2, warnings: 0, errors: 1 });
+    // whoami@swarm and admin@swarm, plus the three internal routers.
+    assert.deepEqual(overview.http.routers, { total: 5, warnings: 0, errors: 1 });
   } finally {
     await portero.stop();
   }

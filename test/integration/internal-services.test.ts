@@ -40,6 +40,8 @@ describe('api@internal and ping@internal', () => {
       [
         ['dashboard@file', 'api@internal', 'enabled'],
         ['health@file', 'ping@internal', 'enabled'],
+        // Traefik's own router for --ping, on the traefik entry point.
+        ['ping@internal', 'ping@internal', 'enabled'],
       ],
     );
     const dash = await request(p.webPort, { path: '/dashboard/', headers: { host: 'traefik.test', authorization: auth } });

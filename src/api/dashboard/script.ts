@@ -202,7 +202,8 @@ export const DASHBOARD_JS = String.raw`(function () {
         var up = st[v.url];
         line.appendChild(el('span', 'badge s-' + (up || 'unknown'), up || '—'));
         line.appendChild(el('span', 'code', v.url));
-        line.appendChild(el('span', 'weight', 'weight ' + v.weight));
+        // The API shows a weight only where one was set, as Traefik does; 1 is what applies.
+        line.appendChild(el('span', 'weight', 'weight ' + (v.weight === undefined ? 1 : v.weight)));
         box.appendChild(line);
       });
       if ((s.loadBalancer.servers || []).length === 0) box.appendChild(el('span', 'muted', 'no servers'));
