@@ -131,6 +131,7 @@ export class Portero {
       config,
       servedEntryPoints: served.map((ep) => ep.name),
       providers: () => this.providerFacts(),
+      certificates: () => this.https.servedCertificates().map((c) => c.certPem),
       startDate: new Date().toISOString(),
       serviceCounters: this.observability.serviceCounters(),
       internal: internalElements({

@@ -15,6 +15,7 @@ import { buildRuntime, elementType, providerOf, type MiddlewareInfo, type Router
 import type { ApiSources, ProviderFacts } from './sources.js';
 import { TCP_UDP_SECTIONS, tcpUdpRepresentations, tcpUdpRuntime } from './tcp-udp.js';
 import { trafficReport } from './traffic.js';
+import { describeCertificate, type CertificateRepresentation } from './certificates.js';
 import { porteroVersion } from './version.js';
 import { Int64, unwrapInt64 } from './internal.js';
 
@@ -67,13 +68,20 @@ export function handleApi(method: string, rawUrl: string, sources: ApiSources): 
     case '/api/overview':
       return json(200, overview(sources));
     case '/api/version':
-      return json(200, { Version: porteroVersion(), Codename: 'portero', startDate: sources.startDate });
+      // disableDashboardAd: portero has no Hub for Traefik's web UI to advertise.
+      return json(200, { Version: porteroVersion(), Codename: 'portero', startDate: sources.startDate, disableDashboardAd: true });
     case '/api/providers':
       return json(200, sources.providers().map(providerReport));
+    case '/api/certificates':
+      return list(query, certificates(sources), 'certificates');
     case '/api/portero':
       return json(200, porteroStatus(sources));
     case '/api/traffic':
       return json(200, trafficReport(sources.publisher.current?.spec.services ?? [], sources.serviceCounters));
+  }
+  if (element('certificates')) {
+    const found = id === undefined ? undefined : certificates(sources).find((c) => c.name === id);
+    return found === undefined ? error(404, `certificate not found: ${id ?? parts[last]}`) : json(200, found);
   }
   if (collection('entrypoints')) return list(query, entryPoints(sources), null);
   if (element('entrypoints')) {
@@ -199,7 +207,25 @@ function overview(sources: ApiSources): unknown {
       accessLog: sources.config.accessLog !== undefined,
     },
     ...(providers.length > 0 ? { providers } : {}),
+    certificates: certificatesSection(certificates(sources)),
   };
+}
+
+// ---- certificates ----------------------------------------------------------
+
+function certificates(sources: ApiSources): CertificateRepresentation[] {
+  const now = Date.now();
+  const out: CertificateRepresentation[] = [];
+  for (const pem of sources.certificates()) {
+    const c = describeCertificate(pem, now);
+    if (!out.some((o) => o.name === c.name)) out.push(c);
+  }
+  return out;
+}
+
+/** Traefik's overview section: expired certificates count as errors, those expiring within 30 days as warnings. */
+function certificatesSection(certs: CertificateRepresentation[]): { total: number; warnings: number; errors: number } {
+  return { total: certs.length, warnings: certs.filter((c) => c.status === 'warning').length, errors: certs.filter((c) => c.status === 'expired').length };
 }
 
 // ---- entry points ---------------------------------------------------------
@@ -305,13 +331,21 @@ function intParam(query: URLSearchParams, key: string, fallback: number): number
   return value;
 }
 
-function keep(kind: Kind | null, item: Record<string, unknown>, query: URLSearchParams): boolean {
+/** What a list holds, for its search fields and sort keys; null: entry points and TCP/UDP elements. */
+type ListKind = Kind | 'certificates' | null;
+
+function searchFields(kind: ListKind, item: Record<string, unknown>): unknown[] {
+  if (kind === 'routers') return [item.rule, item.name];
+  if (kind === 'certificates') return [item.commonName, item.issuerOrg, item.issuerCN, ...(Array.isArray(item.sans) ? item.sans : [])];
+  return [item.name];
+}
+
+function keep(kind: ListKind, item: Record<string, unknown>, query: URLSearchParams): boolean {
   const status = query.get('status') ?? '';
   if (status !== '' && String(item.status ?? '').toLowerCase() !== status.toLowerCase()) return false;
   const search = (query.get('search') ?? '').toLowerCase();
   if (search !== '') {
-    const fields = kind === 'routers' ? [item.rule, item.name] : [item.name];
-    if (!fields.some((f) => typeof f === 'string' && f.toLowerCase().includes(search))) return false;
+    if (!searchFields(kind, item).some((f) => typeof f === 'string' && f.toLowerCase().includes(search))) return false;
   }
   if (kind === 'routers') {
     const serviceName = query.get('serviceName') ?? '';
@@ -341,15 +375,26 @@ const SORT_FIELDS: Record<string, (x: Record<string, unknown>) => string | numbe
   },
 };
 
-function list(query: URLSearchParams, items: readonly object[], kind: Kind | null): ApiResponse {
+// Traefik names and sorts certificates by their common name.
+const CERTIFICATE_SORT_FIELDS: Record<string, (x: Record<string, unknown>) => string | number> = {
+  name: (x) => String(x.commonName),
+  cn: (x) => String(x.commonName),
+  status: (x) => String(x.status),
+  issuer: (x) => String(x.issuerOrg ?? x.issuerCN ?? ''),
+  validUntil: (x) => Date.parse(String(x.notAfter)),
+};
+
+function list(query: URLSearchParams, items: readonly object[], kind: ListKind): ApiResponse {
   const rows = (items as Record<string, unknown>[]).filter((x) => keep(kind, x, query));
-  const by = SORT_FIELDS[query.get('sortBy') ?? ''] ?? SORT_FIELDS.name;
+  const fields = kind === 'certificates' ? CERTIFICATE_SORT_FIELDS : SORT_FIELDS;
+  const by = fields[query.get('sortBy') ?? ''] ?? fields.name;
+  const nameOf = fields.name;
   const dir = query.get('direction') === 'desc' ? -1 : 1;
   rows.sort((a, b) => {
     const x = by(a);
     const y = by(b);
-    const n = String(a.name);
-    const m = String(b.name);
+    const n = String(nameOf(a));
+    const m = String(nameOf(b));
     const primary = x < y ? -1 : x > y ? 1 : 0;
     return dir * (primary !== 0 ? primary : n < m ? -1 : n > m ? 1 : 0);
   });

@@ -35,6 +35,8 @@ export interface ApiSources {
   providers(): ProviderFacts[];
   /** Per-service request counters, once metrics exist; until then undefined. */
   serviceCounters?: ServiceCounters;
+  /** The PEM of each certificate TLS entry points serve (the generated default left out), for /api/certificates. */
+  certificates(): string[];
   /** Traefik's internal provider's elements, from the static configuration. */
   internal: InternalElements;
   /** When portero started (ISO 8601), for /api/version. */

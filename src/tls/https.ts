@@ -93,6 +93,14 @@ export class HttpsManager {
     this.store?.close();
   }
 
+  /** What Traefik's API lists: every certificate loaded and a configured default, not the generated one. */
+  servedCertificates(): LoadedCertificate[] {
+    if (this.store === null) return [];
+    const byId = new Map(this.store.all().map((c) => [c.id, c]));
+    if (this.configuredDefault !== null) byId.set(this.configuredDefault.id, this.configuredDefault);
+    return [...byId.values()];
+  }
+
   status(): ResolverStatus[] {
     return this.resolvers.map((r) => r.status());
   }

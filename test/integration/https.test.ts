@@ -149,6 +149,26 @@ describe('TLS entry points', () => {
     assert.equal((await httpsGet(securePort, 'unknown.test', 'unknown.test')).status, 404);
   });
 
+  test("/api/certificates: the served certificates as Traefik's API shows them, the generated default left out", async () => {
+    const api = async (path: string) => {
+      const r = await fetch(`http://127.0.0.1:${p.apiPort}${path}`);
+      return { status: r.status, next: r.headers.get('x-next-page'), json: (await r.json()) as Record<string, unknown> & Record<string, unknown>[] };
+    };
+    const all = await api('/api/certificates');
+    assert.deepEqual(all.json.map((c) => c.commonName), ['*.wild.test', 'ec.test', 'rsa.test'], 'by common name');
+    const rsaRow = all.json.find((c) => c.commonName === 'rsa.test')!;
+    // The test certificates last 30 days: within Traefik's 30-day warning.
+    assert.deepEqual([rsaRow.keyType, rsaRow.keySize, rsaRow.sans, rsaRow.status], ['RSA', 2048, ['rsa.test'], 'warning']);
+    assert.deepEqual((await api(`/api/certificates/${String(rsaRow.name)}`)).json, rsaRow);
+    const missing = await api('/api/certificates/00');
+    assert.deepEqual([missing.status, missing.json.message], [404, 'certificate not found: 00']);
+    assert.deepEqual((await api('/api/certificates?search=wild')).json.map((c) => c.commonName), ['*.wild.test']);
+    assert.deepEqual((await api('/api/certificates?sortBy=cn&direction=desc&per_page=2')).json.map((c) => c.commonName), ['rsa.test', 'ec.test']);
+    assert.equal((await api('/api/certificates?per_page=2')).next, '2');
+    assert.deepEqual((await api('/api/overview')).json.certificates, { total: 3, warnings: 3, errors: 0 });
+    assert.equal((await api('/api/certificates?status=enabled')).json.length, 0);
+  });
+
   test('curl and openssl s_client see the same', async () => {
     const { stdout } = await run('curl', ['-s', '--cacert', ec.certFile, '--resolve', `ec.test:${securePort}:127.0.0.1`, `https://ec.test:${securePort}/curl`]);
     assert.equal((JSON.parse(stdout) as { url: string }).url, '/curl');
