@@ -130,7 +130,7 @@ export class FileProvider {
     this.emittedKey = key;
     this.good = result;
     for (const warning of result.warnings) this.logger.warn({ provider: this.name }, warning);
-    for (const error of result.errors) this.logger.error({ provider: this.name, element: error.element }, error.message);
+    // Its errors are logged where every provider's are, when portero applies them.
     this.listener(result.config, result.errors);
   }
 
