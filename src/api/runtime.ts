@@ -9,6 +9,7 @@ import { defaultPriority } from '../rules/index.js';
 import type { CompiledTable } from '../table/compile.js';
 import { qualify } from '../table/compile.js';
 import { MiddlewareCompiler } from '../middlewares/compile.js';
+import { COMPRESS_DEFAULT_ENCODINGS } from '../middlewares/compress.js';
 import { Int64, type InternalElements } from './internal.js';
 import type { SharedState } from '../shared/shared-state.js';
 
@@ -183,7 +184,8 @@ function fromCompiled(runtime: Runtime, compiled: CompiledTable, state: SharedSt
   const middlewares = new MiddlewareCompiler(compiled.configs.middlewares, (m, owner) => qualify(m, owner.slice(owner.lastIndexOf('@') + 1)));
   for (const [name, m] of compiled.configs.middlewares) {
     const checked = middlewares.one(name, []);
-    runtime.middlewares.set(name, typeof checked === 'string' ? { ...m, error: [checked], status: 'disabled' } : { ...m, status: 'enabled' });
+    const shown = withTraefikDefaults(m);
+    runtime.middlewares.set(name, typeof checked === 'string' ? { ...shown, error: [checked], status: 'disabled' } : { ...shown, status: 'enabled' });
   }
 }
 
@@ -206,6 +208,29 @@ function fromInternal(runtime: Runtime, internal: InternalElements): void {
   for (const name of internal.services) if (!runtime.services.has(name)) runtime.services.set(name, { status: 'enabled' });
   for (const [name, m] of internal.middlewares) runtime.middlewares.set(name, { ...structuredClone(m), status: 'enabled' });
 }
+
+/**
+ * A middleware as Traefik shows it: its options with the defaults Traefik's
+ * SetDefaults fills in (the ones portero applies the same way).
+ */
+function withTraefikDefaults(m: MiddlewareConfig): MiddlewareConfig {
+  const out = structuredClone(m);
+  for (const [key, value] of Object.entries(out)) {
+    const options = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : value === true || value === 'true' ? {} : null;
+    if (options === null) continue;
+    const defaults = MIDDLEWARE_DEFAULTS[key.toLowerCase()];
+    if (defaults === undefined) continue;
+    const has = new Set(Object.keys(options).map((k) => k.toLowerCase()));
+    out[key] = { ...Object.fromEntries(Object.entries(defaults).filter(([k]) => !has.has(k.toLowerCase()))), ...options };
+  }
+  return out;
+}
+
+const MIDDLEWARE_DEFAULTS: Record<string, Record<string, unknown>> = {
+  compress: { encodings: [...COMPRESS_DEFAULT_ENCODINGS] },
+  ratelimit: { burst: 1, period: '1s' },
+  circuitbreaker: { checkPeriod: '100ms', fallbackDuration: '10s', recoveryDuration: '10s', responseCode: 503 },
+};
 
 /** The services routers reach, through weighted parents too: those Traefik builds. */
 function servicesInUse(spec: CompiledTable['spec']): Set<string> {

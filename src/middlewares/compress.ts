@@ -11,6 +11,9 @@ import { MiddlewareError, type MiddlewareKind, type ResponseFilter, type Respons
 
 type Encoding = 'zstd' | 'br' | 'gzip';
 
+/** Traefik v3's default, in its order of preference (its Compress.SetDefaults). */
+export const COMPRESS_DEFAULT_ENCODINGS: readonly Encoding[] = ['gzip', 'br', 'zstd'];
+
 interface Options {
   encodings: Encoding[];
   defaultEncoding: string;
@@ -233,7 +236,7 @@ export const compress: MiddlewareKind<Options> = {
     const excluded = types('excludedContentTypes');
     const included = types('includedContentTypes');
     if (excluded.length > 0 && included.length > 0) throw new MiddlewareError('compress: excludedContentTypes and includedContentTypes are mutually exclusive');
-    const encodings = (o.has('encodings') ? list(o.get('encodings'), 'compress.encodings').map((e) => e.toLowerCase()) : ['zstd', 'br', 'gzip']) as Encoding[];
+    const encodings = (o.has('encodings') ? list(o.get('encodings'), 'compress.encodings').map((e) => e.toLowerCase()) : [...COMPRESS_DEFAULT_ENCODINGS]) as Encoding[];
     if (encodings.length === 0) throw new MiddlewareError('compress.encodings must list at least one of zstd, br, gzip');
     for (const e of encodings) if (e !== 'zstd' && e !== 'br' && e !== 'gzip') throw new MiddlewareError(`compress.encodings: unknown encoding ${JSON.stringify(e)} (expected zstd, br, gzip)`);
     const defaultEncoding = o.has('defaultEncoding') ? text(o.get('defaultEncoding'), 'compress.defaultEncoding').toLowerCase() : '';
