@@ -16,8 +16,12 @@ import { Portero } from '../../src/portero.js';
 import { createProviders } from '../../src/providers/index.js';
 import { request } from '../helpers/http.js';
 import { freePort, testStaticConfig } from '../helpers/portero.js';
+import { INTERNAL_MIDDLEWARES, INTERNAL_ROUTERS, INTERNAL_SERVICES, OBSERVABILITY, parseExact } from '../helpers/traefik-goldens.js';
 
-const OBSERVABILITY = { accessLogs: true, metrics: true, tracing: true, traceVerbosity: 'minimal' };
+const TLS_DOMAINS = [
+  { main: 'aaa.localhost', sans: ['aaa.aaa.localhost', 'bbb.aaa.localhost'] },
+  { main: 'bbb.localhost', sans: ['aaa.bbb.localhost', 'bbb.bbb.localhost'] },
+];
 const LB_DEFAULTS = { strategy: 'wrr', passHostHeader: true, responseForwarding: { flushInterval: '100ms' } };
 
 const CONFIG = {
@@ -27,12 +31,7 @@ const CONFIG = {
       Router1: {
         rule: 'Host(`kv2.localhost`)',
         priority: 42,
-        tls: {
-          domains: [
-            { main: 'aaa.localhost', sans: ['aaa.aaa.localhost', 'bbb.aaa.localhost'] },
-            { main: 'bbb.localhost', sans: ['aaa.bbb.localhost', 'bbb.bbb.localhost'] },
-          ],
-        },
+        tls: { domains: TLS_DOMAINS },
         entryPoints: ['web'],
         service: 'simplesvc',
       },
@@ -69,53 +68,21 @@ const GOLDEN = {
       service: 'simplesvc',
       rule: 'Host(`kv2.localhost`)',
       priority: 42,
-      tls: {
-        domains: [
-          { main: 'aaa.localhost', sans: ['aaa.aaa.localhost', 'bbb.aaa.localhost'] },
-          { main: 'bbb.localhost', sans: ['aaa.bbb.localhost', 'bbb.bbb.localhost'] },
-        ],
-      },
+      tls: { domains: TLS_DOMAINS },
       observability: OBSERVABILITY,
       status: 'enabled',
       using: ['web'],
     },
-    'api@internal': {
-      entryPoints: ['traefik'],
-      service: 'api@internal',
-      rule: 'PathPrefix(`/api`)',
-      ruleSyntax: 'default',
-      priority: 9223372036854775806n,
-      observability: OBSERVABILITY,
-      status: 'enabled',
-      using: ['traefik'],
-    },
-    'dashboard@internal': {
-      entryPoints: ['traefik'],
-      middlewares: ['dashboard_redirect@internal', 'dashboard_stripprefix@internal'],
-      service: 'dashboard@internal',
-      rule: 'PathPrefix(`/`)',
-      ruleSyntax: 'default',
-      priority: 9223372036854775805n,
-      observability: OBSERVABILITY,
-      status: 'enabled',
-      using: ['traefik'],
-    },
+    ...INTERNAL_ROUTERS,
   },
   middlewares: {
     'compressor@file': { compress: { encodings: ['gzip', 'br', 'zstd'] }, status: 'enabled', usedBy: ['Router0@file'] },
-    'dashboard_redirect@internal': {
-      redirectRegex: { regex: '^(http:\\/\\/(\\[[\\w:.]+\\]|[\\w\\._-]+)(:\\d+)?)\\/$', replacement: '${1}/dashboard/', permanent: true },
-      status: 'enabled',
-      usedBy: ['dashboard@internal'],
-    },
-    'dashboard_stripprefix@internal': { stripPrefix: { prefixes: ['/dashboard/', '/dashboard'] }, status: 'enabled', usedBy: ['dashboard@internal'] },
+    ...INTERNAL_MIDDLEWARES,
     'striper@file': { stripPrefix: { prefixes: ['foo', 'bar'] }, status: 'enabled', usedBy: ['Router0@file'] },
   },
   services: {
     'Service03@file': { weighted: { services: [{ name: 'srvcA', weight: 42 }, { name: 'srvcB', weight: 42 }] }, status: 'enabled' },
-    'api@internal': { status: 'enabled', usedBy: ['api@internal'] },
-    'dashboard@internal': { status: 'enabled', usedBy: ['dashboard@internal'] },
-    'noop@internal': { status: 'enabled' },
+    ...INTERNAL_SERVICES,
     'simplesvc@file': {
       loadBalancer: { servers: [{ url: 'http://10.0.1.1:8888' }, { url: 'http://10.0.1.1:8889' }], ...LB_DEFAULTS },
       status: 'enabled',
@@ -126,13 +93,6 @@ const GOLDEN = {
     'srvcB@file': { loadBalancer: { servers: [{ url: 'http://10.0.1.3:8888' }, { url: 'http://10.0.1.3:8889' }], ...LB_DEFAULTS }, status: 'enabled' },
   },
 };
-
-/** JSON with its integers read exactly: int64 priorities do not fit a double. */
-function parseExact(text: string): unknown {
-  return JSON.parse(text.replace(/("priority":)(\d{16,})/g, '$1"$2n"'), (_k, v: unknown) =>
-    typeof v === 'string' && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
-  );
-}
 
 /** portero reading `dynamic` from a file, as a user's file provider would (JSON is YAML). */
 async function fromFile(dynamic: unknown, tweak: (c: StaticConfig) => void = () => {}): Promise<{ apiPort: number; stop(): Promise<void> }> {

@@ -6,59 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { request } from '../helpers/http.js';
 import { startPortero, type TestPortero } from '../helpers/portero.js';
+import { INTERNAL_MIDDLEWARES, INTERNAL_ROUTERS, INTERNAL_SERVICES, parseExact } from '../helpers/traefik-goldens.js';
 
-const OBSERVABILITY = { accessLogs: true, metrics: true, tracing: true, traceVerbosity: 'minimal' };
-
-// As in Traefik's rawdata goldens.
-const TRAEFIK_RAWDATA = {
-  routers: {
-    'api@internal': {
-      entryPoints: ['traefik'],
-      service: 'api@internal',
-      rule: 'PathPrefix(`/api`)',
-      ruleSyntax: 'default',
-      priority: 9223372036854775806n,
-      observability: OBSERVABILITY,
-      status: 'enabled',
-      using: ['traefik'],
-    },
-    'dashboard@internal': {
-      entryPoints: ['traefik'],
-      middlewares: ['dashboard_redirect@internal', 'dashboard_stripprefix@internal'],
-      service: 'dashboard@internal',
-      rule: 'PathPrefix(`/`)',
-      ruleSyntax: 'default',
-      priority: 9223372036854775805n,
-      observability: OBSERVABILITY,
-      status: 'enabled',
-      using: ['traefik'],
-    },
-  },
-  middlewares: {
-    'dashboard_redirect@internal': {
-      redirectRegex: { regex: '^(http:\\/\\/(\\[[\\w:.]+\\]|[\\w\\._-]+)(:\\d+)?)\\/$', replacement: '${1}/dashboard/', permanent: true },
-      status: 'enabled',
-      usedBy: ['dashboard@internal'],
-    },
-    'dashboard_stripprefix@internal': {
-      stripPrefix: { prefixes: ['/dashboard/', '/dashboard'] },
-      status: 'enabled',
-      usedBy: ['dashboard@internal'],
-    },
-  },
-  services: {
-    'api@internal': { status: 'enabled', usedBy: ['api@internal'] },
-    'dashboard@internal': { status: 'enabled', usedBy: ['dashboard@internal'] },
-    'noop@internal': { status: 'enabled' },
-  },
-};
-
-/** JSON with its integers read exactly: int64 priorities do not fit a double. */
-function parseExact(text: string): unknown {
-  return JSON.parse(text.replace(/("priority":)(\d{16,})/g, '$1"$2n"'), (_k, v: unknown) =>
-    typeof v === 'string' && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
-  );
-}
+const TRAEFIK_RAWDATA = { routers: INTERNAL_ROUTERS, middlewares: INTERNAL_MIDDLEWARES, services: INTERNAL_SERVICES };
 
 describe('internal elements of the traefik entry point', () => {
   let p: TestPortero;
