@@ -126,6 +126,7 @@ export class Portero {
       }
     });
     const metrics = this.observability.metricsOn(API_ENTRY_POINT);
+    const v1 = config.providers.swarm?.dialect === 'v1';
     const sources = {
       publisher: this.publisher,
       config,
@@ -134,12 +135,14 @@ export class Portero {
       certificates: () => this.https.servedCertificates().map((c) => c.certPem),
       startDate: new Date().toISOString(),
       serviceCounters: this.observability.serviceCounters(),
+      // Traefik v1 had no internal routers: with its flags, the traefik entry
+      // point answers as v1 did (a 302 from / to /dashboard/), by path.
       internal: internalElements({
         api: config.api.enabled,
-        insecure: config.api.insecure,
+        insecure: config.api.insecure && !v1,
         dashboard: config.api.dashboard,
-        ping: config.ping && config.entryPoints[API_ENTRY_POINT] !== undefined ? API_ENTRY_POINT : null,
-        metrics: config.metrics?.prometheus !== undefined ? (config.metrics.prometheus.entryPoint ?? DEFAULT_METRICS_ENTRY_POINT) : null,
+        ping: config.ping && !v1 && config.entryPoints[API_ENTRY_POINT] !== undefined ? API_ENTRY_POINT : null,
+        metrics: config.metrics?.prometheus !== undefined && !v1 ? (config.metrics.prometheus.entryPoint ?? DEFAULT_METRICS_ENTRY_POINT) : null,
       }),
     };
     const apiEp = config.entryPoints[API_ENTRY_POINT];
@@ -154,7 +157,7 @@ export class Portero {
             sources,
             isDraining: () => this.draining,
             metrics,
-            routes: sources.internal.routers.filter((r) => r.entryPoint === API_ENTRY_POINT),
+            ...(v1 ? {} : { routes: sources.internal.routers.filter((r) => r.entryPoint === API_ENTRY_POINT) }),
           })
         : null;
     const renderMetrics = this.observability.metricsRenderer();

@@ -90,6 +90,28 @@ describe('ping@internal and the internal elements that come and go with the flag
     }
   });
 
+  test('Traefik v1 flags (--api --docker): no internal routers, and / is v1\'s 302 to /dashboard/', async () => {
+    const p = await startPortero(
+      { http: { routers: {}, services: {}, middlewares: {} } },
+      {
+        tweak: (c) => {
+          c.providers.swarm = { endpoint: 'unix:///nonexistent.sock', exposedByDefault: false, refreshSeconds: 1, defaultRule: 'Host(`{{ normalize .Name }}`)', watch: false, dialect: 'v1' };
+        },
+      },
+    );
+    try {
+      const root = await request(p.apiPort, { path: '/' });
+      assert.deepEqual([root.status, root.headers.location], [302, '/dashboard/']);
+      assert.match(root.body, /^<a href="\/dashboard\/">Found<\/a>\./);
+      assert.equal((await request(p.apiPort, { path: '/dashboard/' })).status, 200);
+      assert.equal((await request(p.apiPort, { path: '/ping' })).body, 'OK');
+      const raw = JSON.parse((await request(p.apiPort, { path: '/api/rawdata' })).body);
+      assert.deepEqual(Object.keys(raw.routers ?? {}), []);
+    } finally {
+      await p.stop();
+    }
+  });
+
   test('--api.dashboard=false: no dashboard router, service or middlewares; / is 404', async () => {
     const p = await startPortero({ http: { routers: {}, services: {}, middlewares: {} } }, { tweak: (c) => (c.api.dashboard = false) });
     try {
