@@ -31,7 +31,11 @@ function mediaType(v: string): string {
   return v.split(';')[0]!.replace(/\s+/g, '').toLowerCase();
 }
 
-/** The encoding to use for an Accept-Encoding value: the first of `encodings` the client accepts (q > 0), or ''. */
+/**
+ * The encoding to use for an Accept-Encoding value, as Traefik chooses: the
+ * highest q the client gives one of `encodings` (q > 0), ties going to the
+ * earlier in `encodings`; or ''.
+ */
 export function chooseEncoding(accept: string, encodings: readonly Encoding[]): Encoding | '' {
   const q = new Map<string, number>();
   for (const part of accept.split(',')) {
@@ -45,11 +49,16 @@ export function chooseEncoding(accept: string, encodings: readonly Encoding[]): 
     q.set(name.trim(), Number.isFinite(weight) ? weight : 0);
   }
   const star = q.get('*');
+  let best: Encoding | '' = '';
+  let bestWeight = 0;
   for (const e of encodings) {
     const w = q.get(e) ?? star;
-    if (w !== undefined && w > 0) return e;
+    if (w !== undefined && w > bestWeight) {
+      best = e;
+      bestWeight = w;
+    }
   }
-  return '';
+  return best;
 }
 
 /** Brotli's default quality (11) costs ~10x gzip's CPU: 4 is what servers use on the fly. */

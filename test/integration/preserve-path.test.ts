@@ -64,6 +64,6 @@ describe('server urls with a path, and preservePath', () => {
 
   test('the API shows preservePath on the server', async () => {
     const svc = JSON.parse((await request(p.apiPort, { path: '/api/http/services/kept@file' })).body.toString()) as { loadBalancer: { servers: unknown[] } };
-    assert.deepEqual(svc.loadBalancer.servers, [{ url: `${base}/base`, weight: 1, preservePath: true }]);
+    assert.deepEqual(svc.loadBalancer.servers, [{ url: `${base}/base`, preservePath: true }]);
   });
 });

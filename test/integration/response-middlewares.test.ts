@@ -119,8 +119,11 @@ describe('compress, buffering and errors through portero', () => {
     assert.equal(zlib.gunzipSync(r.raw).toString(), TEXT);
   });
 
-  test('compress: brotli first by default, gzip when the client prefers only it, nothing when it accepts neither', async () => {
-    const br = await request(p.webPort, { path: '/text', headers: { host: 'br.test', 'accept-encoding': 'gzip, br' } });
+  test("compress: Traefik v3's order by default (gzip, br), the client's q first, nothing when it accepts neither", async () => {
+    const first = await request(p.webPort, { path: '/text', headers: { host: 'br.test', 'accept-encoding': 'br, gzip' } });
+    assert.equal(first.headers['content-encoding'], 'gzip');
+    assert.equal(zlib.gunzipSync(first.raw).toString(), TEXT);
+    const br = await request(p.webPort, { path: '/text', headers: { host: 'br.test', 'accept-encoding': 'gzip;q=0.5, br' } });
     assert.equal(br.headers['content-encoding'], 'br');
     assert.equal(zlib.brotliDecompressSync(br.raw).toString(), TEXT);
     const gz = await request(p.webPort, { path: '/text', headers: { host: 'br.test', 'accept-encoding': 'br;q=0, gzip' } });

@@ -15,6 +15,9 @@ describe('compress', () => {
     assert.equal(chooseEncoding('gzip, br', ['br', 'gzip']), 'br');
     assert.equal(chooseEncoding('gzip, br', ['gzip', 'br']), 'gzip');
     assert.equal(chooseEncoding('br;q=0, gzip;q=0.5', ['br', 'gzip']), 'gzip');
+    // The client's q decides before the order of `encodings`, as in Traefik.
+    assert.equal(chooseEncoding('gzip;q=0.5, br', ['gzip', 'br']), 'br');
+    assert.equal(chooseEncoding('gzip;q=0.8, br;q=0.9, zstd;q=0.9', ['gzip', 'br', 'zstd']), 'br');
     assert.equal(chooseEncoding('*', ['br', 'gzip']), 'br');
     assert.equal(chooseEncoding('*;q=0, gzip', ['br', 'gzip']), 'gzip');
     assert.equal(chooseEncoding('identity', ['br', 'gzip']), '');
