@@ -13,12 +13,8 @@ export interface InternalRouter {
   name: string;
   /** The one path prefix the rule matches (every internal rule is a PathPrefix). */
   prefix: string;
-  /**
-   * Traefik's priorities are near the int64 maximum, which a JavaScript number
-   * cannot hold: kept as decimal digits, and ordered by `rank`.
-   */
+  /** Traefik's priorities are near the int64 maximum, which a JavaScript number cannot hold: kept as decimal digits. */
   priority: string;
-  rank: number;
   entryPoint: string;
   service: InternalService;
   middlewares: string[];
@@ -50,12 +46,13 @@ export const DASHBOARD_REDIRECT = 'dashboard_redirect@internal';
 export const DASHBOARD_STRIP_PREFIX = 'dashboard_stripprefix@internal';
 /** Traefik's: only a plain-http URL of the root, with or without a port, is redirected. */
 export const DASHBOARD_REDIRECT_REGEX = String.raw`^(http:\/\/(\[[\w:.]+\]|[\w\._-]+)(:\d+)?)\/$`;
+const DASHBOARD_REDIRECT_MATCHER = new RegExp(DASHBOARD_REDIRECT_REGEX);
 export const DASHBOARD_PREFIXES = ['/dashboard/', '/dashboard'];
 
 export function internalElements(o: InternalOptions): InternalElements {
   const routers: InternalRouter[] = [];
   const router = (name: string, prefix: string, below: bigint, entryPoint: string, service: InternalService, middlewares: string[] = []): void => {
-    routers.push({ name: `${name}@internal`, prefix, priority: String(MAX_INT64 - below), rank: -Number(below), entryPoint, service, middlewares });
+    routers.push({ name: `${name}@internal`, prefix, priority: String(MAX_INT64 - below), entryPoint, service, middlewares });
   };
   if (o.ping !== null) router('ping', '/ping', 0n, o.ping, 'ping');
   if (o.metrics !== null) router('prometheus', '/metrics', 0n, o.metrics, 'prometheus');
@@ -63,7 +60,11 @@ export function internalElements(o: InternalOptions): InternalElements {
     router('api', '/api', 1n, 'traefik', 'api');
     if (o.dashboard) router('dashboard', '/', 2n, 'traefik', 'dashboard', [DASHBOARD_REDIRECT, DASHBOARD_STRIP_PREFIX]);
   }
-  routers.sort((a, b) => b.rank - a.rank);
+  // Highest first; equal priorities keep the order above (stable sort).
+  routers.sort((a, b) => {
+    const d = BigInt(b.priority) - BigInt(a.priority);
+    return d > 0n ? 1 : d < 0n ? -1 : 0;
+  });
 
   const services = [
     ...(o.api ? ['api@internal'] : []),
@@ -87,7 +88,7 @@ export function matchInternal(routers: readonly InternalRouter[], path: string):
 
 /** dashboard_redirect@internal: where a request is sent, or null when the regex does not match its URL. */
 export function dashboardRedirect(host: string, requestUri: string): string | null {
-  const m = new RegExp(DASHBOARD_REDIRECT_REGEX).exec(`http://${host}${requestUri}`);
+  const m = DASHBOARD_REDIRECT_MATCHER.exec(`http://${host}${requestUri}`);
   return m === null ? null : `${m[1]}/dashboard/`;
 }
 

@@ -8,6 +8,7 @@ import { dashboardRedirect, dashboardStripPrefix, matchInternal, type InternalRo
 import { handleApi, type ApiResponse } from './routes.js';
 import type { ApiSources } from './sources.js';
 import { serveMetrics } from '../metrics/server.js';
+import { redirectStatus } from '../middlewares/redirect.js';
 import { closeServer, listenOn } from './http-server.js';
 
 export interface ApiOptions {
@@ -118,9 +119,8 @@ function notFound(res: http.ServerResponse): void {
   res.end('404 page not found\n');
 }
 
-/** Traefik's permanent redirect: 301, or 308 for a method a 301 could turn into GET. */
+/** dashboard_redirect@internal is permanent: Traefik's code for it, as the redirect middlewares choose it. */
 function redirect(res: http.ServerResponse, method: string, to: string): void {
-  const status = method === 'GET' || method === 'HEAD' ? 301 : 308;
-  res.writeHead(status, { location: to, 'content-type': 'text/html; charset=utf-8' });
+  res.writeHead(redirectStatus(true, method), { location: to, 'content-type': 'text/html; charset=utf-8' });
   res.end(method === 'HEAD' ? undefined : `<a href="${to.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')}">Moved Permanently</a>.\n\n`);
 }
